@@ -1,0 +1,12 @@
+//! Fake live systems for preflight's tests and `preflight scan --demo`.
+//!
+//! - [`fleet`]: a seeded generator of MAAS machines and their power parameters, with planted
+//!   BMC collisions and the answer the detector must give (the "truth").
+//! - [`maas`]: a MAAS region API 2.0 on loopback (wiremock), shaped like the real one: OAuth
+//!   PLAINTEXT required, `version/`, `regioncontrollers/`, `rackcontrollers/`, `machines/`,
+//!   bulk and per-machine power parameters.
+//! - [`demo`]: the recorded host and database facts `--demo` scans.
+
+pub mod demo;
+pub mod fleet;
+pub mod maas;

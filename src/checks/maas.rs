@@ -1,0 +1,683 @@
+//! MAAS checks MAAS001–MAAS008: facts in, findings out, no I/O. Texts and tables come from
+//! checks/maas.toml (see [`crate::checks::MaasPack`]); the duplicate-BMC detector is
+//! [`crate::checks::bmc`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::bmc::{find_collisions, find_shared_addresses, BmcGroup};
+use super::{CheckDef, Evaluation, MaasPack};
+use crate::probe::host::{HostFacts, MaasInstall};
+use crate::probe::maas::MaasApiFacts;
+use crate::probe::postgres::{Migration0290, PgFacts};
+use crate::probe::Probed;
+use crate::report::Severity;
+use crate::version::{Series, Version};
+
+/// Every check id this module implements (tested against the catalogue).
+pub const IMPLEMENTED: &[&str] = &[
+    "MAAS001", "MAAS002", "MAAS003", "MAAS004", "MAAS005", "MAAS006", "MAAS007", "MAAS008",
+];
+
+/// One row of the release table (checks/maas.toml `[[release]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// MAAS series, `3.5`.
+    pub version: String,
+    /// Ubuntu base release, `22.04`.
+    pub ubuntu: String,
+    pub ubuntu_codename: String,
+    /// Below this PostgreSQL major: blocker.
+    pub postgresql_min: u32,
+    /// Below this (and at or above the minimum): deprecated, warning.
+    pub postgresql_deprecated_below: u32,
+    /// Below this (and not deprecated): info.
+    pub postgresql_recommended: u32,
+    /// The series requires the MAAS database to be owned by the MAAS role (MD4).
+    #[serde(default)]
+    pub database_owned_by_maas_role: bool,
+}
+
+/// checks/maas.toml `[paths]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    /// Upgrades from this series or older are untested upstream.
+    pub untested_from_at_most: String,
+    /// The series that ships migration 0290.
+    pub migration_0290_introduced_in: String,
+}
+
+impl MaasPack {
+    /// The release row for `series`, if the table has one.
+    pub fn release(&self, series: Series) -> Option<&Release> {
+        self.release
+            .iter()
+            .find(|r| Series::parse(&r.version).ok() == Some(series))
+    }
+
+    /// The newest series in the release table: the default target.
+    pub fn newest(&self) -> Version {
+        self.release
+            .iter()
+            .filter_map(|r| Version::parse(&r.version).ok())
+            .max()
+            .expect("the release table is not empty (tested)")
+    }
+
+    fn known_series(&self) -> String {
+        self.release
+            .iter()
+            .map(|r| r.version.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Everything the MAAS checks read.
+#[derive(Debug, Clone)]
+pub struct MaasFacts {
+    pub host: HostFacts,
+    pub postgres: Probed<PgFacts>,
+    pub api: Probed<MaasApiFacts>,
+    /// `[maas] current` from the config, used when neither API nor host tells the version.
+    pub configured_current: Option<Version>,
+}
+
+/// The running MAAS version and where it was read.
+fn current_version(facts: &MaasFacts) -> Result<(Version, String), String> {
+    if let Some(api) = facts.api.found() {
+        if let Some(v) = api.version.as_deref().and_then(|v| Version::parse(v).ok()) {
+            return Ok((v, format!("the region API ({})", api.url)));
+        }
+    }
+    if let Some(v) = facts.host.maas.as_ref().and_then(MaasInstall::version) {
+        if let Ok(v) = Version::parse(v) {
+            let how = match facts.host.maas {
+                Some(MaasInstall::Snap { .. }) => "the maas snap on this host",
+                _ => "the maas-region-api package on this host",
+            };
+            return Ok((v, how.to_string()));
+        }
+    }
+    if let Some(v) = &facts.configured_current {
+        return Ok((v.clone(), "[maas] current in the config file".into()));
+    }
+    Err(match &facts.api {
+        Probed::Failed(cause) => format!("cannot tell the running MAAS version: {cause}"),
+        _ => "cannot tell the running MAAS version: set MAAS_URL, run on a MAAS host, or set [maas] current".into(),
+    })
+}
+
+/// Whether MAAS is present at all: configured or discovered through any probe.
+fn maas_present(facts: &MaasFacts) -> bool {
+    facts.host.maas.is_some()
+        || !matches!(facts.api, Probed::Skipped(_))
+        || !matches!(facts.postgres, Probed::Skipped(_))
+        || facts.configured_current.is_some()
+}
+
+const NOT_PRESENT: &str =
+    "MAAS is neither configured (MAAS_URL, DATABASE_URL, preflight.toml) nor installed on this host";
+
+/// Runs every MAAS check against `target`. One [`Evaluation`] per check, in id order.
+pub fn evaluate(pack: &MaasPack, facts: &MaasFacts, target: &Version) -> Vec<Evaluation> {
+    if !maas_present(facts) {
+        return IMPLEMENTED
+            .iter()
+            .map(|id| Evaluation::skipped(pack.def(id), NOT_PRESENT))
+            .collect();
+    }
+    let current = current_version(facts);
+    let release = pack.release(target.series()).ok_or_else(|| {
+        format!(
+            "checks/maas.toml has no release data for MAAS {}; known series: {}",
+            target.series(),
+            pack.known_series()
+        )
+    });
+    vec![
+        upgrade_path(pack, pack.def("MAAS001"), &current, target),
+        ubuntu_release(pack.def("MAAS002"), facts, target, &release),
+        postgresql_version(pack.def("MAAS003"), facts, target, &release),
+        duplicate_bmcs(pack, pack.def("MAAS004"), facts, &current, target),
+        shared_addresses(pack, pack.def("MAAS005"), facts),
+        time_sync(pack.def("MAAS006"), facts),
+        controller_skew(pack.def("MAAS007"), facts),
+        database_owner(pack.def("MAAS008"), facts, target, &release),
+    ]
+}
+
+fn evidence(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn upgrade_path(
+    pack: &MaasPack,
+    def: &CheckDef,
+    current: &Result<(Version, String), String>,
+    target: &Version,
+) -> Evaluation {
+    let (current, from) = match current {
+        Ok(c) => c,
+        Err(e) => return Evaluation::error(def, e.clone()),
+    };
+    let ev = || {
+        evidence(vec![
+            ("current", json!(current.raw)),
+            ("current_source", json!(from)),
+            ("target", json!(target.raw)),
+        ])
+    };
+    let subject = format!("MAAS {} → {}", current.series(), target.series());
+    if target.series() < current.series() {
+        let f = def.finding(
+            Severity::Blocker,
+            subject,
+            format!(
+                "The target {} is older than the running MAAS {} (read from {from}): MAAS cannot be downgraded.",
+                target.series(),
+                current.raw
+            ),
+            ev(),
+        );
+        return Evaluation::from_findings(def, vec![f], "");
+    }
+    let untested =
+        Series::parse(&pack.paths.untested_from_at_most).expect("valid series in checks/maas.toml");
+    if current.series() <= untested && target.series() > current.series() {
+        let f = def.finding(
+            Severity::Warning,
+            subject,
+            format!(
+                "Upgrading from MAAS {} ({untested} or older) to {} is untested upstream; take a full backup first.",
+                current.raw,
+                target.series()
+            ),
+            ev(),
+        );
+        return Evaluation::from_findings(def, vec![f], "");
+    }
+    Evaluation::pass(
+        def,
+        format!("MAAS {} (from {from}) → {}", current.raw, target.series()),
+    )
+}
+
+/// The host facts, if MAAS is installed on this host; else the skip reason.
+fn maas_host(facts: &MaasFacts) -> Result<&HostFacts, String> {
+    if facts.host.maas.is_some() {
+        Ok(&facts.host)
+    } else {
+        Err("MAAS is not installed on this host; run preflight on each region and rack controller for host checks".into())
+    }
+}
+
+fn ubuntu_release(
+    def: &CheckDef,
+    facts: &MaasFacts,
+    target: &Version,
+    release: &Result<&Release, String>,
+) -> Evaluation {
+    let host = match maas_host(facts) {
+        Ok(h) => h,
+        Err(reason) => return Evaluation::skipped(def, reason),
+    };
+    let release = match release {
+        Ok(r) => r,
+        Err(e) => return Evaluation::error(def, e.clone()),
+    };
+    let Some(os) = &host.release else {
+        return Evaluation::error(
+            def,
+            "cannot read the host's release (/etc/os-release and lsb_release -a both failed)",
+        );
+    };
+    let needed = Series::parse(&release.ubuntu).expect("valid Ubuntu release in checks/maas.toml");
+    let ev = evidence(vec![
+        ("distribution", json!(os.id)),
+        ("release", json!(os.version)),
+        ("codename", json!(os.codename)),
+        ("source", json!(os.source)),
+        ("required", json!(release.ubuntu)),
+        ("required_codename", json!(release.ubuntu_codename)),
+    ]);
+    let subject = "this host".to_string();
+    let have = os.series();
+    if os.id != "ubuntu" {
+        let f = def.finding(
+            Severity::Blocker,
+            subject,
+            format!(
+                "This host runs {} {}; MAAS {} needs Ubuntu {} ({}).",
+                os.id,
+                os.version,
+                target.series(),
+                release.ubuntu,
+                release.ubuntu_codename
+            ),
+            ev,
+        );
+        return Evaluation::from_findings(def, vec![f], "");
+    }
+    match have {
+        Some(have) if have >= needed => Evaluation::pass(
+            def,
+            format!(
+                "Ubuntu {} ({}) ≥ {} for MAAS {}",
+                os.version,
+                os.codename,
+                release.ubuntu,
+                target.series()
+            ),
+        ),
+        Some(_) => {
+            let f = def.finding(
+                Severity::Blocker,
+                subject,
+                format!(
+                    "This host runs Ubuntu {} ({}); MAAS {} needs Ubuntu {} ({}) or newer.",
+                    os.version,
+                    os.codename,
+                    target.series(),
+                    release.ubuntu,
+                    release.ubuntu_codename
+                ),
+                ev,
+            );
+            Evaluation::from_findings(def, vec![f], "")
+        }
+        None => Evaluation::error(
+            def,
+            format!(
+                "cannot parse the host's release '{}' ({})",
+                os.version, os.source
+            ),
+        ),
+    }
+}
+
+fn postgres_facts<'a>(def: &CheckDef, facts: &'a MaasFacts) -> Result<&'a PgFacts, Evaluation> {
+    match &facts.postgres {
+        Probed::Found(pg) => Ok(pg),
+        Probed::Skipped(reason) => Err(Evaluation::skipped(def, reason.clone())),
+        Probed::Failed(cause) => Err(Evaluation::error(def, cause.clone())),
+    }
+}
+
+fn postgresql_version(
+    def: &CheckDef,
+    facts: &MaasFacts,
+    target: &Version,
+    release: &Result<&Release, String>,
+) -> Evaluation {
+    let pg = match postgres_facts(def, facts) {
+        Ok(pg) => pg,
+        Err(e) => return e,
+    };
+    let release = match release {
+        Ok(r) => r,
+        Err(e) => return Evaluation::error(def, e.clone()),
+    };
+    let major = pg.major();
+    let ev = evidence(vec![
+        ("server_version_num", json!(pg.server_version_num)),
+        ("major", json!(major)),
+        ("minimum", json!(release.postgresql_min)),
+        ("recommended", json!(release.postgresql_recommended)),
+        ("target", json!(target.raw)),
+    ]);
+    let subject = pg.endpoint.clone();
+    let finding = |severity, message: String| {
+        Evaluation::from_findings(
+            def,
+            vec![def.finding(severity, subject.clone(), message, ev.clone())],
+            "",
+        )
+    };
+    let t = target.series();
+    if major < release.postgresql_min {
+        finding(
+            Severity::Blocker,
+            format!(
+                "PostgreSQL {major} is below the minimum {} for MAAS {t}.",
+                release.postgresql_min
+            ),
+        )
+    } else if major < release.postgresql_deprecated_below {
+        finding(
+            Severity::Warning,
+            format!(
+                "PostgreSQL {major} is deprecated for MAAS {t}; upgrade to {} before the next MAAS upgrade.",
+                release.postgresql_recommended
+            ),
+        )
+    } else if major < release.postgresql_recommended {
+        finding(
+            Severity::Info,
+            format!(
+                "PostgreSQL {major} is supported by MAAS {t}; {} is recommended.",
+                release.postgresql_recommended
+            ),
+        )
+    } else {
+        Evaluation::pass(
+            def,
+            format!(
+                "PostgreSQL {major} meets MAAS {t} (minimum {})",
+                release.postgresql_min
+            ),
+        )
+    }
+}
+
+/// Hostname by system_id, from `GET machines/`.
+fn hostnames(api: &MaasApiFacts) -> HashMap<&str, &str> {
+    api.machines
+        .iter()
+        .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
+        .collect()
+}
+
+fn group_evidence(api: &MaasApiFacts, group: &BmcGroup) -> Map<String, Value> {
+    let names = hostnames(api);
+    let ids: Vec<&str> = group
+        .machines
+        .iter()
+        .map(|i| api.power[*i].system_id.as_str())
+        .collect();
+    let hosts: Vec<&str> = ids
+        .iter()
+        .map(|id| names.get(id).copied().unwrap_or(""))
+        .collect();
+    let power_type = if group.power_types.len() == 1 {
+        json!(group.power_types[0])
+    } else {
+        json!(group.power_types)
+    };
+    evidence(vec![
+        ("power_type", power_type),
+        ("power_address", json!(group.power_address)),
+        ("power_user", json!(group.power_user)),
+        ("bmc_count", json!(group.bmc_count)),
+        ("system_ids", json!(ids)),
+        ("hostnames", json!(hosts)),
+    ])
+}
+
+fn group_subject(group: &BmcGroup) -> String {
+    let address = if group.power_address.is_empty() {
+        "(no address)"
+    } else {
+        &group.power_address
+    };
+    let user = if group.power_user.is_empty() {
+        "(no user)"
+    } else {
+        &group.power_user
+    };
+    format!("{} BMC {address} user {user}", group.power_types.join("/"))
+}
+
+fn api_facts<'a>(def: &CheckDef, facts: &'a MaasFacts) -> Result<&'a MaasApiFacts, Evaluation> {
+    match &facts.api {
+        Probed::Found(api) => Ok(api),
+        Probed::Skipped(reason) => Err(Evaluation::skipped(def, reason.clone())),
+        Probed::Failed(cause) => Err(Evaluation::error(def, cause.clone())),
+    }
+}
+
+fn untyped(api: &MaasApiFacts) -> String {
+    let n = api
+        .power
+        .iter()
+        .filter(|m| m.power_type.is_empty() && m.fingerprint.is_some())
+        .count();
+    if n == 0 {
+        String::new()
+    } else {
+        format!("; {n} machine(s) without a known power type not compared")
+    }
+}
+
+fn duplicate_bmcs(
+    pack: &MaasPack,
+    def: &CheckDef,
+    facts: &MaasFacts,
+    current: &Result<(Version, String), String>,
+    target: &Version,
+) -> Evaluation {
+    let introduced = Series::parse(&pack.paths.migration_0290_introduced_in)
+        .expect("valid series in checks/maas.toml");
+    if target.series() < introduced {
+        return Evaluation::skipped(
+            def,
+            format!(
+                "target {} does not run migration 0290 (from {introduced})",
+                target.series()
+            ),
+        );
+    }
+    if let Ok((v, from)) = current {
+        if v.series() >= introduced {
+            return Evaluation::pass(
+                def,
+                format!("migration 0290 already ran: MAAS {} (from {from})", v.raw),
+            );
+        }
+    }
+    if let Probed::Found(pg) = &facts.postgres {
+        if pg.migration_0290 == Migration0290::Applied {
+            return Evaluation::pass(
+                def,
+                format!("migration 0290 already applied in {}", pg.endpoint),
+            );
+        }
+    }
+    let api = match api_facts(def, facts) {
+        Ok(api) => api,
+        Err(e) => return e,
+    };
+    let groups = find_collisions(&pack.bmc, &api.power);
+    let findings = groups
+        .iter()
+        .map(|g| {
+            def.finding(
+                Severity::Blocker,
+                group_subject(g),
+                format!(
+                    "{} machines on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
+                    g.machines.len(),
+                    g.bmc_count,
+                    g.power_types.join("/"),
+                ),
+                group_evidence(api, g),
+            )
+        })
+        .collect();
+    Evaluation::from_findings(
+        def,
+        findings,
+        format!(
+            "{} machines compared, no BMCs collide after migration 0290{}",
+            api.power.len(),
+            untyped(api)
+        ),
+    )
+}
+
+fn shared_addresses(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Evaluation {
+    let api = match api_facts(def, facts) {
+        Ok(api) => api,
+        Err(e) => return e,
+    };
+    let findings = find_shared_addresses(&pack.bmc, &api.power)
+        .iter()
+        .map(|g| {
+            def.finding(
+                Severity::Warning,
+                group_subject(g),
+                format!(
+                    "{} different BMCs ({} machines) share this address and user; one of them is probably stale or mistyped.",
+                    g.bmc_count,
+                    g.machines.len(),
+                ),
+                group_evidence(api, g),
+            )
+        })
+        .collect();
+    Evaluation::from_findings(
+        def,
+        findings,
+        format!("{} machines compared{}", api.power.len(), untyped(api)),
+    )
+}
+
+fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
+    let host = match maas_host(facts) {
+        Ok(h) => h,
+        Err(reason) => return Evaluation::skipped(def, reason),
+    };
+    if !host.systemd {
+        return Evaluation::skipped(
+            def,
+            "systemd does not run on this host (no /run/systemd/system)",
+        );
+    }
+    let (maas_chrony, which) = match &host.maas {
+        Some(MaasInstall::Snap { .. }) => (host.maas_chronyd, "the maas snap's chronyd"),
+        _ => (host.chrony.is_active(), "chrony.service"),
+    };
+    let ev = evidence(vec![
+        ("timesyncd_active", json!(host.timesyncd.active)),
+        ("timesyncd_enabled", json!(host.timesyncd.enabled)),
+        ("maas_chrony", json!(which)),
+        ("maas_chrony_running", json!(maas_chrony)),
+    ]);
+    if host.timesyncd.is_active() && maas_chrony {
+        let f = def.finding(
+            Severity::Warning,
+            "this host",
+            format!("systemd-timesyncd is active while {which} runs: two daemons set the clock."),
+            ev,
+        );
+        Evaluation::from_findings(def, vec![f], "")
+    } else {
+        Evaluation::pass(
+            def,
+            format!(
+                "systemd-timesyncd {}, {which} {}",
+                host.timesyncd.active.as_deref().unwrap_or("unknown"),
+                if maas_chrony {
+                    "running"
+                } else {
+                    "not running"
+                }
+            ),
+        )
+    }
+}
+
+fn controller_skew(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
+    let api = match api_facts(def, facts) {
+        Ok(api) => api,
+        Err(e) => return e,
+    };
+    // A region+rack controller is listed by both endpoints; keep one entry with both roles.
+    let mut controllers: BTreeMap<&str, (String, BTreeSet<&str>, Option<&str>)> = BTreeMap::new();
+    for (role, list) in [("region", &api.regions), ("rack", &api.racks)] {
+        for c in list {
+            let entry = controllers
+                .entry(c.system_id.as_str())
+                .or_insert_with(|| (c.hostname.clone(), BTreeSet::new(), c.version.as_deref()));
+            entry.1.insert(role);
+        }
+    }
+    let versions: BTreeSet<String> = controllers
+        .values()
+        .filter_map(|(_, _, v)| v.and_then(|v| Version::parse(v).ok()))
+        .map(|v| v.normalized())
+        .collect();
+    let unreported = controllers.values().filter(|(_, _, v)| v.is_none()).count();
+    let summary = format!(
+        "{} controller(s) on {}{}",
+        controllers.len(),
+        versions.iter().cloned().collect::<Vec<_>>().join(", "),
+        if unreported > 0 {
+            format!("; {unreported} not reporting a version")
+        } else {
+            String::new()
+        }
+    );
+    if versions.len() <= 1 {
+        return Evaluation::pass(def, summary);
+    }
+    let list: Vec<Value> = controllers
+        .iter()
+        .map(|(id, (hostname, roles, version))| {
+            json!({"system_id": id, "hostname": hostname, "roles": roles.iter().collect::<Vec<_>>(), "version": version})
+        })
+        .collect();
+    let f = def.finding(
+        Severity::Warning,
+        "region and rack controllers",
+        format!(
+            "Controllers run {} different versions ({}). Finish that upgrade first: rack controllers first, then region controllers.",
+            versions.len(),
+            versions.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        evidence(vec![("controllers", Value::Array(list))]),
+    );
+    Evaluation::from_findings(def, vec![f], summary)
+}
+
+fn database_owner(
+    def: &CheckDef,
+    facts: &MaasFacts,
+    target: &Version,
+    release: &Result<&Release, String>,
+) -> Evaluation {
+    let release = match release {
+        Ok(r) => r,
+        Err(e) => return Evaluation::error(def, e.clone()),
+    };
+    if !release.database_owned_by_maas_role {
+        return Evaluation::skipped(
+            def,
+            format!(
+                "MAAS {} does not require it (3.5 and newer do)",
+                target.series()
+            ),
+        );
+    }
+    let pg = match postgres_facts(def, facts) {
+        Ok(pg) => pg,
+        Err(e) => return e,
+    };
+    if pg.owner == pg.maas_role {
+        return Evaluation::pass(
+            def,
+            format!("database {} is owned by {}", pg.database, pg.owner),
+        );
+    }
+    let f = def.finding(
+        Severity::Blocker,
+        format!("database {}", pg.database),
+        format!(
+            "Database {} is owned by '{}', not by the MAAS role '{}'; MAAS {} requires the MAAS role to own it.",
+            pg.database,
+            if pg.owner.is_empty() { "(not found)" } else { &pg.owner },
+            pg.maas_role,
+            target.series()
+        ),
+        evidence(vec![
+            ("database", json!(pg.database)),
+            ("owner", json!(pg.owner)),
+            ("maas_role", json!(pg.maas_role)),
+        ]),
+    );
+    Evaluation::from_findings(def, vec![f], "")
+}

@@ -1,0 +1,274 @@
+//! The command line (clap derive). Doc comments here are the `--help` text.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use crate::checks;
+use crate::config::{Config, Overrides};
+use crate::demo::Demo;
+use crate::engine::{self, Scan};
+use crate::render::{self, Format};
+use crate::report::Status;
+
+/// Read-only pre-upgrade scanner for MAAS, its PostgreSQL database and its hosts.
+///
+/// preflight reads the live systems you are about to upgrade and reports every blocker before
+/// the maintenance window — not halfway through a migration at 3 a.m. It never writes.
+///
+/// Exit codes (Nagios convention): 0 OK, 1 WARNING (warnings only), 2 CRITICAL (at least one
+/// blocker), 3 UNKNOWN (a check could not run, bad configuration or input).
+#[derive(Debug, Parser)]
+#[command(name = "preflight", version, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  preflight scan --demo                       see every check fire against a fake MAAS\n  MAAS_URL=http://10.0.0.2:5240/MAAS MAAS_API_KEY_FILE=~/maas.key \\\n    preflight scan --target maas=3.5          scan a real MAAS for a 3.5 upgrade\n  preflight scan --format nagios              as a Nagios/Icinga plugin\n  preflight explain MAAS004                   what a check does and how to fix it"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// preflight's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan MAAS, its database and this host for upgrade blockers.
+    ///
+    /// Systems come from the config file, the environment (MAAS_URL, MAAS_API_KEY or
+    /// MAAS_API_KEY_FILE, DATABASE_URL or PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE) and what
+    /// is discoverable on this host (the maas snap or deb, regiond.conf). A system that is
+    /// neither configured nor discoverable is skipped; one that cannot be read makes the scan
+    /// UNKNOWN (exit 3) unless a blocker makes it CRITICAL.
+    Scan(ScanArgs),
+    /// List every check: id, name, system, default severity and title.
+    Checks {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print a check's documentation: what it checks, why it matters, remediation, source.
+    Explain {
+        /// Check id (MAAS004) or name (duplicate-bmc-credentials).
+        id: String,
+    },
+}
+
+/// Arguments of `preflight scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Config file [default: ./preflight.toml, else /etc/preflight/preflight.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Upgrade target as SYSTEM=VERSION, e.g. maas=3.5 (repeatable) [default: the newest
+    /// release preflight knows, stated in the report].
+    #[arg(long = "target", value_name = "SYSTEM=VERSION")]
+    pub targets: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Seconds to wait for a connection or for any single read [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
+    /// Scan a fake MAAS (5,000 machines, mixed controllers) started on loopback, with a
+    /// recorded host and database: every check fires, nothing real is touched.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Formats of `preflight checks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+fn init_logging(verbose: u8) {
+    // Only preflight's own events: dependencies (HTTP, TLS, database drivers) stay at warn, so
+    // no request header or connection string reaches the log at any verbosity.
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,preflight={level}"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color_enabled(&std::io::stderr()))
+        .without_time()
+        .try_init();
+}
+
+/// Colors only on a terminal and only without `NO_COLOR` (https://no-color.org).
+fn color_enabled(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Prints a diagnostic to stderr.
+fn report_error(err: impl miette::Diagnostic + Send + Sync + 'static) {
+    eprintln!("{:?}", miette::Report::new(err));
+}
+
+/// A plain error with a help line.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+struct CliError {
+    message: String,
+    #[help]
+    help: Option<String>,
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Checks { format } => {
+            print!("{}", list_checks(format));
+            ExitCode::SUCCESS
+        }
+        Command::Explain { id } => match checks::find(&id) {
+            Some(def) => {
+                print!("{}", explain(def));
+                ExitCode::SUCCESS
+            }
+            None => {
+                report_error(CliError {
+                    message: format!("no check '{id}'"),
+                    help: Some("`preflight checks` lists every check id and name".into()),
+                });
+                ExitCode::from(Status::Unknown.exit_code())
+            }
+        },
+    }
+}
+
+fn scan(args: ScanArgs) -> ExitCode {
+    let overrides = Overrides {
+        config: args.config.clone(),
+        targets: args.targets.clone(),
+        timeout: args.timeout,
+    };
+    let config = match Config::load(&overrides, &|name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(e);
+            return ExitCode::from(Status::Unknown.exit_code());
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            report_error(CliError {
+                message: format!("cannot start the async runtime: {e}"),
+                help: None,
+            });
+            return ExitCode::from(Status::Unknown.exit_code());
+        }
+    };
+    let report = runtime.block_on(async {
+        if args.demo {
+            let demo = Demo::start(config).await;
+            eprintln!("{}", demo.banner());
+            engine::run(&demo.scan).await
+        } else {
+            engine::run(&Scan::live(config)).await
+        }
+    });
+    let to_terminal = args.output.is_none() && args.format == Format::Table;
+    let text = render::render(
+        &report,
+        args.format,
+        to_terminal && color_enabled(&std::io::stdout()),
+    );
+    let written = match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| format!("cannot write the report to {}: {e}", path.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write the report to stdout: {e}")),
+    };
+    if let Err(message) = written {
+        report_error(CliError {
+            message,
+            help: None,
+        });
+        return ExitCode::from(Status::Unknown.exit_code());
+    }
+    report.status.into()
+}
+
+/// `preflight checks` output.
+pub fn list_checks(format: ListFormat) -> String {
+    let all = checks::catalogue();
+    match format {
+        ListFormat::Json => {
+            let list: Vec<_> = all
+                .iter()
+                .map(|c| serde_json::json!({"id": c.id, "name": c.name, "system": c.system, "severity": c.severity, "title": c.title}))
+                .collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).expect("serializable")
+            )
+        }
+        ListFormat::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .force_no_tty()
+                .set_header(vec!["Id", "Name", "System", "Severity", "Title"]);
+            if table.width().is_none() {
+                table.set_width(120);
+            }
+            for c in all {
+                table.add_row(vec![
+                    c.id.clone(),
+                    c.name.clone(),
+                    c.system.to_string(),
+                    c.severity.to_string(),
+                    c.title.clone(),
+                ]);
+            }
+            format!("{table}\n`preflight explain ID` prints a check's documentation.\n")
+        }
+    }
+}
+
+/// `preflight explain ID` output.
+pub fn explain(def: &checks::CheckDef) -> String {
+    let para = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!(
+        "{id} {name} ({system}, {severity})\n{title}\n\nWhat it checks\n  {what}\n\nWhy it matters\n  {why}\n\nRemediation\n  {rem}\n\nSource\n  {source}\n",
+        id = def.id,
+        name = def.name,
+        system = def.system,
+        severity = def.severity,
+        title = def.title,
+        what = para(&def.what),
+        why = para(&def.why),
+        rem = para(&def.remediation),
+        source = para(&def.source),
+    )
+}

@@ -1,0 +1,478 @@
+//! Configuration: `preflight.toml`, then environment variables, then command-line flags, each
+//! overriding the one before (ARCHITECTURE.md "Environment").
+//!
+//! The file is found at `--config FILE`, else `./preflight.toml`, else
+//! `/etc/preflight/preflight.toml`; none at all is fine. A broken file is a miette diagnostic
+//! that points at the offending line. Secrets (API keys, database passwords) come only from the
+//! environment, a file path, or the config file — never from a plain flag — and are wrapped in
+//! [`Secret`], whose `Debug` and `Display` print `***`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::version::Version;
+
+/// Default location searched after `./preflight.toml`.
+pub const SYSTEM_CONFIG: &str = "/etc/preflight/preflight.toml";
+/// Seconds for connecting and for each read, unless configured.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// Retries for retryable HTTP failures, unless configured.
+pub const DEFAULT_RETRIES: usize = 2;
+/// Largest accepted HTTP response, unless configured (MiB).
+pub const DEFAULT_MAX_RESPONSE_MIB: u64 = 1024;
+/// Concurrent per-machine power-parameter requests, unless configured.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Systems `--target` accepts.
+pub const KNOWN_SYSTEMS: &[&str] = &["maas"];
+
+/// A secret string. Never printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    /// The value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `preflight.toml`, as written by the user. Every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub maas: MaasSection,
+    #[serde(default)]
+    pub postgresql: PostgresSection,
+    #[serde(default)]
+    pub scan: ScanSection,
+}
+
+/// `[maas]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaasSection {
+    /// The URL `maas login` takes, e.g. `http://10.0.0.2:5240/MAAS`.
+    pub url: Option<String>,
+    /// `consumer_key:token_key:token_secret`. Prefer `api_key_file`.
+    pub api_key: Option<Secret>,
+    /// A file holding the API key (first line).
+    pub api_key_file: Option<PathBuf>,
+    /// The running MAAS version, when neither the API nor this host can tell it.
+    pub current: Option<String>,
+    /// Concurrent per-machine requests when the bulk power-parameters call is refused.
+    pub concurrency: Option<usize>,
+}
+
+/// `[postgresql]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSection {
+    /// A libpq connection string or URL (`postgresql://maas@localhost/maasdb`).
+    pub url: Option<Secret>,
+    /// The MAAS database name (default: the DSN's database, else `maasdb`).
+    pub database: Option<String>,
+    /// The role MAAS connects as (default: regiond.conf's database_user, else `maas`).
+    pub maas_role: Option<String>,
+}
+
+/// `[scan]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSection {
+    /// Seconds for connecting and for each read.
+    pub timeout: Option<u64>,
+    /// Retries for retryable HTTP failures.
+    pub retries: Option<usize>,
+    /// Largest accepted HTTP response in MiB.
+    pub max_response_mib: Option<u64>,
+    /// Target version per system, e.g. `{ maas = "3.5" }`.
+    #[serde(default)]
+    pub targets: BTreeMap<String, String>,
+}
+
+/// A configuration problem. Exit code 3.
+#[derive(Debug, Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {cause}")]
+    #[diagnostic(code(preflight::config::read))]
+    Read { path: String, cause: String },
+
+    #[error("the config file is not valid: {message}")]
+    #[diagnostic(
+        code(preflight::config::parse),
+        help("see README.md § Configuration for every key")
+    )]
+    Parse {
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+
+    #[error("cannot read {what} from {path}: {cause}")]
+    #[diagnostic(code(preflight::config::secret_file))]
+    SecretFile {
+        what: &'static str,
+        path: String,
+        cause: String,
+    },
+
+    #[error("bad --target '{given}': {why}")]
+    #[diagnostic(code(preflight::config::target), help("use SYSTEM=VERSION, e.g. --target maas=3.5; known systems: {}", KNOWN_SYSTEMS.join(", ")))]
+    Target { given: String, why: String },
+
+    #[error("bad {what} '{given}': {why}")]
+    #[diagnostic(code(preflight::config::value))]
+    Value {
+        what: &'static str,
+        given: String,
+        why: String,
+    },
+}
+
+/// Where the database connection string came from (for messages; never the DSN itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsnOrigin {
+    ConfigFile,
+    DatabaseUrl,
+    LibpqEnv,
+}
+
+impl fmt::Display for DsnOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DsnOrigin::ConfigFile => "[postgresql] url in the config file",
+            DsnOrigin::DatabaseUrl => "DATABASE_URL",
+            DsnOrigin::LibpqEnv => "the PG* environment variables",
+        })
+    }
+}
+
+/// libpq's environment variables (`PGHOST`, …), applied to fields a DSN leaves open.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LibpqEnv {
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub dbname: Option<String>,
+}
+
+impl LibpqEnv {
+    fn is_empty(&self) -> bool {
+        self.host.is_none() && self.port.is_none() && self.user.is_none() && self.dbname.is_none()
+    }
+}
+
+/// Everything a scan needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file that was read, if any.
+    pub path: Option<PathBuf>,
+    pub maas_url: Option<String>,
+    pub maas_api_key: Option<Secret>,
+    pub maas_current: Option<Version>,
+    pub concurrency: usize,
+    /// Explicit DSN and where it came from; `None` means discover (regiond.conf).
+    pub pg_dsn: Option<(Secret, DsnOrigin)>,
+    pub libpq: LibpqEnv,
+    pub pg_database: Option<String>,
+    pub maas_role: Option<String>,
+    pub timeout: Duration,
+    pub retries: usize,
+    pub max_response_bytes: u64,
+    /// Target per system (`maas` → `3.5`). Missing systems take their pack's newest release.
+    pub targets: BTreeMap<String, Version>,
+}
+
+/// Command-line overrides (the last layer).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub targets: Vec<String>,
+    pub timeout: Option<u64>,
+}
+
+/// Reads the config file that applies: `explicit`, else `./preflight.toml`, else
+/// [`SYSTEM_CONFIG`]. Returns the path and text, or `None` when there is none.
+///
+/// # Errors
+/// [`ConfigError::Read`] when an explicit file cannot be read (a missing default file is fine).
+pub fn read_config_file(explicit: Option<&Path>) -> Result<Option<(PathBuf, String)>, ConfigError> {
+    if let Some(path) = explicit {
+        return std::fs::read_to_string(path)
+            .map(|text| Some((path.to_path_buf(), text)))
+            .map_err(|e| ConfigError::Read {
+                path: path.display().to_string(),
+                cause: e.to_string(),
+            });
+    }
+    for candidate in [Path::new("preflight.toml"), Path::new(SYSTEM_CONFIG)] {
+        if let Ok(text) = std::fs::read_to_string(candidate) {
+            return Ok(Some((candidate.to_path_buf(), text)));
+        }
+    }
+    Ok(None)
+}
+
+/// Parses config text; errors carry the source and a span for miette.
+///
+/// # Errors
+/// [`ConfigError::Parse`] pointing at the offending key or value.
+pub fn parse_file_config(name: &str, text: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        message: e.message().trim().to_string(),
+        src: NamedSource::new(name, text.to_string()),
+        span: e
+            .span()
+            .map(|r| SourceSpan::from(r.start..r.end.max(r.start + 1).min(text.len().max(1)))),
+    })
+}
+
+fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::SecretFile {
+        what,
+        path: path.display().to_string(),
+        cause: e.to_string(),
+    })?;
+    Ok(Secret::new(
+        text.lines().next().unwrap_or("").trim().to_string(),
+    ))
+}
+
+fn parse_target(given: &str) -> Result<(String, Version), ConfigError> {
+    let bad = |why: &str| ConfigError::Target {
+        given: given.to_string(),
+        why: why.to_string(),
+    };
+    let (system, version) = given.split_once('=').ok_or_else(|| bad("missing '='"))?;
+    let system = system.trim().to_ascii_lowercase();
+    if !KNOWN_SYSTEMS.contains(&system.as_str()) {
+        return Err(bad(&format!("unknown system '{system}'")));
+    }
+    let version = Version::parse(version).map_err(|e| bad(&e.to_string()))?;
+    Ok((system, version))
+}
+
+impl Config {
+    /// Layers file, environment and flags. `env` looks up one variable (the process environment
+    /// in production, a map in tests).
+    ///
+    /// # Errors
+    /// Any [`ConfigError`]: unreadable or invalid file, unreadable key file, bad target.
+    pub fn load(
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (path, file) = match read_config_file(overrides.config.as_deref())? {
+            Some((path, text)) => {
+                let file = parse_file_config(&path.display().to_string(), &text)?;
+                (Some(path), file)
+            }
+            None => (None, FileConfig::default()),
+        };
+        Config::from_layers(path, file, overrides, env)
+    }
+
+    /// The layering itself, for an already parsed file.
+    ///
+    /// # Errors
+    /// As [`Config::load`], minus file reading.
+    pub fn from_layers(
+        path: Option<PathBuf>,
+        file: FileConfig,
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+        let maas_url = env("MAAS_URL").or(file.maas.url);
+        let maas_api_key = match (env("MAAS_API_KEY"), env("MAAS_API_KEY_FILE")) {
+            (Some(key), _) => Some(Secret::new(key)),
+            (None, Some(p)) => Some(read_secret_file("the MAAS API key", Path::new(&p))?),
+            (None, None) => match (file.maas.api_key, file.maas.api_key_file) {
+                (Some(key), _) => Some(key),
+                (None, Some(p)) => Some(read_secret_file("the MAAS API key", &p)?),
+                (None, None) => None,
+            },
+        };
+        let maas_current = file
+            .maas
+            .current
+            .as_deref()
+            .map(|v| {
+                Version::parse(v).map_err(|e| ConfigError::Value {
+                    what: "[maas] current",
+                    given: v.to_string(),
+                    why: e.to_string(),
+                })
+            })
+            .transpose()?;
+
+        let libpq = LibpqEnv {
+            host: env("PGHOST"),
+            port: env("PGPORT"),
+            user: env("PGUSER"),
+            password: env("PGPASSWORD").map(Secret::new),
+            dbname: env("PGDATABASE"),
+        };
+        let pg_dsn = match (env("DATABASE_URL"), file.postgresql.url) {
+            (Some(url), _) => Some((Secret::new(url), DsnOrigin::DatabaseUrl)),
+            (None, Some(url)) => Some((url, DsnOrigin::ConfigFile)),
+            (None, None) if !libpq.is_empty() => {
+                Some((Secret::new(String::new()), DsnOrigin::LibpqEnv))
+            }
+            (None, None) => None,
+        };
+
+        let mut targets = BTreeMap::new();
+        for (system, version) in &file.scan.targets {
+            let (s, v) = parse_target(&format!("{system}={version}"))?;
+            targets.insert(s, v);
+        }
+        for given in &overrides.targets {
+            let (s, v) = parse_target(given)?;
+            targets.insert(s, v);
+        }
+
+        let timeout = overrides
+            .timeout
+            .or(file.scan.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS);
+        if timeout == 0 {
+            return Err(ConfigError::Value {
+                what: "timeout",
+                given: "0".into(),
+                why: "must be at least 1 second".into(),
+            });
+        }
+        Ok(Config {
+            path,
+            maas_url,
+            maas_api_key,
+            maas_current,
+            concurrency: file.maas.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
+            pg_dsn,
+            libpq,
+            pg_database: file.postgresql.database,
+            maas_role: file.postgresql.maas_role,
+            timeout: Duration::from_secs(timeout),
+            retries: file.scan.retries.unwrap_or(DEFAULT_RETRIES),
+            max_response_bytes: file
+                .scan
+                .max_response_mib
+                .unwrap_or(DEFAULT_MAX_RESPONSE_MIB)
+                * 1024
+                * 1024,
+            targets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn env_overrides_file_and_flags_override_env() {
+        let file = parse_file_config(
+            "t.toml",
+            "[maas]\nurl = \"http://file:5240/MAAS\"\napi_key = \"a:b:c\"\n[scan]\ntimeout = 5\ntargets = { maas = \"3.4\" }\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            targets: vec!["maas=3.5".into()],
+            timeout: Some(9),
+            ..Default::default()
+        };
+        let env = env_of(&[("MAAS_URL", "http://env:5240/MAAS")]);
+        let c = Config::from_layers(None, file, &overrides, &env).unwrap();
+        assert_eq!(c.maas_url.as_deref(), Some("http://env:5240/MAAS"));
+        assert_eq!(c.maas_api_key.unwrap().expose(), "a:b:c");
+        assert_eq!(c.timeout, Duration::from_secs(9));
+        assert_eq!(c.targets["maas"].raw, "3.5");
+    }
+
+    #[test]
+    fn parse_error_points_at_the_line() {
+        let text = "[maas]\nurl = \"x\"\nbogus = 1\n";
+        let err = parse_file_config("p.toml", text).unwrap_err();
+        match err {
+            ConfigError::Parse {
+                span: Some(span),
+                message,
+                ..
+            } => {
+                assert_eq!(&text[span.offset()..span.offset() + span.len()], "bogus");
+                assert!(message.contains("unknown field"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_targets() {
+        for bad in ["maas", "mender=3.7", "maas=latest"] {
+            let o = Overrides {
+                targets: vec![bad.into()],
+                ..Default::default()
+            };
+            assert!(
+                Config::from_layers(None, FileConfig::default(), &o, &env_of(&[])).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2".into());
+        assert_eq!(format!("{s} {s:?}"), "*** ***");
+    }
+
+    #[test]
+    fn libpq_env_alone_is_a_dsn() {
+        let c = Config::from_layers(
+            None,
+            FileConfig::default(),
+            &Overrides::default(),
+            &env_of(&[("PGHOST", "/tmp")]),
+        )
+        .unwrap();
+        assert_eq!(c.pg_dsn.unwrap().1, DsnOrigin::LibpqEnv);
+    }
+}

@@ -1,0 +1,79 @@
+//! `preflight scan --demo`: starts the fake MAAS region from mocks/ on loopback (5,000 machines
+//! with planted duplicate-BMC groups, controllers on mixed versions) and scans it together with
+//! a recorded host and database, so every MAAS check fires without a MAAS at hand.
+
+use serde::Deserialize;
+
+use crate::config::{Config, Secret};
+use crate::engine::Scan;
+use crate::probe::host::{HostSource, RecordedHost};
+use crate::probe::postgres::{Migration0290, PgFacts};
+use mocks::fleet::Fleet;
+use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+
+#[derive(Deserialize)]
+struct RecordedPostgres {
+    server_version_num: u32,
+    database: String,
+    owner: String,
+    maas_role: String,
+    migration_0290_applied: bool,
+}
+
+/// A running demo; keep it alive while scanning.
+pub struct Demo {
+    server: MaasServer,
+    /// The scan to run against it.
+    pub scan: Scan,
+}
+
+impl Demo {
+    /// Starts the fake region and prepares the scan. `config` supplies targets, timeouts and
+    /// formats; its MAAS and database settings are replaced by the demo's.
+    pub async fn start(mut config: Config) -> Demo {
+        let fleet = Fleet::generate(mocks::demo::MACHINES, mocks::demo::SEED);
+        let server = MaasServer::start(
+            &fleet,
+            &MaasOptions::mixed(mocks::demo::REGION_VERSION, "2.8.6"),
+        )
+        .await;
+        config.maas_url = Some(server.maas_url());
+        config.maas_api_key = Some(Secret::new(API_KEY.to_string()));
+        config.maas_current = None;
+        config.pg_dsn = None;
+        let host: RecordedHost = serde_json::from_str(mocks::demo::HOST_JSON)
+            .expect("mocks' demo host is valid (tested)");
+        let pg: RecordedPostgres = serde_json::from_str(mocks::demo::POSTGRES_JSON)
+            .expect("mocks' demo database is valid (tested)");
+        let postgres = PgFacts {
+            endpoint: format!("demo-db:5432/{} as {}", pg.database, pg.maas_role),
+            server_version_num: pg.server_version_num,
+            database: pg.database,
+            owner: pg.owner,
+            maas_role: pg.maas_role,
+            migration_0290: if pg.migration_0290_applied {
+                Migration0290::Applied
+            } else {
+                Migration0290::NotApplied
+            },
+        };
+        Demo {
+            scan: Scan {
+                config,
+                host: HostSource::Recorded(host),
+                postgres: Some(postgres),
+            },
+            server,
+        }
+    }
+
+    /// One line for stderr saying what is being scanned.
+    pub fn banner(&self) -> String {
+        format!(
+            "preflight demo: scanning a fake MAAS {} region at {} ({} machines), a recorded Ubuntu 20.04 snap host and a recorded PostgreSQL 12 database",
+            mocks::demo::REGION_VERSION,
+            self.server.maas_url(),
+            mocks::demo::MACHINES
+        )
+    }
+}

@@ -1,0 +1,431 @@
+//! The host probe: Ubuntu release, time-sync daemons, and how MAAS is installed here
+//! (FACTS.md §1.4). Reads `/etc/os-release`, `lsb_release -a`, `systemctl is-active|is-enabled`,
+//! `/proc/*/cmdline` (for MAAS's own chronyd under `/snap/maas/`), the snap
+//! (`/snap/maas/current`, `/var/snap/maas/common/snap_mode`) or deb
+//! (`dpkg-query -W -f='${Version}' maas-region-api`) install, and regiond.conf.
+//!
+//! A [`HostSource`] is either this machine ([`HostSource::Live`]) or a recorded host
+//! ([`HostSource::Recorded`], used by `--demo` and tests), so the same parsing serves both.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::Secret;
+use crate::version::Series;
+
+/// Snap install markers.
+pub const SNAP_CURRENT: &str = "/snap/maas/current";
+pub const SNAP_MODE: &str = "/var/snap/maas/common/snap_mode";
+pub const SNAP_YAML: &str = "/snap/maas/current/meta/snap.yaml";
+pub const SNAP_REGIOND_CONF: &str = "/var/snap/maas/current/regiond.conf";
+pub const DEB_REGIOND_CONF: &str = "/etc/maas/regiond.conf";
+
+/// A host recorded as files, command outputs and process command lines.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedHost {
+    /// Path → content. A path listed with any content also "exists".
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Command line (words joined by one space) → `[exit code, stdout]`.
+    #[serde(default)]
+    pub commands: BTreeMap<String, (i32, String)>,
+    /// argv[0] of each running process.
+    #[serde(default)]
+    pub processes: Vec<String>,
+}
+
+/// Where host facts are read from.
+#[derive(Debug, Clone)]
+pub enum HostSource {
+    /// This machine, with a per-command timeout.
+    Live { timeout: Duration },
+    /// A recorded host.
+    Recorded(RecordedHost),
+}
+
+impl HostSource {
+    fn read(&self, path: &str) -> Option<String> {
+        match self {
+            HostSource::Live { .. } => std::fs::read_to_string(path).ok(),
+            HostSource::Recorded(r) => r.files.get(path).cloned(),
+        }
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        match self {
+            HostSource::Live { .. } => Path::new(path).exists(),
+            HostSource::Recorded(r) => r
+                .files
+                .keys()
+                .any(|f| f == path || f.starts_with(&format!("{path}/"))),
+        }
+    }
+
+    /// Runs a command; `None` when it cannot be started (not installed) or times out.
+    async fn run(&self, program: &str, args: &[&str]) -> Option<(i32, String)> {
+        match self {
+            HostSource::Live { timeout } => {
+                let child = tokio::process::Command::new(program)
+                    .args(args)
+                    .stdin(std::process::Stdio::null())
+                    .kill_on_drop(true)
+                    .output();
+                match tokio::time::timeout(*timeout, child).await {
+                    Ok(Ok(out)) => Some((
+                        out.status.code().unwrap_or(-1),
+                        String::from_utf8_lossy(&out.stdout).into_owned(),
+                    )),
+                    Ok(Err(e)) => {
+                        tracing::debug!("{program}: {e}");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::warn!("{program} {} timed out", args.join(" "));
+                        None
+                    }
+                }
+            }
+            HostSource::Recorded(r) => {
+                let line = std::iter::once(program)
+                    .chain(args.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                r.commands.get(&line).cloned()
+            }
+        }
+    }
+
+    fn processes(&self) -> Vec<String> {
+        match self {
+            HostSource::Live { .. } => {
+                let Ok(dir) = std::fs::read_dir("/proc") else {
+                    return Vec::new();
+                };
+                dir.flatten()
+                    .filter(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .bytes()
+                            .all(|b| b.is_ascii_digit())
+                    })
+                    .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                    .filter_map(|raw| {
+                        raw.split(|b| *b == 0)
+                            .next()
+                            .map(|argv0| String::from_utf8_lossy(argv0).into_owned())
+                    })
+                    .filter(|argv0| !argv0.is_empty())
+                    .collect()
+            }
+            HostSource::Recorded(r) => r.processes.clone(),
+        }
+    }
+}
+
+/// The Ubuntu (or other) release of the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// `ubuntu`, `debian`, … (os-release `ID`; `lsb_release` Distributor ID lower-cased).
+    pub id: String,
+    /// `22.04`.
+    pub version: String,
+    /// `jammy`.
+    pub codename: String,
+    /// Where it was read: `/etc/os-release` or `lsb_release -a`.
+    pub source: &'static str,
+}
+
+impl Release {
+    /// The release as a series (22.04), if its version parses.
+    pub fn series(&self) -> Option<Series> {
+        Series::parse(&self.version).ok()
+    }
+}
+
+/// How MAAS is installed on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaasInstall {
+    /// The snap; `mode` from snap_mode (`region+rack`, `region`, `rack`, `none`).
+    Snap {
+        mode: Option<String>,
+        version: Option<String>,
+    },
+    /// Debian packages; `version` from dpkg (e.g. `1:3.4.10-0ubuntu1`).
+    Deb { version: String },
+}
+
+impl MaasInstall {
+    /// The installed version text, if known.
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            MaasInstall::Snap { version, .. } => version.as_deref(),
+            MaasInstall::Deb { version } => Some(version),
+        }
+    }
+}
+
+/// regiond.conf (YAML), the fields preflight uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RegiondConf {
+    /// Where it was read.
+    #[serde(skip)]
+    pub path: String,
+    /// Host name or socket directory (default localhost).
+    #[serde(default)]
+    pub database_host: Option<String>,
+    #[serde(default)]
+    pub database_port: Option<u16>,
+    #[serde(default)]
+    pub database_name: Option<String>,
+    #[serde(default)]
+    pub database_user: Option<String>,
+    /// Blank with Vault (3.3+).
+    #[serde(default)]
+    pub database_pass: Option<Secret>,
+    #[serde(default)]
+    pub maas_url: Option<String>,
+}
+
+/// systemd unit states (`systemctl is-active` / `is-enabled` output).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnitState {
+    pub active: Option<String>,
+    pub enabled: Option<String>,
+}
+
+impl UnitState {
+    /// `is-active` said `active`.
+    pub fn is_active(&self) -> bool {
+        self.active.as_deref() == Some("active")
+    }
+}
+
+/// What the host told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    /// From /etc/os-release, else lsb_release.
+    pub release: Option<Release>,
+    /// From lsb_release, when it ran (kept to cross-check os-release).
+    pub lsb_release: Option<Release>,
+    /// systemd runs here (`systemctl` answered).
+    pub systemd: bool,
+    pub timesyncd: UnitState,
+    pub chrony: UnitState,
+    /// A `chronyd` process runs from under /snap/maas/ (the snap's own).
+    pub maas_chronyd: bool,
+    /// `None` when MAAS is not installed here.
+    pub maas: Option<MaasInstall>,
+    /// regiond.conf: `Ok` parsed, `Err` the cause; `None` when there is none.
+    pub regiond: Option<Result<RegiondConf, String>>,
+}
+
+/// Parses `/etc/os-release` (shell-style `KEY=value`, values optionally quoted).
+pub fn parse_os_release(text: &str) -> Option<Release> {
+    let mut fields = BTreeMap::new();
+    for line in text.lines() {
+        let Some((k, v)) = line.trim().split_once('=') else {
+            continue;
+        };
+        let v = v.trim().trim_matches('"').trim_matches('\'');
+        fields.insert(k.trim().to_string(), v.to_string());
+    }
+    let id = fields.get("ID")?.to_ascii_lowercase();
+    Some(Release {
+        id,
+        version: fields.get("VERSION_ID").cloned().unwrap_or_default(),
+        codename: fields
+            .get("VERSION_CODENAME")
+            .or_else(|| fields.get("UBUNTU_CODENAME"))
+            .cloned()
+            .unwrap_or_default(),
+        source: "/etc/os-release",
+    })
+}
+
+/// Parses `lsb_release -a` output (`Distributor ID:\tUbuntu`, `Release:\t22.04`,
+/// `Codename:\tjammy`); the "No LSB modules are available." line goes to stderr and is ignored.
+pub fn parse_lsb_release(text: &str) -> Option<Release> {
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.trim() == name)
+                .map(|(_, v)| v.trim().to_string())
+        })
+    };
+    let version = field("Release")?;
+    Some(Release {
+        id: field("Distributor ID")
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        version,
+        codename: field("Codename").unwrap_or_default(),
+        source: "lsb_release -a",
+    })
+}
+
+/// Parses regiond.conf text.
+///
+/// # Errors
+/// The YAML error in words.
+pub fn parse_regiond_conf(path: &str, text: &str) -> Result<RegiondConf, String> {
+    let mut conf: RegiondConf =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("{path} is not valid YAML: {e}"))?;
+    conf.path = path.to_string();
+    conf.database_pass = conf.database_pass.filter(|p| !p.expose().is_empty());
+    Ok(conf)
+}
+
+async fn unit(source: &HostSource, name: &str) -> UnitState {
+    let word = |out: Option<(i32, String)>| {
+        out.map(|(_, s)| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    UnitState {
+        active: word(source.run("systemctl", &["is-active", name]).await),
+        enabled: word(source.run("systemctl", &["is-enabled", name]).await),
+    }
+}
+
+/// Reads every host fact. Never fails: what cannot be read is `None`/empty.
+pub async fn probe(source: &HostSource) -> HostFacts {
+    let lsb_release = source
+        .run("lsb_release", &["-a"])
+        .await
+        .filter(|(code, _)| *code == 0)
+        .and_then(|(_, out)| parse_lsb_release(&out));
+    let release = source
+        .read("/etc/os-release")
+        .and_then(|t| parse_os_release(&t))
+        .or_else(|| lsb_release.clone());
+    let systemd = source.exists("/run/systemd/system");
+    let (timesyncd, chrony) = if systemd {
+        (
+            unit(source, "systemd-timesyncd").await,
+            unit(source, "chrony").await,
+        )
+    } else {
+        (UnitState::default(), UnitState::default())
+    };
+    let maas_chronyd = source
+        .processes()
+        .iter()
+        .any(|argv0| argv0.starts_with("/snap/maas/") && argv0.ends_with("/chronyd"));
+
+    let maas = if source.exists(SNAP_CURRENT) {
+        let mode = source
+            .read(SNAP_MODE)
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty());
+        let version = source.read(SNAP_YAML).and_then(|y| {
+            y.lines()
+                .find_map(|l| l.strip_prefix("version:"))
+                .map(|v| v.trim().trim_matches('\'').trim_matches('"').to_string())
+        });
+        Some(MaasInstall::Snap { mode, version })
+    } else {
+        let mut version = None;
+        for pkg in ["maas-region-api", "maas-rack-controller"] {
+            if let Some((0, v)) = source
+                .run("dpkg-query", &["-W", "-f=${Version}", pkg])
+                .await
+            {
+                if !v.trim().is_empty() {
+                    version = Some(v);
+                    break;
+                }
+            }
+        }
+        version.map(|v| MaasInstall::Deb {
+            version: v.trim().to_string(),
+        })
+    };
+    let regiond = [SNAP_REGIOND_CONF, DEB_REGIOND_CONF]
+        .iter()
+        .find_map(|p| source.read(p).map(|t| parse_regiond_conf(p, &t)));
+    HostFacts {
+        release,
+        lsb_release,
+        systemd,
+        timesyncd,
+        chrony,
+        maas_chronyd,
+        maas,
+        regiond,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_release() {
+        let r = parse_os_release(
+            "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nVERSION_CODENAME=jammy\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.id.as_str(), r.version.as_str(), r.codename.as_str()),
+            ("ubuntu", "22.04", "jammy")
+        );
+        assert_eq!(r.series().unwrap().to_string(), "22.04");
+    }
+
+    #[test]
+    fn lsb_release() {
+        let r = parse_lsb_release("Distributor ID:\tUbuntu\nDescription:\tUbuntu 20.04.6 LTS\nRelease:\t20.04\nCodename:\tfocal\n").unwrap();
+        assert_eq!(
+            (r.id.as_str(), r.version.as_str(), r.codename.as_str()),
+            ("ubuntu", "20.04", "focal")
+        );
+    }
+
+    #[test]
+    fn regiond_conf() {
+        let c = parse_regiond_conf(
+            "/etc/maas/regiond.conf",
+            "database_host: /var/snap/maas/common/test-db-socket\ndatabase_name: maasdb\ndatabase_pass: ''\ndatabase_port: 5432\ndatabase_user: maas\nmaas_url: http://10.0.0.2:5240/MAAS\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.database_host.as_deref(),
+            Some("/var/snap/maas/common/test-db-socket")
+        );
+        assert!(c.database_pass.is_none());
+        assert!(parse_regiond_conf("x", "database_port: [").is_err());
+    }
+
+    #[tokio::test]
+    async fn recorded_snap_host() {
+        let mut r = RecordedHost::default();
+        r.files.insert(
+            "/etc/os-release".into(),
+            "ID=ubuntu\nVERSION_ID=\"20.04\"\n".into(),
+        );
+        r.files
+            .insert("/run/systemd/system/.keep".into(), String::new());
+        r.files.insert(
+            format!("{SNAP_CURRENT}/meta/snap.yaml"),
+            "name: maas\nversion: 3.2.9-12055-g.c3e6e4e5b\n".into(),
+        );
+        r.files.insert(SNAP_MODE.into(), "region+rack\n".into());
+        r.commands.insert(
+            "systemctl is-active systemd-timesyncd".into(),
+            (0, "active\n".into()),
+        );
+        r.processes.push("/snap/maas/31355/usr/sbin/chronyd".into());
+        let facts = probe(&HostSource::Recorded(r)).await;
+        assert!(facts.systemd && facts.timesyncd.is_active() && facts.maas_chronyd);
+        assert_eq!(
+            facts.maas,
+            Some(MaasInstall::Snap {
+                mode: Some("region+rack".into()),
+                version: Some("3.2.9-12055-g.c3e6e4e5b".into())
+            })
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! The one HTTP client: rustls, timeouts, a response size cap, and retries with exponential
+//! backoff for what is retryable only (5xx, 408, 429, timeouts, connection resets).
+//! Errors say which URL failed and why, and never include a request header (the MAAS API key
+//! travels in `Authorization`).
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use futures::StreamExt;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Client, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+/// Why an HTTP request failed. Display texts name the URL (without any user-info) and the cause.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HttpError {
+    #[error("cannot connect to {url}: {cause}")]
+    Connect {
+        url: String,
+        cause: String,
+        retryable: bool,
+    },
+    #[error("no answer from {url} within {seconds} s (timeout)")]
+    Timeout { url: String, seconds: u64 },
+    #[error("{url} answered HTTP {status}{detail}")]
+    Status {
+        url: String,
+        status: u16,
+        detail: String,
+    },
+    #[error(
+        "{url} sent more than {limit_mib} MiB; raise [scan] max_response_mib if that is expected"
+    )]
+    TooLarge { url: String, limit_mib: u64 },
+    #[error(
+        "{url} returned an HTML page instead of JSON (HTTP {status}{title}); is the URL right?"
+    )]
+    Html {
+        url: String,
+        status: u16,
+        title: String,
+    },
+    #[error("{url} returned malformed JSON: {cause}")]
+    Json { url: String, cause: String },
+    #[error("reading the answer of {url} failed: {cause}")]
+    Body { url: String, cause: String },
+}
+
+impl HttpError {
+    /// Whether trying again may help: 5xx, 408, 429, timeouts and dropped connections.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HttpError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            HttpError::Timeout { .. } => true,
+            HttpError::Connect { retryable, .. } => *retryable,
+            HttpError::Body { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, when the server answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Settings of [`Http`].
+#[derive(Debug, Clone, Copy)]
+pub struct HttpSettings {
+    /// Connect timeout and the longest wait for any single read (seconds).
+    pub timeout: Duration,
+    /// Retries after the first attempt, for retryable failures only.
+    pub retries: usize,
+    /// First backoff delay; doubles each retry.
+    pub backoff: Duration,
+    /// Largest accepted response body, in bytes.
+    pub max_body: u64,
+}
+
+/// A shared reqwest client with preflight's policies. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: Client,
+    settings: HttpSettings,
+}
+
+/// A URL as it may appear in messages: user-info (credentials) removed.
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+impl Http {
+    /// Builds the client (rustls, no proxy surprises beyond the system's).
+    ///
+    /// # Errors
+    /// When the TLS backend cannot be initialised.
+    pub fn new(settings: HttpSettings) -> Result<Http, HttpError> {
+        let client = Client::builder()
+            .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(settings.timeout)
+            .read_timeout(settings.timeout)
+            .build()
+            .map_err(|e| HttpError::Connect {
+                url: String::from("(client set-up)"),
+                cause: e.to_string(),
+                retryable: false,
+            })?;
+        Ok(Http { client, settings })
+    }
+
+    /// GET `url` and return the body, retrying what is retryable. `auth` is called for every
+    /// attempt, so signed headers (OAuth nonce, timestamp) are fresh each time.
+    ///
+    /// # Errors
+    /// Every [`HttpError`]: non-2xx status, timeout, HTML instead of JSON, oversized body.
+    pub async fn get_bytes(
+        &self,
+        url: &Url,
+        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+    ) -> Result<Vec<u8>, HttpError> {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.settings.backoff)
+            .with_max_times(self.settings.retries)
+            .with_jitter();
+        (|| self.attempt(url, auth))
+            .retry(backoff)
+            .when(HttpError::is_retryable)
+            .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
+            .await
+    }
+
+    /// GET `url` and deserialize its JSON body into `T`.
+    ///
+    /// # Errors
+    /// As [`Http::get_bytes`], plus [`HttpError::Json`] when the body is not the expected JSON.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+    ) -> Result<T, HttpError> {
+        let body = self.get_bytes(url, auth).await?;
+        serde_json::from_slice(&body).map_err(|e| json_error(url, &e))
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+    ) -> Result<Vec<u8>, HttpError> {
+        let shown = display_url(url);
+        let mut request = self.client.get(url.clone());
+        if let Some(value) = auth() {
+            request = request.header(AUTHORIZATION, value);
+        }
+        tracing::debug!("GET {shown}");
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&shown, &e))?;
+        let status = response.status();
+        let is_html = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("text/html"));
+        if let Some(len) = response.content_length() {
+            if len > self.settings.max_body {
+                return Err(self.too_large(&shown));
+            }
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport_error(&shown, &e))?;
+            if (body.len() + chunk.len()) as u64 > self.settings.max_body {
+                return Err(self.too_large(&shown));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let looks_html = is_html || body.trim_ascii_start().starts_with(b"<");
+        if !status.is_success() {
+            return Err(HttpError::Status {
+                url: shown,
+                status: status.as_u16(),
+                detail: status_detail(status, &body, looks_html),
+            });
+        }
+        if looks_html {
+            return Err(HttpError::Html {
+                url: shown,
+                status: status.as_u16(),
+                title: html_title(&body)
+                    .map(|t| format!(", page title '{t}'"))
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(body)
+    }
+
+    fn too_large(&self, shown: &str) -> HttpError {
+        HttpError::TooLarge {
+            url: shown.to_string(),
+            limit_mib: self.settings.max_body / (1024 * 1024),
+        }
+    }
+
+    fn transport_error(&self, shown: &str, e: &reqwest::Error) -> HttpError {
+        if e.is_timeout() {
+            return HttpError::Timeout {
+                url: shown.to_string(),
+                seconds: self.settings.timeout.as_secs(),
+            };
+        }
+        // The innermost cause: reqwest's own text would repeat the URL, user-info included.
+        let mut cause = String::from("request failed");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            cause = s.to_string();
+            source = s.source();
+        }
+        if e.is_connect() {
+            HttpError::Connect {
+                url: shown.to_string(),
+                retryable: cause.contains("reset"),
+                cause,
+            }
+        } else {
+            HttpError::Body {
+                url: shown.to_string(),
+                cause,
+            }
+        }
+    }
+}
+
+/// A JSON error with its position, for a body that did not parse.
+pub fn json_error(url: &Url, e: &serde_json::Error) -> HttpError {
+    let cause = if e.is_eof() {
+        format!(
+            "the document ends early (truncated at line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    } else {
+        e.to_string()
+    };
+    HttpError::Json {
+        url: display_url(url),
+        cause,
+    }
+}
+
+fn html_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let re = regex::Regex::new(r"(?is)<title[^>]*>(.*?)</title>").expect("valid regex");
+    re.captures(&text)
+        .map(|c| c[1].split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.chars().take(80).collect())
+}
+
+/// ` Forbidden: <first line of the body>` for an error status; bodies are cut short and HTML
+/// is reduced to its title.
+fn status_detail(status: StatusCode, body: &[u8], html: bool) -> String {
+    let reason = status.canonical_reason().unwrap_or("");
+    let text = if html {
+        html_title(body).unwrap_or_default()
+    } else {
+        String::from_utf8_lossy(&body[..body.len().min(512)])
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(160)
+            .collect()
+    };
+    match (reason.is_empty(), text.is_empty()) {
+        (_, false) => format!(" {reason}: {text}"),
+        (false, true) => format!(" {reason}"),
+        (true, true) => String::new(),
+    }
+}

@@ -1,0 +1,363 @@
+//! The PostgreSQL probe (tokio-postgres): server version, owner of the MAAS database, and
+//! whether migration 0290 is applied. Every query runs inside one `READ ONLY` transaction that
+//! is rolled back; preflight never writes.
+//!
+//! The connection comes from `[postgresql] url`, `DATABASE_URL` or libpq's `PG*` variables
+//! (filling what the DSN leaves open, as libpq does), else from this host's regiond.conf.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config as PgConfig, NoTls, Transaction};
+
+use crate::config::{Config, DsnOrigin, Secret};
+use crate::probe::host::RegiondConf;
+
+/// Name of the MAAS database when nothing says otherwise.
+pub const DEFAULT_DATABASE: &str = "maasdb";
+/// Role MAAS connects as when nothing says otherwise.
+pub const DEFAULT_MAAS_ROLE: &str = "maas";
+/// The migration whose unique-index collisions MAAS004 predicts.
+pub const MIGRATION_0290: &str = "0290_migrate_node_power_parameters";
+
+/// Whether migration 0290 already ran on this database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migration0290 {
+    Applied,
+    NotApplied,
+    /// No `django_migrations` table: not a MAAS database (or an empty one).
+    NoMigrationTable,
+}
+
+/// What the database told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgFacts {
+    /// `host:port/database as user`, without password.
+    pub endpoint: String,
+    /// `server_version_num`, e.g. 140011 for 14.11.
+    pub server_version_num: u32,
+    pub database: String,
+    /// Owner of `database` (`pg_get_userbyid(datdba)`).
+    pub owner: String,
+    /// The role MAAS connects as.
+    pub maas_role: String,
+    pub migration_0290: Migration0290,
+}
+
+impl PgFacts {
+    /// Major version: 140011 → 14 (10+ numbering), 90624 → 9.
+    pub fn major(&self) -> u32 {
+        self.server_version_num / 10_000
+    }
+}
+
+/// A resolved connection target.
+#[derive(Clone)]
+pub struct PgTarget {
+    pub config: PgConfig,
+    pub database: String,
+    pub maas_role: String,
+    /// Where the connection settings came from, for messages.
+    pub origin: String,
+    password: Option<Secret>,
+}
+
+impl fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PgTarget({} from {})", self.endpoint(), self.origin)
+    }
+}
+
+/// Why the probe failed. Texts never contain the password.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PgError {
+    #[error("the database connection string from {origin} is not valid: {cause}")]
+    BadDsn { origin: String, cause: String },
+    #[error("cannot connect to PostgreSQL at {endpoint} (settings from {origin}): {cause}")]
+    Connect {
+        endpoint: String,
+        origin: String,
+        cause: String,
+    },
+    #[error("PostgreSQL at {endpoint} did not answer within {seconds} s (timeout)")]
+    Timeout { endpoint: String, seconds: u64 },
+    #[error("query on {endpoint} failed: {cause}")]
+    Query { endpoint: String, cause: String },
+    #[error("database {database} does not exist on {endpoint}")]
+    NoDatabase { database: String, endpoint: String },
+}
+
+/// Replaces every occurrence of the secret in `text` with `***`.
+fn scrub(text: String, secret: Option<&Secret>) -> String {
+    match secret.map(Secret::expose).filter(|s| !s.is_empty()) {
+        Some(s) => text.replace(s, "***"),
+        None => text,
+    }
+}
+
+fn error_text(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+impl PgTarget {
+    /// Resolves the target from configuration, falling back to regiond.conf. `None` when
+    /// neither says where the database is.
+    ///
+    /// # Errors
+    /// [`PgError::BadDsn`] for a connection string that does not parse.
+    pub fn resolve(
+        config: &Config,
+        regiond: Option<&RegiondConf>,
+    ) -> Result<Option<PgTarget>, PgError> {
+        let (mut pg, origin, password) = match &config.pg_dsn {
+            Some((dsn, origin)) => {
+                let mut pg = if dsn.expose().trim().is_empty() {
+                    PgConfig::new()
+                } else {
+                    dsn.expose()
+                        .parse::<PgConfig>()
+                        .map_err(|e| PgError::BadDsn {
+                            origin: origin.to_string(),
+                            cause: scrub(e.to_string(), Some(dsn)),
+                        })?
+                };
+                let libpq = &config.libpq;
+                if pg.get_hosts().is_empty() {
+                    if let Some(h) = &libpq.host {
+                        add_host(&mut pg, h);
+                    }
+                }
+                if pg.get_ports().is_empty() {
+                    if let Some(p) = libpq.port.as_deref().and_then(|p| p.parse().ok()) {
+                        pg.port(p);
+                    }
+                }
+                if pg.get_user().is_none() {
+                    if let Some(u) = &libpq.user {
+                        pg.user(u);
+                    }
+                }
+                if pg.get_password().is_none() {
+                    if let Some(p) = &libpq.password {
+                        pg.password(p.expose());
+                    }
+                }
+                if pg.get_dbname().is_none() {
+                    if let Some(d) = libpq.dbname.as_ref().or(config.pg_database.as_ref()) {
+                        pg.dbname(d);
+                    }
+                }
+                let password = pg
+                    .get_password()
+                    .map(|p| Secret::new(String::from_utf8_lossy(p).into_owned()));
+                let origin = if *origin == DsnOrigin::LibpqEnv {
+                    origin.to_string()
+                } else {
+                    format!("{origin} (and PG* variables)")
+                };
+                (pg, origin, password)
+            }
+            None => {
+                let Some(conf) = regiond else { return Ok(None) };
+                let mut pg = PgConfig::new();
+                add_host(
+                    &mut pg,
+                    conf.database_host.as_deref().unwrap_or("localhost"),
+                );
+                pg.port(conf.database_port.unwrap_or(5432));
+                pg.user(conf.database_user.as_deref().unwrap_or(DEFAULT_MAAS_ROLE));
+                pg.dbname(conf.database_name.as_deref().unwrap_or(DEFAULT_DATABASE));
+                if let Some(p) = &conf.database_pass {
+                    pg.password(p.expose());
+                }
+                (pg, conf.path.clone(), conf.database_pass.clone())
+            }
+        };
+        if pg.get_hosts().is_empty() {
+            let socket_dir = "/var/run/postgresql";
+            if Path::new(socket_dir).exists() {
+                pg.host_path(socket_dir);
+            } else {
+                pg.host("localhost");
+            }
+        }
+        if pg.get_user().is_none() {
+            pg.user(&std::env::var("USER").unwrap_or_else(|_| DEFAULT_MAAS_ROLE.to_string()));
+        }
+        if pg.get_dbname().is_none() {
+            pg.dbname(config.pg_database.as_deref().unwrap_or(DEFAULT_DATABASE));
+        }
+        pg.application_name("preflight");
+        let database = pg.get_dbname().unwrap_or(DEFAULT_DATABASE).to_string();
+        let maas_role = config
+            .maas_role
+            .clone()
+            .or_else(|| regiond.and_then(|r| r.database_user.clone()))
+            .unwrap_or_else(|| DEFAULT_MAAS_ROLE.to_string());
+        Ok(Some(PgTarget {
+            config: pg,
+            database,
+            maas_role,
+            origin,
+            password,
+        }))
+    }
+
+    /// `host:port/database as user` (the first host), never the password.
+    pub fn endpoint(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let user = self.config.get_user().unwrap_or("?");
+        format!("{host}:{port}/{} as {user}", self.database)
+    }
+
+    /// Connects (with `timeout` for connecting) and spawns the connection task.
+    ///
+    /// # Errors
+    /// [`PgError::Connect`], [`PgError::Timeout`] or [`PgError::NoDatabase`].
+    pub async fn connect(&self, timeout: Duration) -> Result<Client, PgError> {
+        let mut config = self.config.clone();
+        config.connect_timeout(timeout);
+        let connecting = config.connect(NoTls);
+        let (client, connection) = match tokio::time::timeout(timeout, connecting).await {
+            Err(_) => {
+                return Err(PgError::Timeout {
+                    endpoint: self.endpoint(),
+                    seconds: timeout.as_secs(),
+                })
+            }
+            Ok(Err(e)) => {
+                if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) {
+                    return Err(PgError::NoDatabase {
+                        database: self.database.clone(),
+                        endpoint: self.endpoint(),
+                    });
+                }
+                return Err(PgError::Connect {
+                    endpoint: self.endpoint(),
+                    origin: self.origin.clone(),
+                    cause: scrub(error_text(&e), self.password.as_ref()),
+                });
+            }
+            Ok(Ok(pair)) => pair,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("PostgreSQL connection closed: {}", error_text(&e));
+            }
+        });
+        Ok(client)
+    }
+
+    /// Reads [`PgFacts`] in one READ ONLY transaction, within `timeout` overall.
+    ///
+    /// # Errors
+    /// Any [`PgError`].
+    pub async fn probe(&self, timeout: Duration) -> Result<PgFacts, PgError> {
+        let work = async {
+            let mut client = self.connect(timeout).await?;
+            let query_err = |e: tokio_postgres::Error| PgError::Query {
+                endpoint: self.endpoint(),
+                cause: scrub(error_text(&e), self.password.as_ref()),
+            };
+            let tx = begin_read_only(&mut client).await.map_err(query_err)?;
+            let facts = read_facts(&tx, &self.database, &self.maas_role)
+                .await
+                .map_err(query_err)?;
+            tx.rollback().await.map_err(query_err)?;
+            Ok(PgFacts {
+                endpoint: self.endpoint(),
+                ..facts
+            })
+        };
+        // Connecting has its own timeout; this bounds the queries too.
+        match tokio::time::timeout(timeout * 2, work).await {
+            Ok(result) => result,
+            Err(_) => Err(PgError::Timeout {
+                endpoint: self.endpoint(),
+                seconds: timeout.as_secs(),
+            }),
+        }
+    }
+}
+
+fn add_host(pg: &mut PgConfig, host: &str) {
+    if host.starts_with('/') {
+        pg.host_path(host);
+    } else {
+        pg.host(host);
+    }
+}
+
+/// Starts the one kind of transaction preflight uses: `READ ONLY`. Any write inside it fails
+/// with SQLSTATE 25006 (`read_only_sql_transaction`).
+///
+/// # Errors
+/// The driver's error when `BEGIN` fails.
+pub async fn begin_read_only(
+    client: &mut Client,
+) -> Result<Transaction<'_>, tokio_postgres::Error> {
+    client.build_transaction().read_only(true).start().await
+}
+
+async fn read_facts(
+    tx: &Transaction<'_>,
+    database: &str,
+    maas_role: &str,
+) -> Result<PgFacts, tokio_postgres::Error> {
+    let version: String = tx
+        .query_one("SELECT current_setting('server_version_num')", &[])
+        .await?
+        .get(0);
+    let owner: Option<String> = tx
+        .query_opt(
+            "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = $1",
+            &[&database],
+        )
+        .await?
+        .map(|r| r.get(0));
+    let has_table: bool = tx
+        .query_one("SELECT to_regclass('django_migrations') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    let migration_0290 = if !has_table {
+        Migration0290::NoMigrationTable
+    } else if tx
+        .query_opt(
+            "SELECT 1 FROM django_migrations WHERE app = 'maasserver' AND name = $1",
+            &[&MIGRATION_0290],
+        )
+        .await?
+        .is_some()
+    {
+        Migration0290::Applied
+    } else {
+        Migration0290::NotApplied
+    };
+    Ok(PgFacts {
+        endpoint: String::new(),
+        server_version_num: version.trim().parse().unwrap_or(0),
+        database: database.to_string(),
+        owner: owner.unwrap_or_default(),
+        maas_role: maas_role.to_string(),
+        migration_0290,
+    })
+}

@@ -1,0 +1,173 @@
+//! The human report: targets, one table per system (severity, check, subject, what was found
+//! and what to do), the checks that were skipped or could not run, and a summary line.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use crate::report::{plural, Finding, OutcomeStatus, Report, Severity, Status};
+
+/// Hostnames shown per finding before "(+N more)".
+const SHOWN_MACHINES: usize = 6;
+
+fn severity_cell(sev: Severity, color: bool) -> Cell {
+    let cell = Cell::new(sev.to_string().to_uppercase());
+    if !color {
+        return cell;
+    }
+    match sev {
+        Severity::Blocker => cell.fg(Color::Red),
+        Severity::Warning => cell.fg(Color::Yellow),
+        Severity::Info => cell.fg(Color::Cyan),
+    }
+}
+
+fn new_table(color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    if table.width().is_none() {
+        table.set_width(120);
+    }
+    table
+}
+
+fn machines_line(f: &Finding) -> Option<String> {
+    let names = f.evidence.get("hostnames")?.as_array()?;
+    let ids = f.evidence.get("system_ids").and_then(|v| v.as_array());
+    let shown: Vec<String> = names
+        .iter()
+        .enumerate()
+        .take(SHOWN_MACHINES)
+        .map(|(i, n)| {
+            let id = ids
+                .and_then(|ids| ids.get(i))
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            format!("{} ({id})", n.as_str().unwrap_or(""))
+        })
+        .collect();
+    let more = names.len().saturating_sub(SHOWN_MACHINES);
+    Some(format!(
+        "Machines: {}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" (+{more} more)")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// Renders the report for a terminal (or a file); `color` adds ANSI colors.
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let targets: Vec<String> = report
+        .targets
+        .iter()
+        .map(|(s, v)| format!("{s} {v}"))
+        .collect();
+    out.push_str(&format!(
+        "preflight {} — upgrade target: {}\n",
+        report.preflight_version,
+        targets.join(", ")
+    ));
+
+    let mut systems: Vec<_> = report.outcomes.iter().map(|o| o.system).collect();
+    systems.sort();
+    systems.dedup();
+    for system in systems {
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.system == system)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{}\n", system.as_str().to_uppercase()));
+        let mut table = new_table(color);
+        table.set_header(vec!["Severity", "Check", "Subject", "Finding"]);
+        for f in &findings {
+            let mut text = f.message.clone();
+            if let Some(line) = machines_line(f) {
+                text.push_str(&format!("\n{line}"));
+            }
+            table.add_row(vec![
+                severity_cell(f.severity, color),
+                Cell::new(&f.check),
+                Cell::new(&f.subject),
+                Cell::new(text),
+            ]);
+        }
+        out.push_str(&format!("{table}\n"));
+        // Remediation once per check, however many findings it has.
+        let mut seen: Vec<&str> = Vec::new();
+        for f in &findings {
+            if seen.contains(&f.check.as_str()) {
+                continue;
+            }
+            seen.push(&f.check);
+            let count = findings.iter().filter(|g| g.check == f.check).count();
+            out.push_str(&format!(
+                "→ {} ({}): {}\n",
+                f.check,
+                plural(count, "finding"),
+                f.remediation
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+    }
+
+    let not_run: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, OutcomeStatus::Error | OutcomeStatus::Skipped))
+        .collect();
+    if !not_run.is_empty() {
+        out.push_str("\nCHECKS NOT RUN\n");
+        let mut table = new_table(color);
+        table.set_header(vec!["Check", "Outcome", "Why"]);
+        for o in not_run {
+            let mut cell = Cell::new(o.status.to_string().to_uppercase());
+            if color && o.status == OutcomeStatus::Error {
+                cell = cell.fg(Color::Magenta);
+            }
+            table.add_row(vec![
+                Cell::new(&o.check),
+                cell,
+                Cell::new(o.reason.as_deref().unwrap_or("")),
+            ]);
+        }
+        out.push_str(&format!("{table}\n"));
+    }
+
+    let t = report.tally();
+    out.push_str(&format!(
+        "\n{}: {}, {}, {} · {}: {} passed, {} failed, {} skipped, {} could not run · {} ms\n",
+        report.status.nagios_name(),
+        plural(t.blockers, "blocker"),
+        plural(t.warnings, "warning"),
+        plural(t.infos, "info"),
+        plural(t.checks, "check"),
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.errors,
+        report.duration_ms
+    ));
+    out.push_str(match report.status {
+        Status::Critical => "Next: fix every BLOCKER before the upgrade window, then run preflight again.\n",
+        Status::Unknown => "Next: some checks could not run (see above); fix their cause and run preflight again — an unchecked system is not a passed one.\n",
+        Status::Warning => "Next: review the warnings and act on them before the window.\n",
+        Status::Ok => "Nothing blocks this upgrade. Take the backup the upgrade guide asks for, then go ahead.\n",
+    });
+    out
+}

@@ -1,0 +1,309 @@
+//! The one report model every renderer reads: findings (what is wrong), outcomes (which checks
+//! ran, and how) and the overall status that decides the exit code.
+//!
+//! Status rule (documented in README.md, a public contract): any blocker → CRITICAL; otherwise
+//! any check that could not run (outcome `error`) → UNKNOWN; otherwise any warning → WARNING;
+//! otherwise OK. `info` findings and `skipped` outcomes never change the status.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+/// JSON report schema version (ARCHITECTURE.md "Contracts").
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How bad a finding is. Ordered: `Info < Warning < Blocker`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never changes the exit code.
+    Info,
+    /// Risky: act before the maintenance window.
+    Warning,
+    /// The upgrade will fail or lose data.
+    Blocker,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Blocker => "blocker",
+        })
+    }
+}
+
+/// The system a check or finding is about (JSON field `system`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum System {
+    /// The machine preflight runs on (Ubuntu release, time sync).
+    Host,
+    /// The MAAS PostgreSQL server.
+    Postgresql,
+    /// MAAS itself (API, controllers, BMCs).
+    Maas,
+}
+
+impl System {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            System::Host => "host",
+            System::Postgresql => "postgresql",
+            System::Maas => "maas",
+        }
+    }
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found by one check about one subject (a BMC group, a host, a database).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Check id, e.g. `MAAS004`.
+    pub check: String,
+    pub severity: Severity,
+    pub system: System,
+    /// What the finding is about, stable across runs (e.g. `ipmi BMC 10.0.0.5 user admin`).
+    pub subject: String,
+    /// The check's title from the catalogue.
+    pub title: String,
+    /// What was found, in one or two sentences.
+    pub message: String,
+    /// What to do about it.
+    pub remediation: String,
+    /// Machine-readable detail. Never holds a secret.
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+}
+
+/// How one check went for one system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeStatus {
+    /// The check ran and found nothing.
+    Pass,
+    /// The check ran and produced at least one finding.
+    Fail,
+    /// The check does not apply (system not configured, target not affected).
+    Skipped,
+    /// The check could not run; `reason` says why. Never counts as passed.
+    Error,
+}
+
+impl fmt::Display for OutcomeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutcomeStatus::Pass => "pass",
+            OutcomeStatus::Fail => "fail",
+            OutcomeStatus::Skipped => "skipped",
+            OutcomeStatus::Error => "error",
+        })
+    }
+}
+
+/// The outcome of one check (JSON `outcomes[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub check: String,
+    pub system: System,
+    pub status: OutcomeStatus,
+    /// Why it was skipped or errored, or a short summary of what a passing check looked at.
+    pub reason: Option<String>,
+}
+
+/// Overall result; decides the exit code (Nagios plugin convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+impl Status {
+    /// The documented exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Critical => 2,
+            Status::Unknown => 3,
+        }
+    }
+
+    /// Upper-case name as Nagios prints it.
+    pub fn nagios_name(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warning => "WARNING",
+            Status::Critical => "CRITICAL",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        ExitCode::from(status.exit_code())
+    }
+}
+
+/// Counts a renderer needs for its summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub blockers: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub errors: usize,
+    /// Number of outcomes (checks evaluated, whatever their status).
+    pub checks: usize,
+}
+
+/// The whole result of one run (JSON schema version 1, ARCHITECTURE.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub preflight_version: String,
+    pub status: Status,
+    /// Target version per system, e.g. `{"maas": "3.7"}`.
+    pub targets: BTreeMap<String, String>,
+    pub findings: Vec<Finding>,
+    pub outcomes: Vec<Outcome>,
+    pub duration_ms: u64,
+}
+
+impl Report {
+    /// Builds a report, sorting findings (severity first, then check and subject) and outcomes
+    /// (by check id) so every format is deterministic, and computing the status.
+    pub fn new(
+        targets: BTreeMap<String, String>,
+        mut findings: Vec<Finding>,
+        mut outcomes: Vec<Outcome>,
+        duration_ms: u64,
+    ) -> Self {
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.check.cmp(&b.check))
+                .then_with(|| a.subject.cmp(&b.subject))
+        });
+        outcomes.sort_by(|a, b| a.check.cmp(&b.check).then(a.system.cmp(&b.system)));
+        let status = status_of(&findings, &outcomes);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            preflight_version: env!("CARGO_PKG_VERSION").to_string(),
+            status,
+            targets,
+            findings,
+            outcomes,
+            duration_ms,
+        }
+    }
+
+    /// Counts findings by severity and outcomes by status.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally {
+            checks: self.outcomes.len(),
+            ..Tally::default()
+        };
+        for f in &self.findings {
+            match f.severity {
+                Severity::Blocker => t.blockers += 1,
+                Severity::Warning => t.warnings += 1,
+                Severity::Info => t.infos += 1,
+            }
+        }
+        for o in &self.outcomes {
+            match o.status {
+                OutcomeStatus::Pass => t.passed += 1,
+                OutcomeStatus::Fail => t.failed += 1,
+                OutcomeStatus::Skipped => t.skipped += 1,
+                OutcomeStatus::Error => t.errors += 1,
+            }
+        }
+        t
+    }
+}
+
+/// The status rule of this module's documentation.
+pub fn status_of(findings: &[Finding], outcomes: &[Outcome]) -> Status {
+    let worst = findings.iter().map(|f| f.severity).max();
+    if worst == Some(Severity::Blocker) {
+        Status::Critical
+    } else if outcomes.iter().any(|o| o.status == OutcomeStatus::Error) {
+        Status::Unknown
+    } else if worst == Some(Severity::Warning) {
+        Status::Warning
+    } else {
+        Status::Ok
+    }
+}
+
+/// Plural helper for summary lines: `plural(1, "blocker")` → `1 blocker`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(sev: Severity) -> Finding {
+        Finding {
+            check: "MAAS004".into(),
+            severity: sev,
+            system: System::Maas,
+            subject: "s".into(),
+            title: "t".into(),
+            message: "m".into(),
+            remediation: "r".into(),
+            evidence: Default::default(),
+        }
+    }
+
+    fn outcome(status: OutcomeStatus) -> Outcome {
+        Outcome {
+            check: "MAAS001".into(),
+            system: System::Maas,
+            status,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn status_rule() {
+        use OutcomeStatus::*;
+        use Severity::*;
+        assert_eq!(status_of(&[], &[outcome(Pass)]), Status::Ok);
+        assert_eq!(status_of(&[finding(Info)], &[outcome(Fail)]), Status::Ok);
+        assert_eq!(
+            status_of(&[finding(Warning)], &[outcome(Fail)]),
+            Status::Warning
+        );
+        assert_eq!(
+            status_of(&[finding(Warning)], &[outcome(Error)]),
+            Status::Unknown
+        );
+        assert_eq!(
+            status_of(&[finding(Blocker)], &[outcome(Error)]),
+            Status::Critical
+        );
+        assert_eq!(status_of(&[], &[outcome(Skipped)]), Status::Ok);
+    }
+}
