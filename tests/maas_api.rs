@@ -1,0 +1,236 @@
+//! The MAAS API probe against wiremock servers shaped like the real region API.
+
+mod support;
+
+use mocks::fleet::Fleet;
+use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+use preflight::engine;
+use preflight::report::{OutcomeStatus, Status};
+use regex::Regex;
+use rstest::rstest;
+use support::{config_from_env, groups, outcome, scan_without_host};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const OAUTH: &str = r#"^OAuth oauth_version="1\.0", oauth_signature_method="PLAINTEXT", oauth_consumer_key="DemoConsumerKey", oauth_token="DemoTokenKey", oauth_signature="%26DemoTokenSecret", oauth_nonce="([^"]+)", oauth_timestamp="(\d+)"$"#;
+
+fn maas_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("MAAS_URL", url.to_string()),
+        ("MAAS_API_KEY", API_KEY.to_string()),
+    ]
+}
+
+async fn scan(url: &str, target: &str) -> preflight::report::Report {
+    let env = maas_env(url);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    engine::run(&scan_without_host(config_from_env(&pairs, &[target]))).await
+}
+
+#[tokio::test]
+async fn oauth_header_is_exactly_plaintext_with_fresh_nonce() {
+    let fleet = Fleet::generate(300, 1);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.2.9", "3.2.9")).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    assert_eq!(outcome(&report, "MAAS004").status, OutcomeStatus::Fail);
+
+    let re = Regex::new(OAUTH).unwrap();
+    let requests = server.server.received_requests().await.unwrap();
+    let signed: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() != "/MAAS/api/2.0/version/")
+        .map(|r| {
+            r.headers
+                .get("authorization")
+                .expect("signed")
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        signed.len(),
+        4,
+        "controllers ×2, machines, bulk power parameters"
+    );
+    let mut nonces: Vec<String> = signed
+        .iter()
+        .map(|h| re.captures(h).expect(h)[1].to_string())
+        .collect();
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 4, "every request has its own nonce");
+}
+
+#[tokio::test]
+async fn bulk_path_finds_exactly_the_planted_groups() {
+    let fleet = Fleet::generate(2_000, 11);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.2.9", "3.2.9")).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    assert_eq!(groups(&report, "MAAS004"), fleet.truth.collisions);
+    assert_eq!(groups(&report, "MAAS005"), fleet.truth.shared_addresses);
+    assert_eq!(outcome(&report, "MAAS007").status, OutcomeStatus::Pass);
+    assert_eq!(report.status, Status::Critical);
+    let bulk = server
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.query() == Some("op=power_parameters"))
+        .count();
+    assert_eq!(bulk, 1);
+}
+
+#[rstest]
+#[case(400)]
+#[case(404)]
+#[tokio::test]
+async fn refused_bulk_falls_back_to_per_machine(#[case] status: u16) {
+    let fleet = Fleet::generate(400, 5);
+    let mut options = MaasOptions::mixed("3.2.9", "3.2.9");
+    options.bulk_status = Some(status);
+    let server = MaasServer::start(&fleet, &options).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    assert_eq!(groups(&report, "MAAS004"), fleet.truth.collisions);
+    assert_eq!(groups(&report, "MAAS005"), fleet.truth.shared_addresses);
+    let per_machine = server
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r.url.path().len() > "/MAAS/api/2.0/machines/".len()
+                && r.url.query() == Some("op=power_parameters")
+        })
+        .count();
+    assert_eq!(per_machine, fleet.machines.len());
+}
+
+#[tokio::test]
+async fn controller_skew_is_reported() {
+    let fleet = Fleet::generate(50, 2);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.3.5")).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    let skew: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "MAAS007")
+        .collect();
+    assert_eq!(skew.len(), 1);
+    assert!(skew[0].message.contains("3.3.5") && skew[0].message.contains("3.4.2"));
+    // Running 3.4 already has 0290: nothing to predict.
+    assert_eq!(outcome(&report, "MAAS004").status, OutcomeStatus::Pass);
+}
+
+/// A region that answers everything but the bulk power parameters normally.
+async fn region_with_power_answer(answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    let api = "/MAAS/api/2.0";
+    let ok =
+        |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json");
+    Mock::given(method("GET"))
+        .and(path(format!("{api}/version/")))
+        .respond_with(ok(
+            r#"{"capabilities":[],"version":"3.2.9","subversion":""}"#,
+        ))
+        .mount(&server)
+        .await;
+    for p in ["regioncontrollers/", "rackcontrollers/"] {
+        Mock::given(method("GET"))
+            .and(path(format!("{api}/{p}")))
+            .respond_with(ok(
+                r#"[{"system_id":"abc123","hostname":"r1","version":"3.2.9"}]"#,
+            ))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("{api}/machines/")))
+        .and(query_param("op", "power_parameters"))
+        .respond_with(answer)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{api}/machines/")))
+        .respond_with(ok(
+            r#"[{"system_id":"m1","hostname":"h1","power_type":"ipmi"}]"#,
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[rstest]
+#[case::forbidden(ResponseTemplate::new(403).set_body_string("You do not have permission"), "not an administrator")]
+#[case::unauthorized(ResponseTemplate::new(401).set_body_string("Authorization Error"), "rejected the API key")]
+#[case::server_error(ResponseTemplate::new(500).set_body_string("Internal Server Error"), "HTTP 500")]
+#[case::html(ResponseTemplate::new(200).set_body_raw("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>", "text/html"), "HTML page instead of JSON")]
+#[case::html_error(ResponseTemplate::new(502).set_body_raw("<html><head><title>502 Bad Gateway</title></head></html>", "text/html"), "502 Bad Gateway")]
+#[case::truncated(ResponseTemplate::new(200).set_body_raw(r#"{"m1": {"power_address": "10.0.0.1", "power_pa"#, "application/json"), "truncated")]
+#[case::not_an_object(ResponseTemplate::new(200).set_body_raw("[1, 2]", "application/json"), "malformed JSON")]
+#[case::slow(ResponseTemplate::new(200).set_body_raw("{}", "application/json").set_delay(std::time::Duration::from_secs(5)), "timeout")]
+#[tokio::test]
+async fn bad_answers_become_error_outcomes(#[case] answer: ResponseTemplate, #[case] cause: &str) {
+    let server = region_with_power_answer(answer).await;
+    let report = scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
+    let o = outcome(&report, "MAAS004");
+    assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
+    let reason = o.reason.as_deref().unwrap();
+    assert!(reason.contains(cause), "{reason}");
+    assert!(
+        reason.contains("/MAAS/api/2.0/machines/"),
+        "names the URL: {reason}"
+    );
+    assert!(!reason.contains("DemoTokenSecret"));
+    assert_eq!(report.status, Status::Unknown);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported() {
+    let server = region_with_power_answer(ResponseTemplate::new(503)).await;
+    let report = scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
+    assert_eq!(outcome(&report, "MAAS004").status, OutcomeStatus::Error);
+    let attempts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.query() == Some("op=power_parameters"))
+        .count();
+    assert_eq!(attempts, 1 + preflight::config::DEFAULT_RETRIES);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let server = region_with_power_answer(ResponseTemplate::new(403)).await;
+    scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
+    let attempts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.query() == Some("op=power_parameters"))
+        .count();
+    assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn unreachable_region_is_an_error_not_a_pass() {
+    let report = scan("http://127.0.0.1:9/MAAS", "maas=3.5").await;
+    for check in ["MAAS001", "MAAS004", "MAAS005", "MAAS007"] {
+        assert_eq!(
+            outcome(&report, check).status,
+            OutcomeStatus::Error,
+            "{check}"
+        );
+    }
+    assert!(outcome(&report, "MAAS004")
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("cannot connect"));
+    assert_eq!(report.status, Status::Unknown);
+}

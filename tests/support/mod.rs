@@ -1,0 +1,95 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use preflight::config::{Config, FileConfig, Overrides};
+use preflight::engine::Scan;
+use preflight::probe::host::{HostSource, RecordedHost};
+use preflight::report::{Outcome, Report};
+
+/// A config built only from `env` pairs (no file), with short timeouts and fast retries.
+pub fn config_from_env(pairs: &[(&str, &str)], targets: &[&str]) -> Config {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let overrides = Overrides {
+        config: None,
+        targets: targets.iter().map(|t| t.to_string()).collect(),
+        timeout: Some(2),
+    };
+    Config::from_layers(None, FileConfig::default(), &overrides, &move |k| {
+        map.get(k).cloned()
+    })
+    .expect("valid test config")
+}
+
+/// A scan of `config` on a host without MAAS (recorded, empty) and no database override.
+pub fn scan_without_host(config: Config) -> Scan {
+    Scan {
+        config,
+        host: HostSource::Recorded(RecordedHost::default()),
+        postgres: None,
+    }
+}
+
+/// The outcome of `check` in `report`.
+pub fn outcome<'a>(report: &'a Report, check: &str) -> &'a Outcome {
+    report
+        .outcomes
+        .iter()
+        .find(|o| o.check == check)
+        .unwrap_or_else(|| panic!("no outcome for {check}"))
+}
+
+/// The sorted system_ids of every finding of `check`, sorted by first id.
+pub fn groups(report: &Report, check: &str) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == check)
+        .map(|f| {
+            let mut ids: Vec<String> = f.evidence["system_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The throw-away cluster scripts/test starts (`postgresql://postgres:PW@127.0.0.1:PORT/postgres`).
+pub fn test_database_url() -> String {
+    std::env::var("PREFLIGHT_TEST_DATABASE_URL").expect(
+        "PREFLIGHT_TEST_DATABASE_URL is not set: run the suite with scripts/test, which starts a throw-away PostgreSQL",
+    )
+}
+
+/// `test_database_url()` pointing at database `name` instead of `postgres`.
+pub fn database_url(name: &str) -> String {
+    let base = test_database_url();
+    let cut = base.rfind('/').expect("URL has a path");
+    format!("{}/{name}", &base[..cut])
+}
+
+/// A config from preflight.toml text plus env pairs.
+pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) -> Config {
+    let file = preflight::config::parse_file_config("test.toml", text).expect("valid test toml");
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let overrides = Overrides {
+        config: None,
+        targets: targets.iter().map(|t| t.to_string()).collect(),
+        timeout: Some(5),
+    };
+    Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned())
+        .expect("valid test config")
+}
