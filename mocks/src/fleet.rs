@@ -191,7 +191,7 @@ impl Gen {
 
         // The same BMC address spelled two ways, different passwords → shared address only.
         let ip = self.ip();
-        let spelled = if round % 2 == 0 {
+        let spelled = if round.is_multiple_of(2) {
             format!(" {ip}")
         } else {
             format!("::ffff:{ip}")
@@ -220,7 +220,7 @@ impl Gen {
         self.plant_collision(ids);
 
         // Every few rounds: lxd `password`, nova `os_password`, and ignored manual machines.
-        if round % 3 == 0 {
+        if round.is_multiple_of(3) {
             let addr = format!("https://{}:8443", self.ip());
             let ids: Vec<String> = (0..2)
                 .map(|i| {

@@ -123,8 +123,9 @@ impl Respond for PerMachine {
             .unwrap_or("");
         match self.params.get(id) {
             Some(body) => ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"),
-            None => ResponseTemplate::new(404)
-                .set_body_string(format!("No Machine matches the given query.")),
+            None => {
+                ResponseTemplate::new(404).set_body_string("No Machine matches the given query.")
+            }
         }
     }
 }

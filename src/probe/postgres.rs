@@ -196,7 +196,7 @@ impl PgTarget {
             }
         }
         if pg.get_user().is_none() {
-            pg.user(&std::env::var("USER").unwrap_or_else(|_| DEFAULT_MAAS_ROLE.to_string()));
+            pg.user(std::env::var("USER").unwrap_or_else(|_| DEFAULT_MAAS_ROLE.to_string()));
         }
         if pg.get_dbname().is_none() {
             pg.dbname(config.pg_database.as_deref().unwrap_or(DEFAULT_DATABASE));

@@ -30,6 +30,9 @@ pub fn render(report: &Report) -> String {
             }
         ));
     }
+    if t.passed + t.failed + t.errors == 0 && t.skipped > 0 {
+        summary.push_str(", nothing checked (all skipped)");
+    }
     let mut out = format!(
         "PREFLIGHT {} - {summary} | blockers={};;;0 warnings={};;;0 checks={};;;0\n",
         report.status.nagios_name(),

@@ -167,6 +167,7 @@ pub fn render(report: &Report, color: bool) -> String {
         Status::Critical => "Next: fix every BLOCKER before the upgrade window, then run preflight again.\n",
         Status::Unknown => "Next: some checks could not run (see above); fix their cause and run preflight again — an unchecked system is not a passed one.\n",
         Status::Warning => "Next: review the warnings and act on them before the window.\n",
+        Status::Ok if t.passed + t.failed == 0 => "Nothing was checked: every check was skipped (see why above). Set MAAS_URL / DATABASE_URL or run preflight on a MAAS controller.\n",
         Status::Ok => "Nothing blocks this upgrade. Take the backup the upgrade guide asks for, then go ahead.\n",
     });
     out

@@ -1,0 +1,241 @@
+//! The binary as users and CI run it: exit codes, formats, config errors, secret safety.
+
+mod support;
+
+use assert_cmd::Command;
+use mocks::fleet::Fleet;
+use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+use predicates::prelude::*;
+
+const ENV: &[&str] = &[
+    "MAAS_URL",
+    "MAAS_API_KEY",
+    "MAAS_API_KEY_FILE",
+    "DATABASE_URL",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "NO_COLOR",
+];
+
+/// `preflight` in an empty temp dir with none of the variables it reads.
+fn preflight(dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("preflight").unwrap();
+    cmd.current_dir(dir.path());
+    for var in ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn exit_0_when_nothing_is_configured_or_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    preflight(&dir)
+        .args(["scan", "--target", "maas=3.5"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("OK:"))
+        .stdout(predicate::str::contains("SKIPPED"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_1_on_warnings_only() {
+    let fleet = Fleet::generate(500, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.1")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir)
+        .env("MAAS_URL", server.maas_url())
+        .env("MAAS_API_KEY", API_KEY)
+        .args(["scan", "--target", "maas=3.5", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "warning");
+    assert_eq!(report["targets"]["maas"], "3.5");
+    let checks: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(
+        checks.contains(&"MAAS007") && checks.contains(&"MAAS005"),
+        "{checks:?}"
+    );
+}
+
+#[test]
+fn exit_2_for_the_demo_naming_maas004() {
+    let dir = tempfile::tempdir().unwrap();
+    preflight(&dir)
+        .args(["scan", "--demo"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("MAAS004"))
+        .stdout(predicate::str::contains("CRITICAL"));
+}
+
+#[test]
+fn the_demo_fires_every_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir)
+        .args(["scan", "--demo", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for o in report["outcomes"].as_array().unwrap() {
+        assert_eq!(o["status"], "fail", "{o}");
+    }
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(
+        report["targets"]["maas"], "3.7",
+        "default target is the newest known release"
+    );
+}
+
+#[test]
+fn exit_3_when_a_configured_system_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    preflight(&dir)
+        .env("MAAS_URL", "http://127.0.0.1:9/MAAS")
+        .env("MAAS_API_KEY", "a:b:c")
+        .args(["scan", "--format", "nagios", "--timeout", "2"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::starts_with(
+            "PREFLIGHT UNKNOWN - 0 blockers, 0 warnings, ",
+        ))
+        .stdout(predicate::str::contains(
+            "[ERROR] MAAS004 could not run: cannot connect to http://127.0.0.1:9/MAAS/api/2.0/",
+        ));
+}
+
+#[test]
+fn exit_3_with_a_pointed_diagnostic_for_a_broken_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("preflight.toml"),
+        "[maas]\nurl = \"http://x/MAAS\"\ntimeout = \"soon\"\n",
+    )
+    .unwrap();
+    preflight(&dir)
+        .env("NO_COLOR", "1")
+        .arg("scan")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("unknown field `timeout`"))
+        .stderr(predicate::str::contains("preflight.toml:3"));
+}
+
+#[test]
+fn bad_target_and_bad_key_file_are_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    preflight(&dir)
+        .args(["scan", "--target", "maas=latest"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("--target maas=3.5"));
+    preflight(&dir)
+        .env("MAAS_API_KEY_FILE", "/nonexistent/maas.key")
+        .arg("scan")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("/nonexistent/maas.key"));
+}
+
+#[test]
+fn no_secret_appears_in_any_output_format_or_log() {
+    let fleet = Fleet::generate(mocks::demo::MACHINES, mocks::demo::SEED);
+    let mut secrets = fleet.secrets();
+    assert!(secrets.len() > 1000);
+    secrets.push("DemoTokenSecret".into());
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["table", "json", "nagios"] {
+        let out = preflight(&dir)
+            .args(["scan", "--demo", "-vvv", "--format", format])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("MAAS004"), "{format}");
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{format} output leaks a secret");
+        }
+    }
+}
+
+#[test]
+fn output_file_holds_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    preflight(&dir)
+        .args(["scan", "--demo", "--format", "json", "--output"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(report["status"], "critical");
+}
+
+#[test]
+fn checks_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir)
+        .arg("checks")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for id in preflight::checks::maas::IMPLEMENTED {
+        assert!(text.contains(id), "{id}");
+    }
+    preflight(&dir)
+        .args(["explain", "maas004"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "MAAS004 duplicate-bmc-credentials",
+        ))
+        .stdout(predicate::str::contains("Why it matters"))
+        .stdout(predicate::str::contains(
+            "0290_migrate_node_power_parameters.py",
+        ));
+    preflight(&dir)
+        .args(["explain", "MAAS999"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("preflight checks"));
+}
+
+#[test]
+fn help_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["--help"], vec!["scan", "--help"]] {
+        let out = preflight(&dir)
+            .args(&args)
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        insta::assert_snapshot!(
+            format!("help_{}", args.join("_").replace("--", "")),
+            String::from_utf8(out.stdout).unwrap()
+        );
+    }
+}

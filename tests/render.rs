@@ -1,0 +1,69 @@
+//! Snapshot tests of every renderer on one fixed report.
+
+use std::collections::BTreeMap;
+
+use preflight::checks::find;
+use preflight::render::{render, Format};
+use preflight::report::{OutcomeStatus, Report, Severity};
+use serde_json::json;
+
+fn report() -> Report {
+    let dup = find("MAAS004").unwrap();
+    let skew = find("MAAS007").unwrap();
+    let pg = find("MAAS003").unwrap();
+    let host = find("MAAS002").unwrap();
+    let evidence = json!({"power_type": "ipmi", "power_address": "10.0.0.5", "power_user": "admin", "bmc_count": 2,
+        "system_ids": ["abc123", "def456"], "hostnames": ["node-1", "node-2"]});
+    let findings = vec![
+        dup.finding(
+            Severity::Blocker,
+            "ipmi BMC 10.0.0.5 user admin",
+            "2 machines on 2 different ipmi BMCs differ only in the password.",
+            evidence.as_object().unwrap().clone(),
+        ),
+        skew.finding(
+            Severity::Warning,
+            "region and rack controllers",
+            "Controllers run 2 different versions (3.2.8, 3.2.9).",
+            Default::default(),
+        ),
+    ];
+    let outcomes = vec![
+        dup.outcome(OutcomeStatus::Fail, Some("1 finding".into())),
+        skew.outcome(OutcomeStatus::Fail, Some("1 finding".into())),
+        pg.outcome(OutcomeStatus::Error, Some("cannot connect to PostgreSQL at db:5432/maasdb as maas: connection refused | retry".into())),
+        host.outcome(OutcomeStatus::Skipped, Some("MAAS is not installed on this host".into())),
+    ];
+    let mut r = Report::new(
+        BTreeMap::from([("maas".to_string(), "3.5".to_string())]),
+        findings,
+        outcomes,
+        42,
+    );
+    r.preflight_version = "0.0.0-test".into();
+    r
+}
+
+#[test]
+fn table() {
+    insta::assert_snapshot!(render(&report(), Format::Table, false));
+}
+
+#[test]
+fn json() {
+    insta::assert_snapshot!(render(&report(), Format::Json, false));
+}
+
+#[test]
+fn nagios() {
+    let text = render(&report(), Format::Nagios, false);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "PREFLIGHT CRITICAL - 1 blocker, 1 warning, 1 check could not run | blockers=1;;;0 warnings=1;;;0 checks=4;;;0"
+    );
+    assert!(
+        !text.lines().skip(1).any(|l| l.contains('|')),
+        "no pipe in long text"
+    );
+    insta::assert_snapshot!(text);
+}
