@@ -30,8 +30,6 @@ pub struct BmcRules {
     pub removed_by_0290: HashMap<String, String>,
     /// power_type → keys that belong to the machine, not the BMC (`BMC.scope_power_parameters`).
     pub node_scoped: HashMap<String, Vec<String>>,
-    /// Keys whose values are secret (never printed; only hashed).
-    pub secret_keys: Vec<String>,
     /// Power types the unique index ignores (`manual`).
     pub exempt_power_types: Vec<String>,
 }
@@ -92,11 +90,6 @@ impl BmcRules {
     /// Whether the unique index ignores this power type.
     pub fn is_exempt(&self, power_type: &str) -> bool {
         self.exempt_power_types.iter().any(|t| t == power_type)
-    }
-
-    /// Whether `key` holds a secret (its value must never be shown).
-    pub fn is_secret(&self, key: &str) -> bool {
-        self.secret_keys.iter().any(|k| k == key)
     }
 
     /// Reduces one machine's merged power parameters to its fingerprint.
@@ -489,10 +482,5 @@ mod tests {
             )
             .unwrap();
         assert!(!format!("{fp:?}").contains("s3cr3t"));
-        assert!(
-            rules.is_secret("power_pass")
-                && rules.is_secret("k_g")
-                && !rules.is_secret("power_user")
-        );
     }
 }

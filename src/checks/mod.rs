@@ -7,7 +7,6 @@
 pub mod bmc;
 pub mod maas;
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -168,15 +167,6 @@ pub fn find(id_or_name: &str) -> Option<&'static CheckDef> {
     catalogue()
         .into_iter()
         .find(|c| c.id.eq_ignore_ascii_case(id_or_name) || c.name == id_or_name)
-}
-
-/// Counts of findings per check id, for summaries.
-pub fn findings_by_check(findings: &[Finding]) -> BTreeMap<&str, usize> {
-    let mut map = BTreeMap::new();
-    for f in findings {
-        *map.entry(f.check.as_str()).or_insert(0) += 1;
-    }
-    map
 }
 
 #[cfg(test)]
