@@ -14,6 +14,23 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const OAUTH: &str = r#"^OAuth oauth_version="1\.0", oauth_signature_method="PLAINTEXT", oauth_consumer_key="DemoConsumerKey", oauth_token="DemoTokenKey", oauth_signature="%26DemoTokenSecret", oauth_nonce="([^"]+)", oauth_timestamp="(\d+)"$"#;
 
+/// How many requests `server` received whose path starts with `prefix` and whose query is
+/// `op=power_parameters`.
+async fn power_requests(server: &MockServer, prefix: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r.url.path().starts_with(prefix) && r.url.query() == Some("op=power_parameters")
+        })
+        .count()
+}
+
+/// Bulk and per-machine power-parameter calls both live under this path.
+const BULK: &str = "/MAAS/api/2.0/machines/";
+
 fn maas_env(url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("MAAS_URL", url.to_string()),
@@ -71,15 +88,7 @@ async fn bulk_path_finds_exactly_the_planted_groups() {
     assert_eq!(groups(&report, "MAAS005"), fleet.truth.shared_addresses);
     assert_eq!(outcome(&report, "MAAS007").status, OutcomeStatus::Pass);
     assert_eq!(report.status, Status::Critical);
-    let bulk = server
-        .server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.query() == Some("op=power_parameters"))
-        .count();
-    assert_eq!(bulk, 1);
+    assert_eq!(power_requests(&server.server, BULK).await, 1);
 }
 
 #[rstest]
@@ -193,28 +202,17 @@ async fn server_errors_are_retried_then_reported() {
     let server = region_with_power_answer(ResponseTemplate::new(503)).await;
     let report = scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
     assert_eq!(outcome(&report, "MAAS004").status, OutcomeStatus::Error);
-    let attempts = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.query() == Some("op=power_parameters"))
-        .count();
-    assert_eq!(attempts, 1 + preflight::config::DEFAULT_RETRIES);
+    assert_eq!(
+        power_requests(&server, BULK).await,
+        1 + preflight::config::DEFAULT_RETRIES
+    );
 }
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let server = region_with_power_answer(ResponseTemplate::new(403)).await;
     scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
-    let attempts = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.query() == Some("op=power_parameters"))
-        .count();
-    assert_eq!(attempts, 1);
+    assert_eq!(power_requests(&server, BULK).await, 1);
 }
 
 #[tokio::test]

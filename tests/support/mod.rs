@@ -8,21 +8,9 @@ use preflight::engine::Scan;
 use preflight::probe::host::{HostSource, RecordedHost};
 use preflight::report::{Outcome, Report};
 
-/// A config built only from `env` pairs (no file), with short timeouts and fast retries.
+/// A config built only from `env` pairs (no file).
 pub fn config_from_env(pairs: &[(&str, &str)], targets: &[&str]) -> Config {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let overrides = Overrides {
-        config: None,
-        targets: targets.iter().map(|t| t.to_string()).collect(),
-        timeout: Some(2),
-    };
-    Config::from_layers(None, FileConfig::default(), &overrides, &move |k| {
-        map.get(k).cloned()
-    })
-    .expect("valid test config")
+    config_from_toml("", pairs, targets)
 }
 
 /// A scan of `config` on a host without MAAS (recorded, empty) and no database override.
@@ -78,7 +66,7 @@ pub fn database_url(name: &str) -> String {
     format!("{}/{name}", &base[..cut])
 }
 
-/// A config from preflight.toml text plus env pairs.
+/// A config from preflight.toml text plus env pairs, with a 2 s timeout.
 pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) -> Config {
     let file = preflight::config::parse_file_config("test.toml", text).expect("valid test toml");
     let map: HashMap<String, String> = pairs
@@ -88,7 +76,7 @@ pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) ->
     let overrides = Overrides {
         config: None,
         targets: targets.iter().map(|t| t.to_string()).collect(),
-        timeout: Some(5),
+        timeout: Some(2),
     };
     Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned())
         .expect("valid test config")
