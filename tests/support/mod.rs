@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use preflight::config::{Config, FileConfig, Overrides};
+use preflight::config::{Config, Overrides};
 use preflight::engine::Scan;
 use preflight::probe::host::{HostSource, RecordedHost};
 use preflight::report::{Outcome, Report};
