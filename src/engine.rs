@@ -60,8 +60,16 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> Probed<PgFacts> {
     }
 }
 
-async fn probe_maas_api(config: &Config) -> Probed<crate::probe::maas::MaasApiFacts> {
-    let Some(url) = &config.maas_url else {
+async fn probe_maas_api(
+    config: &Config,
+    host: &HostFacts,
+) -> Probed<crate::probe::maas::MaasApiFacts> {
+    // With an API key but no URL, a region controller's regiond.conf says where the API is.
+    let discovered = match (&config.maas_api_key, &host.regiond) {
+        (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),
+        _ => None,
+    };
+    let Some(url) = config.maas_url.as_ref().or(discovered) else {
         return Probed::Skipped(
             "MAAS API not configured: set MAAS_URL and MAAS_API_KEY (or [maas] url / api_key_file)"
                 .into(),
@@ -109,7 +117,7 @@ pub async fn run(scan: &Scan) -> Report {
             None => probe_postgres(&scan.config, &host).await,
         }
     };
-    let (postgres, api) = tokio::join!(postgres, probe_maas_api(&scan.config));
+    let (postgres, api) = tokio::join!(postgres, probe_maas_api(&scan.config, &host));
     let facts = MaasFacts {
         host,
         postgres,

@@ -188,12 +188,12 @@ fn upgrade_path(
     }
     let untested =
         Series::parse(&pack.paths.untested_from_at_most).expect("valid series in checks/maas.toml");
-    if current.series() <= untested && target.series() > current.series() {
+    if current.series() <= untested && target.major >= 3 {
         let f = def.finding(
             Severity::Warning,
             subject,
             format!(
-                "Upgrading from MAAS {} ({untested} or older) to {} is untested upstream; take a full backup first.",
+                "Upgrading from MAAS {} ({untested} or older) to {} (3.x) is untested upstream; take a full backup first.",
                 current.raw,
                 target.series()
             ),
@@ -680,4 +680,200 @@ fn database_owner(
         ]),
     );
     Evaluation::from_findings(def, vec![f], "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::maas_pack;
+    use crate::probe::host::{Release as HostRelease, UnitState};
+    use crate::report::OutcomeStatus;
+    use rstest::rstest;
+
+    fn host(release: Option<(&str, &str)>, install: Option<MaasInstall>) -> HostFacts {
+        HostFacts {
+            release: release.map(|(id, v)| HostRelease {
+                id: id.into(),
+                version: v.into(),
+                codename: String::new(),
+                source: "/etc/os-release",
+            }),
+            lsb_release: None,
+            systemd: true,
+            timesyncd: UnitState::default(),
+            chrony: UnitState::default(),
+            maas_chronyd: false,
+            maas: install,
+            regiond: None,
+        }
+    }
+
+    fn snap(version: &str) -> Option<MaasInstall> {
+        Some(MaasInstall::Snap {
+            mode: Some("region+rack".into()),
+            version: Some(version.into()),
+        })
+    }
+
+    fn pg(num: u32, owner: &str) -> Probed<PgFacts> {
+        Probed::Found(PgFacts {
+            endpoint: "db:5432/maasdb as maas".into(),
+            server_version_num: num,
+            database: "maasdb".into(),
+            owner: owner.into(),
+            maas_role: "maas".into(),
+            migration_0290: Migration0290::NotApplied,
+        })
+    }
+
+    fn facts(host: HostFacts, postgres: Probed<PgFacts>) -> MaasFacts {
+        MaasFacts {
+            host,
+            postgres,
+            api: Probed::Skipped("not configured".into()),
+            configured_current: None,
+        }
+    }
+
+    /// (outcome status, severity of the single finding if any) of `id`.
+    fn verdict(facts: &MaasFacts, target: &str, id: &str) -> (OutcomeStatus, Option<Severity>) {
+        let pack = maas_pack();
+        let e = evaluate(pack, facts, &Version::parse(target).unwrap())
+            .into_iter()
+            .find(|e| e.outcome.check == id)
+            .unwrap();
+        (e.outcome.status, e.findings.first().map(|f| f.severity))
+    }
+
+    #[rstest]
+    #[case::downgrade("3.4.2", "3.3", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::same_series("3.4.2", "3.4", OutcomeStatus::Pass, None)]
+    #[case::upgrade("3.2.9", "3.5", OutcomeStatus::Pass, None)]
+    #[case::untested_from_2_8("2.8.7", "3.0", OutcomeStatus::Fail, Some(Severity::Warning))]
+    #[case::from_2_8_within_2_x("2.8.7", "2.9", OutcomeStatus::Pass, None)]
+    #[case::from_2_9("2.9.2", "3.4", OutcomeStatus::Pass, None)]
+    fn upgrade_path_rules(
+        #[case] current: &str,
+        #[case] target: &str,
+        #[case] status: OutcomeStatus,
+        #[case] severity: Option<Severity>,
+    ) {
+        let f = facts(
+            host(Some(("ubuntu", "22.04")), snap(current)),
+            Probed::Skipped("x".into()),
+        );
+        assert_eq!(verdict(&f, target, "MAAS001"), (status, severity));
+    }
+
+    #[rstest]
+    #[case::focal_to_3_2(("ubuntu", "20.04"), "3.2", OutcomeStatus::Pass, None)]
+    #[case::focal_to_3_3(("ubuntu", "20.04"), "3.3", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::jammy_to_3_5(("ubuntu", "22.04"), "3.5", OutcomeStatus::Pass, None)]
+    #[case::jammy_to_3_6(("ubuntu", "22.04"), "3.6", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::noble_to_3_7(("ubuntu", "24.04"), "3.7", OutcomeStatus::Pass, None)]
+    #[case::not_ubuntu(("debian", "12"), "3.5", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    fn ubuntu_release_rules(
+        #[case] os: (&str, &str),
+        #[case] target: &str,
+        #[case] status: OutcomeStatus,
+        #[case] severity: Option<Severity>,
+    ) {
+        let f = facts(host(Some(os), snap("3.2.9")), Probed::Skipped("x".into()));
+        assert_eq!(verdict(&f, target, "MAAS002"), (status, severity));
+    }
+
+    #[test]
+    fn host_checks_skip_without_maas_and_error_without_release() {
+        let f = facts(host(Some(("ubuntu", "20.04")), None), pg(140000, "maas"));
+        assert_eq!(verdict(&f, "3.5", "MAAS002").0, OutcomeStatus::Skipped);
+        assert_eq!(verdict(&f, "3.5", "MAAS006").0, OutcomeStatus::Skipped);
+        let f = facts(host(None, snap("3.2.9")), Probed::Skipped("x".into()));
+        assert_eq!(verdict(&f, "3.5", "MAAS002").0, OutcomeStatus::Error);
+    }
+
+    #[rstest]
+    #[case::pg12_for_3_5(120018, "3.5", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::pg12_for_3_4(120018, "3.4", OutcomeStatus::Fail, Some(Severity::Warning))]
+    #[case::pg12_for_3_3(120018, "3.3", OutcomeStatus::Fail, Some(Severity::Warning))]
+    #[case::pg14_for_3_5(140011, "3.5", OutcomeStatus::Pass, None)]
+    #[case::pg14_for_3_6(140011, "3.6", OutcomeStatus::Fail, Some(Severity::Info))]
+    #[case::pg14_for_3_7(140011, "3.7", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::pg16_for_3_7(160004, "3.7", OutcomeStatus::Pass, None)]
+    #[case::pg10_for_2_9(100023, "2.9", OutcomeStatus::Fail, Some(Severity::Info))]
+    #[case::pg12_for_3_2(120018, "3.2", OutcomeStatus::Pass, None)]
+    fn postgresql_rules(
+        #[case] num: u32,
+        #[case] target: &str,
+        #[case] status: OutcomeStatus,
+        #[case] severity: Option<Severity>,
+    ) {
+        let f = facts(host(None, None), pg(num, "maas"));
+        assert_eq!(verdict(&f, target, "MAAS003"), (status, severity));
+    }
+
+    #[rstest]
+    #[case::owned_by_postgres_3_5("postgres", "3.5", OutcomeStatus::Fail)]
+    #[case::owned_by_maas_3_5("maas", "3.5", OutcomeStatus::Pass)]
+    #[case::owned_by_postgres_3_4("postgres", "3.4", OutcomeStatus::Skipped)]
+    #[case::owned_by_postgres_3_7("postgres", "3.7", OutcomeStatus::Fail)]
+    fn database_owner_rules(
+        #[case] owner: &str,
+        #[case] target: &str,
+        #[case] status: OutcomeStatus,
+    ) {
+        let f = facts(host(None, None), pg(140000, owner));
+        assert_eq!(verdict(&f, target, "MAAS008").0, status);
+    }
+
+    #[rstest]
+    #[case::snap_conflict(snap("3.2.9"), true, true, false, true)]
+    #[case::snap_no_timesyncd(snap("3.2.9"), false, true, false, false)]
+    #[case::snap_chronyd_not_running(snap("3.2.9"), true, false, false, false)]
+    #[case::deb_conflict(Some(MaasInstall::Deb { version: "1:3.4.10-0ubuntu1".into() }), true, false, true, true)]
+    #[case::deb_chrony_stopped(Some(MaasInstall::Deb { version: "1:3.4.10-0ubuntu1".into() }), true, false, false, false)]
+    fn time_sync_rules(
+        #[case] install: Option<MaasInstall>,
+        #[case] timesyncd: bool,
+        #[case] snap_chronyd: bool,
+        #[case] chrony_unit: bool,
+        #[case] conflict: bool,
+    ) {
+        let state = |on: bool| UnitState {
+            active: Some(if on { "active" } else { "inactive" }.into()),
+            enabled: None,
+        };
+        let mut h = host(Some(("ubuntu", "22.04")), install);
+        h.timesyncd = state(timesyncd);
+        h.chrony = state(chrony_unit);
+        h.maas_chronyd = snap_chronyd;
+        let f = facts(h, Probed::Skipped("x".into()));
+        let (status, _) = verdict(&f, "3.5", "MAAS006");
+        assert_eq!(status == OutcomeStatus::Fail, conflict);
+    }
+
+    #[test]
+    fn nothing_configured_skips_everything() {
+        let f = facts(
+            host(Some(("ubuntu", "22.04")), None),
+            Probed::Skipped("x".into()),
+        );
+        for e in evaluate(maas_pack(), &f, &Version::parse("3.5").unwrap()) {
+            assert_eq!(e.outcome.status, OutcomeStatus::Skipped);
+        }
+    }
+
+    #[test]
+    fn unknown_target_series_is_an_error_for_table_checks() {
+        let f = facts(
+            host(Some(("ubuntu", "24.04")), snap("3.7.0")),
+            pg(160000, "maas"),
+        );
+        assert_eq!(verdict(&f, "3.9", "MAAS002").0, OutcomeStatus::Error);
+        assert_eq!(verdict(&f, "3.9", "MAAS003").0, OutcomeStatus::Error);
+    }
+
+    #[test]
+    fn newest_release_is_the_default_target() {
+        assert_eq!(maas_pack().newest().series().to_string(), "3.7");
+    }
 }
