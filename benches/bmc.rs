@@ -1,49 +1,50 @@
-//! Criterion benches of the duplicate-BMC detector: bulk power-parameters JSON in, MAAS004 and
-//! MAAS005 groups out, at 10k and 100k machines (fleets from mocks' seeded generator).
-//! Run: `cargo bench --bench bmc`.
-
-use std::collections::HashMap;
+//! Criterion benches of the duplicate-BMC detector: a power-parameters document in (as
+//! `preflight bmc --input` reads it, power types inferred), MAAS004 and MAAS005 groups out, at
+//! 10k, 100k and 1M machines (fleets from mocks' seeded generator). Run:
+//! `cargo bench --bench bmc` (`BMC_BENCH_MAX=100000` to skip the 1M case).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mocks::fleet::Fleet;
-use preflight::checks::bmc::{find_collisions, find_shared_addresses, MachinePower};
+use preflight::checks::bmc::{find_collisions, find_shared_addresses, PowerTypes};
 use preflight::checks::maas_pack;
-use preflight::probe::maas::read_power_parameters;
+use preflight::probe::power_parameters::{read, PowerInput};
 
-fn detect(body: &[u8], types: &HashMap<String, String>) -> (usize, usize) {
+fn detect(body: &[u8], types: &PowerTypes) -> (usize, usize) {
     let rules = &maas_pack().bmc;
-    let mut machines = Vec::with_capacity(types.len());
-    read_power_parameters(body, |system_id, params| {
-        let power_type = types.get(&system_id).cloned().unwrap_or_default();
-        let fingerprint = params.and_then(|p| rules.fingerprint(&power_type, &p));
-        machines.push(MachinePower {
-            system_id,
-            power_type,
-            fingerprint,
-        });
-    })
+    let obs = read(
+        body,
+        &PowerInput {
+            rules,
+            types,
+            given: None,
+        },
+    )
     .expect("generated JSON is valid");
     (
-        find_collisions(rules, &machines).len(),
-        find_shared_addresses(rules, &machines).len(),
+        find_collisions(rules, &obs).len(),
+        find_shared_addresses(rules, &obs).len(),
     )
 }
 
 fn bench(c: &mut Criterion) {
+    let max: usize = std::env::var("BMC_BENCH_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let types = PowerTypes::new(&maas_pack().bmc);
     let mut group = c.benchmark_group("bmc_detector");
     group.sample_size(10);
-    for n in [10_000usize, 100_000] {
+    for n in [10_000usize, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|n| *n <= max)
+    {
         let fleet = Fleet::generate(n, 7);
         let body = fleet.power_parameters_json().into_bytes();
-        let types: HashMap<String, String> = fleet
-            .machines
-            .iter()
-            .map(|m| (m.system_id.clone(), m.power_type.clone()))
-            .collect();
         let expected = (
             fleet.truth.collisions.len(),
             fleet.truth.shared_addresses.len(),
         );
+        drop(fleet);
         assert_eq!(
             detect(&body, &types),
             expected,

@@ -179,7 +179,7 @@ async fn region_with_power_answer(answer: ResponseTemplate) -> MockServer {
 #[case::html(ResponseTemplate::new(200).set_body_raw("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>", "text/html"), "HTML page instead of JSON")]
 #[case::html_error(ResponseTemplate::new(502).set_body_raw("<html><head><title>502 Bad Gateway</title></head></html>", "text/html"), "502 Bad Gateway")]
 #[case::truncated(ResponseTemplate::new(200).set_body_raw(r#"{"m1": {"power_address": "10.0.0.1", "power_pa"#, "application/json"), "truncated")]
-#[case::not_an_object(ResponseTemplate::new(200).set_body_raw("[1, 2]", "application/json"), "malformed JSON")]
+#[case::not_an_object(ResponseTemplate::new(200).set_body_raw("[1, 2]", "application/json"), "instead of '{'")]
 #[case::slow(ResponseTemplate::new(200).set_body_raw("{}", "application/json").set_delay(std::time::Duration::from_secs(5)), "timeout")]
 #[tokio::test]
 async fn bad_answers_become_error_outcomes(#[case] answer: ResponseTemplate, #[case] cause: &str) {

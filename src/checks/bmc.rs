@@ -10,16 +10,20 @@
 //! the BMC's merged with node-scoped keys, which are dropped first; machines whose BMC-scoped maps
 //! are fully equal share one BMC row and do not collide.
 //!
-//! Shape: each machine is reduced once to a [`BmcFingerprint`] — two 128-bit hashes (xxh3) of the
-//! canonical BMC-scoped map, before and after 0290's removal, plus the address and user. Secret
-//! values only ever enter the hashes. Grouping is then a hash-map pass, linear in the fleet.
+//! Shape, built for fleets of a million machines: every machine (or BMC row) is reduced once to
+//! a compact [`Record`] — 128-bit xxh3 hashes of its canonical BMC-scoped map before and after
+//! 0290's removal (or, from the database, PostgreSQL's own md5 of the jsonb text), a 64-bit hash
+//! of its normalized address and user, and spans into a text arena for the few strings a report
+//! shows. Secret values only ever enter a hash. Grouping sorts fixed-size keys: no per-group
+//! allocation, no per-machine map kept.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use xxhash_rust::xxh3::Xxh3;
 
 /// The 0290 key tables from checks/maas.toml `[bmc]`.
@@ -30,47 +34,164 @@ pub struct BmcRules {
     pub removed_by_0290: HashMap<String, String>,
     /// power_type → keys that belong to the machine, not the BMC (`BMC.scope_power_parameters`).
     pub node_scoped: HashMap<String, Vec<String>>,
+    /// key → the only power type that uses it (inference for offline input).
+    pub infer: HashMap<String, String>,
     /// Power types the unique index ignores (`manual`).
     pub exempt_power_types: Vec<String>,
 }
 
-/// One machine's BMC reduced to what grouping needs. Holds no secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BmcFingerprint {
-    /// Hash of power_type and the full BMC-scoped parameters (password included): equal means
-    /// the same BMC row.
+impl BmcRules {
+    /// Whether the unique index ignores this power type.
+    pub fn is_exempt(&self, power_type: &str) -> bool {
+        self.exempt_power_types.iter().any(|t| t == power_type)
+    }
+
+    /// Every power type the tables name: MAAS's drivers.
+    pub fn known_types(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .removed_by_0290
+            .keys()
+            .chain(self.node_scoped.keys())
+            .chain(self.infer.values())
+            .chain(self.exempt_power_types.iter())
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// The power type the keys of a parameter map point at, when exactly one driver fits.
+    pub fn infer_type<'k>(&self, keys: impl Iterator<Item = &'k str>) -> Option<&str> {
+        let mut found: Option<&str> = None;
+        for key in keys {
+            if let Some(t) = self.infer.get(key) {
+                match found {
+                    None => found = Some(t),
+                    Some(f) if f == t => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Interned power-type names. Id 0 is "no power type"; ids `1..=known` are MAAS's drivers from
+/// the tables; higher ids are names the input used that preflight does not know.
+#[derive(Debug, Clone)]
+pub struct PowerTypes {
+    names: Vec<String>,
+    index: HashMap<String, u16>,
+    known: u16,
+}
+
+impl PowerTypes {
+    /// Id of "no power type".
+    pub const NONE: u16 = 0;
+
+    /// The drivers of `rules`, interned.
+    pub fn new(rules: &BmcRules) -> PowerTypes {
+        let mut types = PowerTypes {
+            names: vec![String::new()],
+            index: HashMap::from([(String::new(), 0)]),
+            known: 0,
+        };
+        for t in rules.known_types() {
+            types.intern(t);
+        }
+        types.known = (types.names.len() - 1) as u16;
+        types
+    }
+
+    /// The id of `name`, adding it when new.
+    pub fn intern(&mut self, name: &str) -> u16 {
+        if let Some(id) = self.index.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u16;
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), id);
+        id
+    }
+
+    /// The id of `name`, if interned.
+    pub fn get(&self, name: &str) -> Option<u16> {
+        self.index.get(name).copied()
+    }
+
+    /// The name of `id` (empty for [`PowerTypes::NONE`]).
+    pub fn name(&self, id: u16) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// Whether `id` is one of MAAS's drivers (not none, not a name preflight does not know).
+    pub fn is_known(&self, id: u16) -> bool {
+        id != Self::NONE && id <= self.known
+    }
+}
+
+/// A value in a power-parameter map: a string (borrowed from the input when it has no escapes)
+/// or any other JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param<'a> {
+    Str(Cow<'a, str>),
+    Other(Value),
+}
+
+impl From<Value> for Param<'static> {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::String(s) => Param::Str(Cow::Owned(s)),
+            other => Param::Other(other),
+        }
+    }
+}
+
+/// How a record's power type was learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeOrigin {
+    /// From the machine list (`GET machines/`, `--machines`) or the database.
+    Given,
+    /// From the keys of the map (offline input without a machine list).
+    Inferred,
+    /// Neither given nor inferable.
+    Missing,
+}
+
+/// A range in a [`Part`]'s text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// One BMC as seen through one machine (API, file) or one BMC row (database). Holds no secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// Identity of the BMC row: hash of power type and the full BMC-scoped map (API, file), or
+    /// the row id (database). Equal means the same BMC.
     pub bmc: u128,
-    /// Hash of power_type and the BMC-scoped parameters after 0290's key removal: equal for two
-    /// different BMCs means a unique-index collision.
-    pub post_0290: u128,
-    /// `power_address` as given (trimmed); empty when absent.
-    pub power_address: String,
-    /// `power_user` as given (trimmed); empty when absent.
-    pub power_user: String,
+    /// Hash of power type and the map after 0290's removal: equal for two different BMCs means
+    /// a unique-index collision.
+    pub post: u128,
+    /// Hash of the normalized address and the user; 0 when there is no address.
+    pub shared: u64,
+    pub power_type: u16,
+    pub origin: TypeOrigin,
+    /// The map is empty: 0290 skips it and it takes no part.
+    pub empty: bool,
+    part: u16,
+    subject: Span,
+    address: Span,
+    user: Span,
 }
 
-/// One machine as the detector sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MachinePower {
-    pub system_id: String,
-    /// Power type from `GET machines/`; empty when unknown.
-    pub power_type: String,
-    /// `None` when the machine has no power parameters (empty map): 0290 skips it.
-    pub fingerprint: Option<BmcFingerprint>,
-}
-
-/// A group of machines whose BMCs the detector reports together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BmcGroup {
-    /// Distinct power types in the group, sorted (one for MAAS004).
-    pub power_types: Vec<String>,
-    /// Address shared by the group (normalized for MAAS005).
-    pub power_address: String,
-    pub power_user: String,
-    /// How many different BMCs (distinct full parameter maps) the group holds (≥ 2).
-    pub bmc_count: usize,
-    /// Indices into the detector's input, ordered by system_id.
-    pub machines: Vec<usize>,
+/// Records built by one worker, with their text.
+#[derive(Debug, Default)]
+pub struct Part {
+    text: String,
+    records: Vec<Record>,
 }
 
 /// Adapts the streaming hasher to `io::Write` so serde_json can serialize straight into it.
@@ -86,132 +207,364 @@ impl io::Write for HashWriter<'_> {
     }
 }
 
-impl BmcRules {
-    /// Whether the unique index ignores this power type.
-    pub fn is_exempt(&self, power_type: &str) -> bool {
-        self.exempt_power_types.iter().any(|t| t == power_type)
+fn hash_param(h: &mut Xxh3, key: &str, value: &Param) {
+    h.update(key.as_bytes());
+    match value {
+        Param::Str(s) => {
+            h.update(b"\0s");
+            h.update(s.as_bytes());
+        }
+        Param::Other(v) => {
+            h.update(b"\0j");
+            // Writing into a hasher cannot fail, and a serde_json::Value always serializes.
+            let _ = serde_json::to_writer(HashWriter(h), v);
+        }
+    }
+    h.update(b"\0");
+}
+
+/// The 64-bit grouping key of MAAS005: normalized address and trimmed user.
+pub fn shared_key(address: &str, user: &str) -> u64 {
+    if address.is_empty() {
+        return 0;
+    }
+    let mut h = Xxh3::new();
+    h.update(normalize_address(address).as_bytes());
+    h.update(b"\0");
+    h.update(user.as_bytes());
+    h.digest().max(1)
+}
+
+/// One `maasserver_bmc` row reduced by PostgreSQL itself (database mode).
+#[derive(Debug, Clone, Copy)]
+pub struct HashedBmc<'a> {
+    /// The row id, as text.
+    pub id: &'a str,
+    pub power_type: u16,
+    /// The row id as the BMC identity.
+    pub bmc: u128,
+    /// md5 of the jsonb text after 0290's removal.
+    pub post: u128,
+    pub address: &'a str,
+    pub user: &'a str,
+    /// `power_parameters` is `{}`.
+    pub empty: bool,
+}
+
+/// Builds one [`Part`]: the detector's input, one record at a time.
+pub struct PartBuilder<'r> {
+    rules: &'r BmcRules,
+    types: &'r PowerTypes,
+    part: Part,
+}
+
+impl<'r> PartBuilder<'r> {
+    /// An empty part for `rules` and the interned `types`.
+    pub fn new(rules: &'r BmcRules, types: &'r PowerTypes) -> Self {
+        PartBuilder {
+            rules,
+            types,
+            part: Part::default(),
+        }
     }
 
-    /// Reduces one machine's merged power parameters to its fingerprint.
-    ///
-    /// Node-scoped keys of `power_type` are dropped; keys are visited in sorted order and values
-    /// serialized canonically, so two semantically equal maps hash alike (as jsonb text does).
-    /// Returns `None` for an empty map (0290 skips such rows).
-    pub fn fingerprint(
-        &self,
-        power_type: &str,
-        params: &Map<String, Value>,
-    ) -> Option<BmcFingerprint> {
-        if params.is_empty() {
-            return None;
+    fn push_text(&mut self, s: &str) -> Span {
+        let start = self.part.text.len() as u32;
+        self.part.text.push_str(s);
+        Span {
+            start,
+            len: s.len() as u32,
         }
-        let node_scoped: &[String] = self.node_scoped.get(power_type).map_or(&[], Vec::as_slice);
-        let removed = self.removed_by_0290.get(power_type).map(String::as_str);
-        let mut keys: Vec<&String> = params
-            .keys()
-            .filter(|k| !node_scoped.iter().any(|n| n == *k))
-            .collect();
-        keys.sort_unstable();
+    }
 
+    /// Adds one machine's merged power parameters. `power_type` is the given type, if any;
+    /// otherwise it is inferred from the keys. `pairs` is reordered (sorted by key).
+    pub fn add_map(
+        &mut self,
+        subject: &str,
+        power_type: Option<u16>,
+        pairs: &mut [(Cow<'_, str>, Param<'_>)],
+    ) {
+        let (type_id, origin) = match power_type {
+            Some(t) if t != PowerTypes::NONE => (t, TypeOrigin::Given),
+            _ => match self.rules.infer_type(pairs.iter().map(|(k, _)| k.as_ref())) {
+                Some(name) => (
+                    self.types.get(name).unwrap_or(PowerTypes::NONE),
+                    TypeOrigin::Inferred,
+                ),
+                None => (PowerTypes::NONE, TypeOrigin::Missing),
+            },
+        };
+        let type_name = self.types.name(type_id);
+        let text = |k: &str| -> &str {
+            match pairs.iter().find(|(key, _)| key == k) {
+                Some((_, Param::Str(s))) => s.trim(),
+                _ => "",
+            }
+        };
+        let (address, user) = (text("power_address"), text("power_user"));
+        let shared = shared_key(address, user);
+        let (address, user) = (address.to_string(), user.to_string());
+
+        let node_scoped: &[String] = self
+            .rules
+            .node_scoped
+            .get(type_name)
+            .map_or(&[], Vec::as_slice);
+        let removed = self
+            .rules
+            .removed_by_0290
+            .get(type_name)
+            .map(String::as_str);
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut full = Xxh3::new();
-        let mut post = Xxh3::new();
-        for h in [&mut full, &mut post] {
-            h.update(power_type.as_bytes());
-            h.update(b"\0");
-        }
-        for key in keys {
-            let value = &params[key.as_str()];
-            let write = |h: &mut Xxh3| {
-                h.update(key.as_bytes());
-                h.update(b"\0");
-                // Writing into a hasher cannot fail, and a serde_json::Value always serializes.
-                let _ = serde_json::to_writer(HashWriter(h), value);
-                h.update(b"\0");
-            };
-            write(&mut full);
-            if Some(key.as_str()) != removed {
-                write(&mut post);
+        full.update(type_name.as_bytes());
+        full.update(b"\0");
+        let mut post = full.clone();
+        for (key, value) in pairs.iter() {
+            if node_scoped.iter().any(|n| n == key) {
+                continue;
+            }
+            hash_param(&mut full, key, value);
+            if Some(key.as_ref()) != removed {
+                hash_param(&mut post, key, value);
             }
         }
-        let text = |k: &str| match params.get(k) {
-            Some(Value::String(s)) => s.trim().to_string(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        };
-        Some(BmcFingerprint {
+        let record = Record {
             bmc: full.digest128(),
-            post_0290: post.digest128(),
-            power_address: text("power_address"),
-            power_user: text("power_user"),
-        })
+            post: post.digest128(),
+            shared,
+            power_type: type_id,
+            origin,
+            empty: pairs.is_empty(),
+            part: 0,
+            subject: self.push_text(subject),
+            address: self.push_text(&address),
+            user: self.push_text(&user),
+        };
+        self.part.records.push(record);
+    }
+
+    /// Adds one BMC row whose hashes PostgreSQL computed (database mode).
+    pub fn add_hashed(&mut self, row: &HashedBmc) {
+        let (address, user) = (row.address.trim(), row.user.trim());
+        let record = Record {
+            bmc: row.bmc,
+            post: row.post,
+            shared: shared_key(address, user),
+            power_type: row.power_type,
+            origin: TypeOrigin::Given,
+            empty: row.empty,
+            part: 0,
+            subject: self.push_text(row.id),
+            address: self.push_text(address),
+            user: self.push_text(user),
+        };
+        self.part.records.push(record);
+    }
+
+    /// The finished part.
+    pub fn finish(self) -> Part {
+        self.part
     }
 }
 
-/// Orders group members by system_id so output is stable.
-fn sorted_members(machines: &[MachinePower], mut idx: Vec<usize>) -> Vec<usize> {
-    idx.sort_by(|a, b| machines[*a].system_id.cmp(&machines[*b].system_id));
-    idx
+/// Every record of one input, with its text and power types.
+#[derive(Debug)]
+pub struct Observations {
+    pub types: PowerTypes,
+    texts: Vec<String>,
+    pub records: Vec<Record>,
+}
+
+impl Observations {
+    /// Joins the parts built by several workers.
+    pub fn from_parts(types: PowerTypes, parts: Vec<Part>) -> Observations {
+        let total = parts.iter().map(|p| p.records.len()).sum();
+        let mut records = Vec::with_capacity(total);
+        let mut texts = Vec::with_capacity(parts.len());
+        for (i, part) in parts.into_iter().enumerate() {
+            records.extend(part.records.into_iter().map(|mut r| {
+                r.part = i as u16;
+                r
+            }));
+            texts.push(part.text);
+        }
+        Observations {
+            types,
+            texts,
+            records,
+        }
+    }
+
+    fn text(&self, r: &Record, span: Span) -> &str {
+        &self.texts[r.part as usize][span.start as usize..(span.start + span.len) as usize]
+    }
+
+    /// The machine's system_id (or the BMC row's id in database mode).
+    pub fn subject(&self, r: &Record) -> &str {
+        self.text(r, r.subject)
+    }
+
+    /// `power_address`, trimmed; empty when absent.
+    pub fn address(&self, r: &Record) -> &str {
+        self.text(r, r.address)
+    }
+
+    /// `power_user`, trimmed; empty when absent.
+    pub fn user(&self, r: &Record) -> &str {
+        self.text(r, r.user)
+    }
+
+    /// Whether the record takes part in grouping: not empty, of a known, non-exempt type.
+    fn eligible(&self, rules: &BmcRules, r: &Record) -> bool {
+        !r.empty
+            && self.types.is_known(r.power_type)
+            && !rules.is_exempt(self.types.name(r.power_type))
+    }
+
+    /// Records with parameters whose power type is missing or not one preflight knows.
+    pub fn untyped(&self) -> impl Iterator<Item = &Record> {
+        self.records
+            .iter()
+            .filter(|r| !r.empty && !self.types.is_known(r.power_type))
+    }
+}
+
+/// A group of records the detector reports together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BmcGroup {
+    /// Distinct power-type names in the group, sorted (one for MAAS004).
+    pub power_types: Vec<String>,
+    /// Address shared by the group (normalized for MAAS005).
+    pub power_address: String,
+    pub power_user: String,
+    /// How many different BMCs the group holds (≥ 2).
+    pub bmc_count: usize,
+    /// Indices into [`Observations::records`], ordered by subject.
+    pub members: Vec<usize>,
+}
+
+/// Sorts `(key, second, index)` triples and calls `emit` for every run of equal keys that
+/// holds more than one distinct `second`, with that count and the run's indices.
+fn runs<K: Ord + Copy, S: Ord + Copy>(
+    mut keys: Vec<(K, S, u32)>,
+    mut emit: impl FnMut(usize, Vec<usize>),
+) {
+    keys.sort_unstable();
+    let mut start = 0;
+    while start < keys.len() {
+        let mut end = start + 1;
+        let mut distinct = 1;
+        while end < keys.len() && keys[end].0 == keys[start].0 {
+            if keys[end].1 != keys[end - 1].1 {
+                distinct += 1;
+            }
+            end += 1;
+        }
+        if distinct > 1 {
+            emit(
+                distinct,
+                keys[start..end].iter().map(|k| k.2 as usize).collect(),
+            );
+        }
+        start = end;
+    }
+}
+
+fn finish_groups(obs: &Observations, mut groups: Vec<BmcGroup>) -> Vec<BmcGroup> {
+    for g in &mut groups {
+        g.members.sort_by(|a, b| {
+            obs.subject(&obs.records[*a])
+                .cmp(obs.subject(&obs.records[*b]))
+        });
+    }
+    groups.sort_by(|a, b| {
+        obs.subject(&obs.records[a.members[0]])
+            .cmp(obs.subject(&obs.records[b.members[0]]))
+    });
+    groups
 }
 
 /// MAAS004: groups of two or more different BMCs (same power type) whose parameters become
-/// equal once 0290 removes its key. Machines with unknown or exempt power types and machines
-/// without parameters take no part. Groups are ordered by their first system_id.
-pub fn find_collisions(rules: &BmcRules, machines: &[MachinePower]) -> Vec<BmcGroup> {
-    struct Acc {
-        bmcs: HashSet<u128>,
-        members: Vec<usize>,
-    }
-    let mut groups: HashMap<u128, Acc> = HashMap::new();
-    for (i, m) in machines.iter().enumerate() {
-        let Some(fp) = &m.fingerprint else { continue };
-        if m.power_type.is_empty() || rules.is_exempt(&m.power_type) {
-            continue;
-        }
-        let acc = groups.entry(fp.post_0290).or_insert_with(|| Acc {
-            bmcs: HashSet::new(),
-            members: Vec::new(),
-        });
-        acc.bmcs.insert(fp.bmc);
-        acc.members.push(i);
-    }
-    let mut out: Vec<BmcGroup> = groups
-        .into_values()
-        .filter(|acc| acc.bmcs.len() > 1)
-        .map(|acc| {
-            let members = sorted_members(machines, acc.members);
-            let first = &machines[members[0]];
-            let fp = first
-                .fingerprint
-                .as_ref()
-                .expect("members have fingerprints");
-            BmcGroup {
-                power_types: vec![first.power_type.clone()],
-                power_address: fp.power_address.clone(),
-                power_user: fp.power_user.clone(),
-                bmc_count: acc.bmcs.len(),
-                machines: members,
-            }
-        })
+/// equal once 0290 removes its key. Groups are ordered by their first subject.
+pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
+    let keys: Vec<(u128, u128, u32)> = obs
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| obs.eligible(rules, r))
+        .map(|(i, r)| (r.post, r.bmc, i as u32))
         .collect();
-    out.sort_by(|a, b| {
-        machines[a.machines[0]]
-            .system_id
-            .cmp(&machines[b.machines[0]].system_id)
+    let mut groups = Vec::new();
+    runs(keys, |bmc_count, members| {
+        let first = &obs.records[members[0]];
+        groups.push(BmcGroup {
+            power_types: vec![obs.types.name(first.power_type).to_string()],
+            power_address: obs.address(first).to_string(),
+            power_user: obs.user(first).to_string(),
+            bmc_count,
+            members,
+        });
     });
-    out
+    finish_groups(obs, groups)
+}
+
+/// MAAS005: groups of different BMCs that share a normalized address and user but do not all
+/// collide exactly (at least two distinct post-0290 maps). Records without an address take no
+/// part.
+pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
+    let keys: Vec<(u64, u128, u32)> = obs
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.shared != 0 && obs.eligible(rules, r))
+        .map(|(i, r)| (r.shared, r.post, i as u32))
+        .collect();
+    let mut groups = Vec::new();
+    runs(keys, |_, members| {
+        let mut bmcs: Vec<u128> = members.iter().map(|i| obs.records[*i].bmc).collect();
+        bmcs.sort_unstable();
+        bmcs.dedup();
+        let mut power_types: Vec<String> = members
+            .iter()
+            .map(|i| obs.types.name(obs.records[*i].power_type).to_string())
+            .collect();
+        power_types.sort();
+        power_types.dedup();
+        let first = &obs.records[members[0]];
+        groups.push(BmcGroup {
+            power_types,
+            power_address: normalize_address(obs.address(first)).into_owned(),
+            power_user: obs.user(first).to_string(),
+            bmc_count: bmcs.len(),
+            members,
+        });
+    });
+    finish_groups(obs, groups)
 }
 
 /// Canonical form of a BMC address for MAAS005: trimmed, lower-cased; IP literals in canonical
 /// form (IPv4-mapped IPv6 → IPv4, IPv6 compressed, brackets dropped); a trailing dot of a host
 /// name dropped; URLs (`qemu+ssh://…`, `https://…`) normalized by the URL parser. A port is kept:
-/// two BMCs on one host with different ports are different BMCs.
-pub fn normalize_address(address: &str) -> String {
-    let lower = address.trim().to_lowercase();
+/// two BMCs on one host with different ports are different BMCs. Borrows when already canonical.
+pub fn normalize_address(address: &str) -> Cow<'_, str> {
+    let trimmed = address.trim();
+    // Fast path: a plain dotted-quad IPv4 address is already canonical.
+    if trimmed.len() <= 15
+        && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && trimmed
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.to_string() == trimmed)
+    {
+        return Cow::Borrowed(trimmed);
+    }
+    let lower = trimmed.to_lowercase();
     if lower.contains("://") {
         if let Ok(url) = reqwest::Url::parse(&lower) {
-            return url.to_string().trim_end_matches('/').to_string();
+            return Cow::Owned(url.to_string().trim_end_matches('/').to_string());
         }
-        return lower;
+        return Cow::Owned(lower);
     }
     let canonical_host = |host: &str| -> String {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -232,68 +585,14 @@ pub fn normalize_address(address: &str) -> String {
             && port.bytes().all(|b| b.is_ascii_digit())
         {
             let host = canonical_host(host);
-            return if host.contains(':') {
+            return Cow::Owned(if host.contains(':') {
                 format!("[{host}]:{port}")
             } else {
                 format!("{host}:{port}")
-            };
+            });
         }
     }
-    canonical_host(&lower)
-}
-
-/// MAAS005: groups of different BMCs that share a normalized address and user but do not all
-/// collide exactly (at least two distinct post-0290 parameter maps). Exempt types, unknown types
-/// and BMCs without an address take no part.
-pub fn find_shared_addresses(rules: &BmcRules, machines: &[MachinePower]) -> Vec<BmcGroup> {
-    struct Acc {
-        bmcs: HashSet<u128>,
-        post: HashSet<u128>,
-        types: HashSet<String>,
-        members: Vec<usize>,
-    }
-    let mut groups: HashMap<(String, String), Acc> = HashMap::new();
-    for (i, m) in machines.iter().enumerate() {
-        let Some(fp) = &m.fingerprint else { continue };
-        if m.power_type.is_empty() || rules.is_exempt(&m.power_type) || fp.power_address.is_empty()
-        {
-            continue;
-        }
-        let key = (normalize_address(&fp.power_address), fp.power_user.clone());
-        let acc = groups.entry(key).or_insert_with(|| Acc {
-            bmcs: HashSet::new(),
-            post: HashSet::new(),
-            types: HashSet::new(),
-            members: Vec::new(),
-        });
-        acc.bmcs.insert(fp.bmc);
-        acc.post.insert(fp.post_0290);
-        if !acc.types.contains(&m.power_type) {
-            acc.types.insert(m.power_type.clone());
-        }
-        acc.members.push(i);
-    }
-    let mut out: Vec<BmcGroup> = groups
-        .into_iter()
-        .filter(|(_, acc)| acc.post.len() > 1)
-        .map(|((address, user), acc)| {
-            let mut power_types: Vec<String> = acc.types.into_iter().collect();
-            power_types.sort();
-            BmcGroup {
-                power_types,
-                power_address: address,
-                power_user: user,
-                bmc_count: acc.bmcs.len(),
-                machines: sorted_members(machines, acc.members),
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        machines[a.machines[0]]
-            .system_id
-            .cmp(&machines[b.machines[0]].system_id)
-    });
-    out
+    Cow::Owned(canonical_host(&lower))
 }
 
 #[cfg(test)]
@@ -303,13 +602,30 @@ mod tests {
     use rstest::rstest;
     use serde_json::json;
 
-    fn machine(id: &str, power_type: &str, params: Value) -> MachinePower {
+    fn machine<'a>(id: &'a str, power_type: &'a str, params: Value) -> (&'a str, &'a str, Value) {
+        (id, power_type, params)
+    }
+
+    /// Observations of machines given as (system_id, power type or "" to infer, params).
+    fn observe(machines: &[(&str, &str, Value)]) -> Observations {
         let rules = &maas_pack().bmc;
-        MachinePower {
-            system_id: id.into(),
-            power_type: power_type.into(),
-            fingerprint: rules.fingerprint(power_type, params.as_object().unwrap()),
+        let mut types = PowerTypes::new(rules);
+        let ids: Vec<Option<u16>> = machines
+            .iter()
+            .map(|(_, t, _)| (!t.is_empty()).then(|| types.intern(t)))
+            .collect();
+        let mut b = PartBuilder::new(rules, &types);
+        for ((id, _, params), t) in machines.iter().zip(ids) {
+            let mut pairs: Vec<(Cow<str>, Param)> = params
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), Param::from(v.clone())))
+                .collect();
+            b.add_map(id, t, &mut pairs);
         }
+        let part = b.finish();
+        Observations::from_parts(types, vec![part])
     }
 
     /// Two machines → does 0290 make their BMCs collide? (FACTS.md §1.2, row by row.)
@@ -364,14 +680,14 @@ mod tests {
         #[case] collides: bool,
     ) {
         let rules = &maas_pack().bmc;
-        let fleet = vec![
+        let fleet = observe(&[
             machine("aaaaaa", power_type, a),
             machine("bbbbbb", power_type, b),
-        ];
+        ]);
         let groups = find_collisions(rules, &fleet);
         assert_eq!(!groups.is_empty(), collides, "{groups:?}");
         if collides {
-            assert_eq!(groups[0].machines, vec![0, 1]);
+            assert_eq!(groups[0].members, vec![0, 1]);
             assert_eq!(groups[0].bmc_count, 2);
         }
     }
@@ -380,10 +696,10 @@ mod tests {
     fn different_power_types_never_collide() {
         let rules = &maas_pack().bmc;
         let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
-        let fleet = vec![
+        let fleet = observe(&[
             machine("a", "ipmi", p("x")),
             machine("b", "redfish", p("y")),
-        ];
+        ]);
         assert!(find_collisions(rules, &fleet).is_empty());
     }
 
@@ -391,7 +707,7 @@ mod tests {
     fn unknown_power_type_takes_no_part() {
         let rules = &maas_pack().bmc;
         let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
-        let fleet = vec![machine("a", "", p("x")), machine("b", "", p("y"))];
+        let fleet = observe(&[machine("a", "", p("x")), machine("b", "", p("y"))]);
         assert!(find_collisions(rules, &fleet).is_empty());
     }
 
@@ -399,15 +715,15 @@ mod tests {
     fn group_of_three_with_two_sharing_a_bmc() {
         let rules = &maas_pack().bmc;
         let p = |pass: &str, mac: &str| json!({"power_address":"10.0.0.9","power_user":"admin","power_pass":pass,"mac_address":mac});
-        let fleet = vec![
+        let fleet = observe(&[
             machine("c", "ipmi", p("one", "1")),
             machine("a", "ipmi", p("one", "2")),
             machine("b", "ipmi", p("two", "3")),
-        ];
+        ]);
         let groups = find_collisions(rules, &fleet);
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].bmc_count, 2);
-        assert_eq!(groups[0].machines, vec![1, 2, 0]);
+        assert_eq!(groups[0].members, vec![1, 2, 0]);
         assert_eq!(groups[0].power_address, "10.0.0.9");
         assert_eq!(groups[0].power_user, "admin");
     }
@@ -427,7 +743,7 @@ mod tests {
     #[test]
     fn shared_address_without_exact_collision_warns() {
         let rules = &maas_pack().bmc;
-        let fleet = vec![
+        let fleet = observe(&[
             machine(
                 "a",
                 "ipmi",
@@ -443,18 +759,18 @@ mod tests {
                 "ipmi",
                 json!({"power_address":"10.0.0.2","power_user":"admin","power_pass":"x"}),
             ),
-        ];
+        ]);
         assert!(find_collisions(rules, &fleet).is_empty());
         let shared = find_shared_addresses(rules, &fleet);
         assert_eq!(shared.len(), 1);
-        assert_eq!(shared[0].machines, vec![0, 1]);
+        assert_eq!(shared[0].members, vec![0, 1]);
         assert_eq!(shared[0].power_address, "10.0.0.1");
     }
 
     #[test]
     fn exact_collision_alone_is_not_a_shared_address() {
         let rules = &maas_pack().bmc;
-        let fleet = vec![
+        let fleet = observe(&[
             machine(
                 "a",
                 "ipmi",
@@ -465,22 +781,59 @@ mod tests {
                 "ipmi",
                 json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":"y"}),
             ),
-        ];
+        ]);
         assert_eq!(find_collisions(rules, &fleet).len(), 1);
         assert!(find_shared_addresses(rules, &fleet).is_empty());
     }
 
     #[test]
-    fn fingerprint_holds_no_secret() {
-        let rules = &maas_pack().bmc;
-        let fp = rules
-            .fingerprint(
-                "ipmi",
-                json!({"power_address":"h","power_user":"u","power_pass":"s3cr3t"})
-                    .as_object()
-                    .unwrap(),
-            )
-            .unwrap();
-        assert!(!format!("{fp:?}").contains("s3cr3t"));
+    fn records_hold_no_secret() {
+        let obs = observe(&[machine(
+            "a",
+            "ipmi",
+            json!({"power_address":"h","power_user":"u","power_pass":"s3cr3t"}),
+        )]);
+        assert!(!format!("{obs:?}").contains("s3cr3t"));
+        assert_eq!(
+            (obs.address(&obs.records[0]), obs.user(&obs.records[0])),
+            ("h", "u")
+        );
+    }
+
+    #[rstest]
+    #[case(json!({"power_address":"h","power_pass":"p","power_driver":"LAN_2_0","mac_address":"m"}), Some("ipmi"))]
+    #[case(json!({"power_address":"h","power_pass":"p","node_id":"1"}), Some("redfish"))]
+    #[case(json!({"power_address":"qemu+ssh://h/system","power_id":"vm1"}), Some("virsh"))]
+    #[case(json!({"power_address":"https://h:8443","password":"p","instance_name":"i"}), Some("lxd"))]
+    #[case(json!({"os_authurl":"http://k","nova_id":"n"}), Some("nova"))]
+    #[case(json!({"power_address":"h","power_pass":"p"}), None)]
+    #[case(json!({"power_address":"h","node_outlet":"1"}), None)]
+    #[case(json!({"mac_address":"m","power_id":"vm1"}), None)]
+    fn infers_power_types(#[case] params: Value, #[case] want: Option<&str>) {
+        let keys: Vec<String> = params.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            maas_pack().bmc.infer_type(keys.iter().map(String::as_str)),
+            want
+        );
+    }
+
+    #[test]
+    fn inferred_types_collide_like_given_ones() {
+        let p = |pass: &str, mac: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass,"mac_address":mac});
+        let obs = observe(&[machine("a", "", p("x", "1")), machine("b", "", p("y", "2"))]);
+        assert!(obs.records.iter().all(|r| r.origin == TypeOrigin::Inferred));
+        assert_eq!(find_collisions(&maas_pack().bmc, &obs).len(), 1);
+    }
+
+    #[test]
+    fn unknown_types_are_untyped_and_take_no_part() {
+        let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
+        let obs = observe(&[
+            machine("a", "foo", p("x")),
+            machine("b", "foo", p("y")),
+            machine("c", "", p("z")),
+        ]);
+        assert_eq!(obs.untyped().count(), 3);
+        assert!(find_collisions(&maas_pack().bmc, &obs).is_empty());
     }
 }

@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bmc::{find_collisions, find_shared_addresses, BmcGroup};
+use super::bmc::{find_collisions, find_shared_addresses, BmcGroup, Observations, TypeOrigin};
 use super::{CheckDef, Evaluation, MaasPack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
 use crate::probe::postgres::{Migration0290, PgFacts};
 use crate::probe::Probed;
-use crate::report::Severity;
+use crate::report::{OutcomeStatus, Severity};
 use crate::version::{Series, Version};
 
 /// Every check id this module implements (tested against the catalogue).
@@ -78,7 +78,7 @@ impl MaasPack {
 }
 
 /// Everything the MAAS checks read.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct MaasFacts {
     pub host: HostFacts,
     pub postgres: Probed<PgFacts>,
@@ -374,38 +374,89 @@ fn postgresql_version(
     }
 }
 
-/// Hostname by system_id, from `GET machines/`.
-fn hostnames(api: &MaasApiFacts) -> HashMap<&str, &str> {
-    api.machines
-        .iter()
-        .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
-        .collect()
+/// One BMC row as the database knows it (database mode of `preflight bmc`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BmcRow {
+    /// `maasserver_bmc.name` (pods carry their name here).
+    pub name: String,
+    /// `maasserver_bmc.bmc_type`: 0 BMC, 1 pod (VM host).
+    pub bmc_type: i32,
+    /// The machines on it: (system_id, hostname), from `maasserver_node.bmc_id`.
+    pub machines: Vec<(String, String)>,
 }
 
-fn group_evidence(api: &MaasApiFacts, group: &BmcGroup) -> Map<String, Value> {
-    let names = hostnames(api);
-    let ids: Vec<&str> = group
-        .machines
-        .iter()
-        .map(|i| api.power[*i].system_id.as_str())
-        .collect();
-    let hosts: Vec<&str> = ids
-        .iter()
-        .map(|id| names.get(id).copied().unwrap_or(""))
-        .collect();
-    let power_type = if group.power_types.len() == 1 {
-        json!(group.power_types[0])
-    } else {
-        json!(group.power_types)
-    };
-    evidence(vec![
-        ("power_type", power_type),
-        ("power_address", json!(group.power_address)),
-        ("power_user", json!(group.power_user)),
-        ("bmc_count", json!(group.bmc_count)),
-        ("system_ids", json!(ids)),
-        ("hostnames", json!(hosts)),
-    ])
+/// The detector's input plus what a report needs to name the machines behind each record.
+pub struct BmcView<'a> {
+    pub obs: &'a Observations,
+    /// system_id → hostname (API and `--machines`); records are machines.
+    pub hostnames: HashMap<&'a str, &'a str>,
+    /// Database mode: records are BMC rows, keyed by row id.
+    pub rows: Option<&'a HashMap<String, BmcRow>>,
+}
+
+impl BmcView<'_> {
+    /// What the report says a record count is.
+    fn unit(&self) -> &'static str {
+        if self.rows.is_some() {
+            "BMC rows"
+        } else {
+            "machines"
+        }
+    }
+
+    fn evidence(&self, group: &BmcGroup) -> Map<String, Value> {
+        let subjects: Vec<&str> = group
+            .members
+            .iter()
+            .map(|i| self.obs.subject(&self.obs.records[*i]))
+            .collect();
+        let power_type = if group.power_types.len() == 1 {
+            json!(group.power_types[0])
+        } else {
+            json!(group.power_types)
+        };
+        let mut ev = evidence(vec![
+            ("power_type", power_type),
+            ("power_address", json!(group.power_address)),
+            ("power_user", json!(group.power_user)),
+            ("bmc_count", json!(group.bmc_count)),
+        ]);
+        match self.rows {
+            Some(rows) => {
+                let mut ids = Vec::new();
+                let mut hosts = Vec::new();
+                let mut pods = Vec::new();
+                for s in &subjects {
+                    if let Some(row) = rows.get(*s) {
+                        if row.bmc_type == 1 {
+                            pods.push(json!(row.name));
+                        }
+                        for (id, host) in &row.machines {
+                            ids.push(json!(id));
+                            hosts.push(json!(host));
+                        }
+                    }
+                }
+                let bmc_ids: Vec<Value> = subjects
+                    .iter()
+                    .map(|s| s.parse::<i64>().map_or(json!(s), |n| json!(n)))
+                    .collect();
+                ev.insert("bmc_ids".into(), Value::Array(bmc_ids));
+                ev.insert("pods".into(), Value::Array(pods));
+                ev.insert("system_ids".into(), Value::Array(ids));
+                ev.insert("hostnames".into(), Value::Array(hosts));
+            }
+            None => {
+                let hosts: Vec<Value> = subjects
+                    .iter()
+                    .map(|s| self.hostnames.get(s).map_or(Value::Null, |h| json!(h)))
+                    .collect();
+                ev.insert("system_ids".into(), json!(subjects));
+                ev.insert("hostnames".into(), Value::Array(hosts));
+            }
+        }
+        ev
+    }
 }
 
 fn group_subject(group: &BmcGroup) -> String {
@@ -430,17 +481,138 @@ fn api_facts<'a>(def: &CheckDef, facts: &'a MaasFacts) -> Result<&'a MaasApiFact
     }
 }
 
-fn untyped(api: &MaasApiFacts) -> String {
-    let n = api
-        .power
-        .iter()
-        .filter(|m| m.power_type.is_empty() && m.fingerprint.is_some())
-        .count();
-    if n == 0 {
-        String::new()
-    } else {
-        format!("; {n} machine(s) without a known power type not compared")
+fn api_view(api: &MaasApiFacts) -> BmcView<'_> {
+    BmcView {
+        obs: &api.power,
+        hostnames: api
+            .machines
+            .iter()
+            .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
+            .collect(),
+        rows: None,
     }
+}
+
+/// MAAS004's detector run over `view`: one blocker per colliding group, plus info findings
+/// naming the machines whose power types were inferred from their keys or are unknown. Unknown
+/// types leave part of the fleet unchecked: without a collision that is outcome `error`, never
+/// a pass.
+pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
+    let def = pack.def("MAAS004");
+    let obs = view.obs;
+    let mut findings: Vec<_> = find_collisions(&pack.bmc, obs)
+        .iter()
+        .map(|g| {
+            def.finding(
+                Severity::Blocker,
+                group_subject(g),
+                format!(
+                    "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
+                    g.members.len(),
+                    view.unit(),
+                    g.bmc_count,
+                    g.power_types.join("/"),
+                ),
+                view.evidence(g),
+            )
+        })
+        .collect();
+    let blockers = findings.len();
+
+    let mut inferred: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in obs
+        .records
+        .iter()
+        .filter(|r| r.origin == TypeOrigin::Inferred && !r.empty)
+    {
+        inferred
+            .entry(obs.types.name(r.power_type))
+            .or_default()
+            .push(obs.subject(r));
+    }
+    if !inferred.is_empty() {
+        let n: usize = inferred.values().map(Vec::len).sum();
+        let counts: Vec<String> = inferred
+            .iter()
+            .map(|(t, ids)| format!("{t} {}", ids.len()))
+            .collect();
+        findings.push(def.finding(
+            Severity::Info,
+            "inferred power types",
+            format!("Power types of {n} {} were inferred from their parameter keys ({}); pass the machine list for certainty.", view.unit(), counts.join(", ")),
+            evidence(vec![("inferred", json!(inferred))]),
+        ));
+    }
+    let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in obs.untyped() {
+        let name = obs.types.name(r.power_type);
+        unknown
+            .entry(if name.is_empty() { "(none)" } else { name })
+            .or_default()
+            .push(obs.subject(r));
+    }
+    let unknown_count: usize = unknown.values().map(Vec::len).sum();
+    let summary = format!(
+        "{} {} compared, no BMCs collide after migration 0290",
+        obs.records.len(),
+        view.unit()
+    );
+    if unknown_count == 0 {
+        return Evaluation::from_findings(def, findings, summary);
+    }
+    let names: Vec<&str> = unknown.keys().copied().collect();
+    let sample: Vec<&str> = unknown.values().flatten().take(10).copied().collect();
+    let cause = format!(
+        "{unknown_count} {} with power parameters have no power type preflight knows ({}; e.g. {}): they were not compared",
+        view.unit(),
+        names.join(", "),
+        sample.join(", ")
+    );
+    findings.push(def.finding(
+        Severity::Info,
+        "unknown power types",
+        format!("{cause}."),
+        evidence(vec![("unknown", json!(unknown))]),
+    ));
+    let mut e = Evaluation::from_findings(def, findings, "");
+    e.outcome.status = if blockers > 0 {
+        OutcomeStatus::Fail
+    } else {
+        OutcomeStatus::Error
+    };
+    e.outcome.reason = Some(if blockers > 0 {
+        format!("{blockers} colliding group(s); {cause}")
+    } else {
+        cause
+    });
+    e
+}
+
+/// MAAS005's detector run over `view`: one warning per group of different BMCs sharing a
+/// normalized address and user.
+pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
+    let def = pack.def("MAAS005");
+    let findings = find_shared_addresses(&pack.bmc, view.obs)
+        .iter()
+        .map(|g| {
+            def.finding(
+                Severity::Warning,
+                group_subject(g),
+                format!(
+                    "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
+                    g.bmc_count,
+                    g.members.len(),
+                    view.unit(),
+                ),
+                view.evidence(g),
+            )
+        })
+        .collect();
+    Evaluation::from_findings(
+        def,
+        findings,
+        format!("{} {} compared", view.obs.records.len(), view.unit()),
+    )
 }
 
 fn duplicate_bmcs(
@@ -477,63 +649,17 @@ fn duplicate_bmcs(
             );
         }
     }
-    let api = match api_facts(def, facts) {
-        Ok(api) => api,
-        Err(e) => return e,
-    };
-    let groups = find_collisions(&pack.bmc, &api.power);
-    let findings = groups
-        .iter()
-        .map(|g| {
-            def.finding(
-                Severity::Blocker,
-                group_subject(g),
-                format!(
-                    "{} machines on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
-                    g.machines.len(),
-                    g.bmc_count,
-                    g.power_types.join("/"),
-                ),
-                group_evidence(api, g),
-            )
-        })
-        .collect();
-    Evaluation::from_findings(
-        def,
-        findings,
-        format!(
-            "{} machines compared, no BMCs collide after migration 0290{}",
-            api.power.len(),
-            untyped(api)
-        ),
-    )
+    match api_facts(def, facts) {
+        Ok(api) => duplicate_bmc_evaluation(pack, &api_view(api)),
+        Err(e) => e,
+    }
 }
 
 fn shared_addresses(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Evaluation {
-    let api = match api_facts(def, facts) {
-        Ok(api) => api,
-        Err(e) => return e,
-    };
-    let findings = find_shared_addresses(&pack.bmc, &api.power)
-        .iter()
-        .map(|g| {
-            def.finding(
-                Severity::Warning,
-                group_subject(g),
-                format!(
-                    "{} different BMCs ({} machines) share this address and user; one of them is probably stale or mistyped.",
-                    g.bmc_count,
-                    g.machines.len(),
-                ),
-                group_evidence(api, g),
-            )
-        })
-        .collect();
-    Evaluation::from_findings(
-        def,
-        findings,
-        format!("{} machines compared{}", api.power.len(), untyped(api)),
-    )
+    match api_facts(def, facts) {
+        Ok(api) => shared_address_evaluation(pack, &api_view(api)),
+        Err(e) => e,
+    }
 }
 
 fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
@@ -687,7 +813,6 @@ mod tests {
     use super::*;
     use crate::checks::maas_pack;
     use crate::probe::host::{Release as HostRelease, UnitState};
-    use crate::report::OutcomeStatus;
     use rstest::rstest;
 
     fn host(release: Option<(&str, &str)>, install: Option<MaasInstall>) -> HostFacts {

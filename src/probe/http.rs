@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{Client, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
@@ -125,12 +126,8 @@ impl Http {
         url: &Url,
         auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
     ) -> Result<Vec<u8>, HttpError> {
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.settings.backoff)
-            .with_max_times(self.settings.retries)
-            .with_jitter();
         (|| self.attempt(url, auth))
-            .retry(backoff)
+            .retry(self.backoff())
             .when(HttpError::is_retryable)
             .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
             .await
@@ -149,11 +146,13 @@ impl Http {
         serde_json::from_slice(&body).map_err(|e| json_error(url, &e))
     }
 
-    async fn attempt(
+    /// Sends one GET and checks the answer's status and type. Error statuses and HTML pages
+    /// are read (capped) for their detail.
+    async fn send_checked(
         &self,
         url: &Url,
         auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
-    ) -> Result<Vec<u8>, HttpError> {
+    ) -> Result<Response, HttpError> {
         let shown = display_url(url);
         let mut request = self.client.get(url.clone());
         if let Some(value) = auth() {
@@ -175,6 +174,58 @@ impl Http {
                 return Err(self.too_large(&shown));
             }
         }
+        if status.is_success() && !is_html {
+            return Ok(response);
+        }
+        let body = self.read_body(&shown, response, 64 * 1024).await?;
+        let looks_html = is_html || body.trim_ascii_start().starts_with(b"<");
+        if !status.is_success() {
+            return Err(HttpError::Status {
+                url: shown,
+                status: status.as_u16(),
+                detail: status_detail(status, &body, looks_html),
+            });
+        }
+        Err(self.html_error(shown, status, &body))
+    }
+
+    fn html_error(&self, shown: String, status: StatusCode, body: &[u8]) -> HttpError {
+        HttpError::Html {
+            url: shown,
+            status: status.as_u16(),
+            title: html_title(body)
+                .map(|t| format!(", page title '{t}'"))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Reads a body up to `limit` bytes (the rest is dropped) for error details.
+    async fn read_body(
+        &self,
+        shown: &str,
+        response: Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, HttpError> {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport_error(shown, &e))?;
+            body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]);
+            if body.len() >= limit {
+                break;
+            }
+        }
+        Ok(body)
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+    ) -> Result<Vec<u8>, HttpError> {
+        let shown = display_url(url);
+        let response = self.send_checked(url, auth).await?;
+        let status = response.status();
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -184,24 +235,77 @@ impl Http {
             }
             body.extend_from_slice(&chunk);
         }
-        let looks_html = is_html || body.trim_ascii_start().starts_with(b"<");
-        if !status.is_success() {
-            return Err(HttpError::Status {
-                url: shown,
-                status: status.as_u16(),
-                detail: status_detail(status, &body, looks_html),
-            });
-        }
-        if looks_html {
-            return Err(HttpError::Html {
-                url: shown,
-                status: status.as_u16(),
-                title: html_title(&body)
-                    .map(|t| format!(", page title '{t}'"))
-                    .unwrap_or_default(),
-            });
+        if body.trim_ascii_start().starts_with(b"<") {
+            return Err(self.html_error(shown, status, &body));
         }
         Ok(body)
+    }
+
+    /// GET `url` and hand its body to `sink` chunk by chunk as it arrives, within the size cap.
+    /// Connecting and the status are retried like [`Http::get_bytes`]; once the body streams,
+    /// a failure is final (the consumer has seen part of it). `sink` returns `false` to stop
+    /// early (its consumer is gone). A body that starts like HTML is refused before any chunk
+    /// reaches `sink`.
+    ///
+    /// # Errors
+    /// As [`Http::get_bytes`].
+    pub async fn get_stream<F, Fut>(
+        &self,
+        url: &Url,
+        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+        mut sink: F,
+    ) -> Result<(), HttpError>
+    where
+        F: FnMut(Bytes) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let shown = display_url(url);
+        let response = (|| self.send_checked(url, auth))
+            .retry(self.backoff())
+            .when(HttpError::is_retryable)
+            .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
+            .await?;
+        let status = response.status();
+        let mut total: u64 = 0;
+        let mut head = Vec::new();
+        let mut sniffed = false;
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport_error(&shown, &e))?;
+            total += chunk.len() as u64;
+            if total > self.settings.max_body {
+                return Err(self.too_large(&shown));
+            }
+            if !sniffed {
+                head.extend_from_slice(&chunk);
+                let start = head.trim_ascii_start();
+                if start.is_empty() {
+                    continue;
+                }
+                sniffed = true;
+                if start.starts_with(b"<") {
+                    return Err(self.html_error(shown, status, &head));
+                }
+                if !sink(Bytes::from(std::mem::take(&mut head))).await {
+                    return Ok(());
+                }
+                continue;
+            }
+            if !sink(chunk).await {
+                return Ok(());
+            }
+        }
+        if !head.is_empty() {
+            sink(Bytes::from(head)).await;
+        }
+        Ok(())
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(self.settings.backoff)
+            .with_max_times(self.settings.retries)
+            .with_jitter()
     }
 
     fn too_large(&self, shown: &str) -> HttpError {

@@ -19,13 +19,12 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
 use reqwest::header::HeaderValue;
 use reqwest::Url;
-use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
 use thiserror::Error;
 
-use super::http::{display_url, json_error, Http, HttpError};
-use crate::checks::bmc::{BmcRules, MachinePower};
+use super::http::{display_url, Http, HttpError};
+use super::power_parameters::{self, parse_params, ParseError, PowerInput};
+use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
 use crate::config::Secret;
 
 /// RFC 5849 §3.6: everything but ALPHA, DIGIT, `-`, `.`, `_`, `~` is percent-encoded.
@@ -150,7 +149,7 @@ pub enum PowerSource {
 }
 
 /// What the API told about this MAAS.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct MaasApiFacts {
     /// URL of the API as configured (credentials removed).
     pub url: String,
@@ -159,8 +158,8 @@ pub struct MaasApiFacts {
     pub regions: Vec<Controller>,
     pub racks: Vec<Controller>,
     pub machines: Vec<Machine>,
-    /// One entry per machine that has power parameters in the answer.
-    pub power: Vec<MachinePower>,
+    /// One detector record per machine in the power-parameters answer.
+    pub power: Observations,
     pub power_source: PowerSource,
 }
 
@@ -177,8 +176,8 @@ pub enum MaasError {
     Http(#[from] HttpError),
     #[error("MAAS_URL '{0}' is not a valid URL (expected e.g. http://10.0.0.2:5240/MAAS)")]
     BadUrl(String),
-    #[error("power parameters of machine {system_id} at {url} are not a JSON object")]
-    NotAnObject { system_id: String, url: String },
+    #[error("the power parameters from {url} are not valid: {cause}")]
+    PowerParameters { url: String, cause: ParseError },
 }
 
 /// The MAAS API client for one region.
@@ -261,23 +260,25 @@ impl<'a> MaasApi<'a> {
     ///
     /// # Errors
     /// The first failing call, as a [`MaasError`].
-    pub async fn probe(&self, rules: &BmcRules) -> Result<MaasApiFacts, MaasError> {
+    pub async fn probe(&self, rules: &'static BmcRules) -> Result<MaasApiFacts, MaasError> {
         let (version, regions, racks, machines) = tokio::try_join!(
             self.get::<VersionInfo>("version/", "reading the version"),
             self.get::<Vec<Controller>>("regioncontrollers/", "listing region controllers"),
             self.get::<Vec<Controller>>("rackcontrollers/", "listing rack controllers"),
             self.get::<Vec<Machine>>("machines/", "listing machines"),
         )?;
-        let types: HashMap<&str, &str> = machines
+        let mut types = PowerTypes::new(rules);
+        let given: HashMap<String, u16> = machines
             .iter()
-            .map(|m| (m.system_id.as_str(), m.power_type.as_str()))
+            .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
             .collect();
-        let (power, power_source) = match self.bulk_power(rules, &types).await {
+        let (power, power_source) = match self.bulk_power(rules, &types, &given).await {
             Ok(power) => (power, PowerSource::Bulk),
             Err(MaasError::Http(e)) if matches!(e.status(), Some(400 | 404)) => {
                 tracing::info!("bulk power parameters refused ({e}); reading them per machine");
                 (
-                    self.per_machine_power(rules, &machines).await?,
+                    self.per_machine_power(rules, types, &given, &machines)
+                        .await?,
                     PowerSource::PerMachine,
                 )
             }
@@ -300,37 +301,62 @@ impl<'a> MaasApi<'a> {
         })
     }
 
+    /// The bulk call, parsed as its body streams in (chunks go to the parser threads through a
+    /// bounded channel; the body is never held whole).
     async fn bulk_power(
         &self,
-        rules: &BmcRules,
-        types: &HashMap<&str, &str>,
-    ) -> Result<Vec<MachinePower>, MaasError> {
+        rules: &'static BmcRules,
+        types: &PowerTypes,
+        given: &HashMap<String, u16>,
+    ) -> Result<Observations, MaasError> {
         const WHAT: &str = "reading power parameters (machines/?op=power_parameters)";
         let url = self.url("machines/?op=power_parameters");
-        let body = self
+        let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+        let (types, given) = (types.clone(), given.clone());
+        let parser = tokio::task::spawn_blocking(move || {
+            let input = PowerInput {
+                rules,
+                types: &types,
+                given: Some(&given),
+            };
+            power_parameters::read(
+                ChannelReader {
+                    rx,
+                    current: bytes::Bytes::new(),
+                },
+                &input,
+            )
+        });
+        let streamed = self
             .http
-            .get_bytes(&url, &self.auth())
-            .await
-            .map_err(|e| self.explain(e, &url, WHAT))?;
-        let mut out = Vec::with_capacity(types.len());
-        read_power_parameters(&body, |system_id, params| {
-            let power_type = types.get(system_id.as_str()).copied().unwrap_or_default();
-            let fingerprint = params.and_then(|p| rules.fingerprint(power_type, &p));
-            out.push(MachinePower {
-                power_type: power_type.to_string(),
-                system_id,
-                fingerprint,
-            });
-        })
-        .map_err(|e| MaasError::Http(json_error(&url, &e)))?;
-        Ok(out)
+            .get_stream(&url, &self.auth(), |chunk| {
+                let tx = tx.clone();
+                async move { tx.send(chunk).await.is_ok() }
+            })
+            .await;
+        drop(tx);
+        let parsed = parser.await;
+        streamed.map_err(|e| self.explain(e, &url, WHAT))?;
+        match parsed {
+            Ok(Ok(obs)) => Ok(obs),
+            Ok(Err(cause)) => Err(MaasError::PowerParameters {
+                url: display_url(&url),
+                cause,
+            }),
+            Err(e) => Err(MaasError::PowerParameters {
+                url: display_url(&url),
+                cause: ParseError::Io(e.to_string()),
+            }),
+        }
     }
 
     async fn per_machine_power(
         &self,
         rules: &BmcRules,
+        types: PowerTypes,
+        given: &HashMap<String, u16>,
         machines: &[Machine],
-    ) -> Result<Vec<MachinePower>, MaasError> {
+    ) -> Result<Observations, MaasError> {
         const WHAT: &str = "reading power parameters (machines/{id}/?op=power_parameters)";
         let bar = ProgressBar::new(machines.len() as u64);
         bar.set_style(
@@ -338,80 +364,65 @@ impl<'a> MaasApi<'a> {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        let results: Vec<Result<MachinePower, MaasError>> = stream::iter(machines)
+        let bodies: Vec<Result<Fetched, MaasError>> = stream::iter(machines)
             .map(|m| {
                 let bar = &bar;
                 async move {
                     let url = self.url(&format!("machines/{}/?op=power_parameters", m.system_id));
-                    let value: Value = self
+                    let body = self
                         .http
-                        .get_json(&url, &self.auth())
+                        .get_bytes(&url, &self.auth())
                         .await
                         .map_err(|e| self.explain(e, &url, WHAT))?;
                     bar.inc(1);
-                    let fingerprint = match value {
-                        Value::Object(p) => rules.fingerprint(&m.power_type, &p),
-                        Value::Null => None,
-                        _ => {
-                            return Err(MaasError::NotAnObject {
-                                system_id: m.system_id.clone(),
-                                url: display_url(&url),
-                            })
-                        }
-                    };
-                    Ok(MachinePower {
-                        system_id: m.system_id.clone(),
-                        power_type: m.power_type.clone(),
-                        fingerprint,
-                    })
+                    Ok((m.system_id.clone(), url, body))
                 }
             })
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
         bar.finish_and_clear();
-        results.into_iter().collect()
+        let mut builder = PartBuilder::new(rules, &types);
+        for result in bodies {
+            let (system_id, url, body) = result?;
+            let mut pairs = Vec::new();
+            parse_params(&body, &mut pairs).map_err(|e| MaasError::PowerParameters {
+                url: display_url(&url),
+                cause: ParseError::Entry {
+                    system_id: system_id.clone(),
+                    offset: 0,
+                    message: e.to_string(),
+                },
+            })?;
+            builder.add_map(&system_id, given.get(&system_id).copied(), &mut pairs);
+        }
+        let part = builder.finish();
+        Ok(Observations::from_parts(types, vec![part]))
     }
 }
 
-/// Streams the JSON object `{system_id: {param: value, …}, …}` that
-/// `machines/?op=power_parameters` and `maas $PROFILE machines power-parameters` return, calling
-/// `sink(system_id, params)` per entry without building a DOM of the whole document. A value
-/// that is not an object (e.g. `null`) is passed as `None`.
-///
-/// # Errors
-/// A serde_json error for anything that is not such an object (truncated, not an object,
-/// trailing garbage).
-pub fn read_power_parameters(
-    body: &[u8],
-    sink: impl FnMut(String, Option<Map<String, Value>>),
-) -> Result<(), serde_json::Error> {
-    struct Entries<F>(F);
-    impl<'de, F: FnMut(String, Option<Map<String, Value>>)> Visitor<'de> for Entries<F> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a JSON object of system_id → power parameters")
-        }
-        fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-            while let Some(system_id) = map.next_key::<String>()? {
-                let params = match map.next_value::<Value>()? {
-                    Value::Object(p) => Some(p),
-                    _ => None,
-                };
-                (self.0)(system_id, params);
+/// One machine's answer: system_id, URL and body.
+type Fetched = (String, Url, Vec<u8>);
+
+/// A blocking `Read` over chunks sent from async code.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                None => return Ok(0),
             }
-            Ok(())
         }
+        let n = self.current.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        bytes::Buf::advance(&mut self.current, n);
+        Ok(n)
     }
-    impl<'de, F: FnMut(String, Option<Map<String, Value>>)> DeserializeSeed<'de> for Entries<F> {
-        type Value = ();
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    Entries(sink).deserialize(&mut de)?;
-    de.end()
 }
 
 #[cfg(test)]
@@ -438,28 +449,5 @@ mod tests {
                 assert!(!e.to_string().contains(bad));
             }
         }
-    }
-
-    #[test]
-    fn streams_entries() {
-        let mut seen = Vec::new();
-        read_power_parameters(
-            br#"{"a": {"power_pass": "x"}, "b": {}, "c": null}"#,
-            |id, p| seen.push((id, p.map(|m| m.len()))),
-        )
-        .unwrap();
-        assert_eq!(
-            seen,
-            vec![
-                ("a".into(), Some(1)),
-                ("b".into(), Some(0)),
-                ("c".into(), None)
-            ]
-        );
-        assert!(read_power_parameters(b"[1]", |_, _| {}).is_err());
-        assert!(read_power_parameters(br#"{"a": {"#, |_, _| {})
-            .unwrap_err()
-            .is_eof());
-        assert!(read_power_parameters(br#"{} x"#, |_, _| {}).is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod host;
 pub mod http;
 pub mod maas;
 pub mod postgres;
+pub mod power_parameters;
 
 /// What a probe learned about one system.
 #[derive(Debug, Clone, PartialEq)]
