@@ -9,11 +9,12 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::checks;
-use crate::config::{Config, Overrides};
+use crate::config::{Config, DsnOrigin, Overrides, Secret};
 use crate::demo::Demo;
-use crate::engine::{self, Scan};
+use crate::engine::{self, BmcSource, Scan};
+use crate::probe::host::HostSource;
 use crate::render::{self, Format};
-use crate::report::Status;
+use crate::report::{Report, Status};
 
 /// Read-only pre-upgrade scanner for MAAS, its PostgreSQL database and its hosts.
 ///
@@ -25,7 +26,7 @@ use crate::report::Status;
 #[derive(Debug, Parser)]
 #[command(name = "preflight", version, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  preflight scan --demo                       see every check fire against a fake MAAS\n  MAAS_URL=http://10.0.0.2:5240/MAAS MAAS_API_KEY_FILE=~/maas.key \\\n    preflight scan --target maas=3.5          scan a real MAAS for a 3.5 upgrade\n  preflight scan --format nagios              as a Nagios/Icinga plugin\n  preflight explain MAAS004                   what a check does and how to fix it"
+    after_help = "Examples:\n  preflight scan --demo                       see every check fire against a fake MAAS\n  MAAS_URL=http://10.0.0.2:5240/MAAS MAAS_API_KEY_FILE=~/maas.key \\\n    preflight scan --target maas=3.5          scan a real MAAS for a 3.5 upgrade\n  preflight scan --format nagios              as a Nagios/Icinga plugin\n  preflight bmc --input power-parameters.json the 0290 blocker from a saved dump\n  preflight explain MAAS004                   what a check does and how to fix it"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,6 +48,15 @@ pub enum Command {
     /// neither configured nor discoverable is skipped; one that cannot be read makes the scan
     /// UNKNOWN (exit 3) unless a blocker makes it CRITICAL.
     Scan(ScanArgs),
+    /// Find the BMCs migration 0290 will make collide, from a file or the MAAS database.
+    ///
+    /// Runs MAAS004 (duplicate-bmc-credentials) and MAAS005 (shared-bmc-address) alone, with
+    /// the same formats and exit codes as `scan`. From a file: the JSON object that
+    /// `maas $PROFILE machines power-parameters` prints (system_id → parameters; admin only),
+    /// optionally joined with `maas $PROFILE machines read` for power types and hostnames.
+    /// From the database: every maasserver_bmc row (pods included), hashed by PostgreSQL with
+    /// 0290's exact key removal, in a READ ONLY transaction.
+    Bmc(BmcArgs),
     /// List every check: id, name, system, default severity and title.
     Checks {
         /// Output format.
@@ -60,17 +70,12 @@ pub enum Command {
     },
 }
 
-/// Arguments of `preflight scan`.
+/// Options every report-producing command shares.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub struct ReportArgs {
     /// Config file [default: ./preflight.toml, else /etc/preflight/preflight.toml].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-
-    /// Upgrade target as SYSTEM=VERSION, e.g. maas=3.5 (repeatable) [default: the newest
-    /// release preflight knows, stated in the report].
-    #[arg(long = "target", value_name = "SYSTEM=VERSION")]
-    pub targets: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -83,11 +88,47 @@ pub struct ScanArgs {
     /// Seconds to wait for a connection or for any single read [default: 30].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+}
+
+/// Arguments of `preflight scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Upgrade target as SYSTEM=VERSION, e.g. maas=3.5 (repeatable) [default: the newest
+    /// release preflight knows, stated in the report].
+    #[arg(long = "target", value_name = "SYSTEM=VERSION")]
+    pub targets: Vec<String>,
 
     /// Scan a fake MAAS (5,000 machines, mixed controllers) started on loopback, with a
     /// recorded host and database: every check fires, nothing real is touched.
     #[arg(long)]
     pub demo: bool,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Arguments of `preflight bmc`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["input", "database"])))]
+pub struct BmcArgs {
+    /// The power-parameters JSON (`maas $PROFILE machines power-parameters > FILE`); `-` reads
+    /// standard input.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// The machine list (`maas $PROFILE machines read > FILE`) to take power types and hostnames
+    /// from [default: power types inferred from each map's keys, stated in the report].
+    #[arg(long, value_name = "FILE", requires = "input")]
+    pub machines: Option<PathBuf>,
+
+    /// Read the MAAS database instead. DSN is optional: without it, [postgresql] url,
+    /// DATABASE_URL / PG* variables or this host's regiond.conf. A DSN given here must not hold
+    /// a password (use PGPASSWORD or the config file).
+    #[arg(long, value_name = "DSN", num_args = 0..=1, default_missing_value = "")]
+    pub database: Option<String>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Formats of `preflight checks`.
@@ -139,6 +180,7 @@ pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose);
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Bmc(args) => bmc(args),
         Command::Checks { format } => {
             print!("{}", list_checks(format));
             ExitCode::SUCCESS
@@ -159,44 +201,40 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn scan(args: ScanArgs) -> ExitCode {
+fn unknown() -> ExitCode {
+    ExitCode::from(Status::Unknown.exit_code())
+}
+
+fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCode> {
     let overrides = Overrides {
-        config: args.config.clone(),
-        targets: args.targets.clone(),
-        timeout: args.timeout,
+        config: report.config.clone(),
+        targets: targets.to_vec(),
+        timeout: report.timeout,
     };
-    let config = match Config::load(&overrides, &|name| std::env::var(name).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            report_error(e);
-            return ExitCode::from(Status::Unknown.exit_code());
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    Config::load(&overrides, &|name| std::env::var(name).ok()).map_err(|e| {
+        report_error(e);
+        unknown()
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
+        .map_err(|e| {
             report_error(CliError {
                 message: format!("cannot start the async runtime: {e}"),
                 help: None,
             });
-            return ExitCode::from(Status::Unknown.exit_code());
-        }
-    };
-    let report = runtime.block_on(async {
-        if args.demo {
-            let demo = Demo::start(config).await;
-            eprintln!("{}", demo.banner());
-            engine::run(&demo.scan).await
-        } else {
-            engine::run(&Scan::live(config)).await
-        }
-    });
+            unknown()
+        })
+}
+
+/// Renders `report` to stdout or `--output` and returns its exit code.
+fn emit(report: &Report, args: &ReportArgs) -> ExitCode {
     let to_terminal = args.output.is_none() && args.format == Format::Table;
     let text = render::render(
-        &report,
+        report,
         args.format,
         to_terminal && color_enabled(&std::io::stdout()),
     );
@@ -213,9 +251,71 @@ fn scan(args: ScanArgs) -> ExitCode {
             message,
             help: None,
         });
-        return ExitCode::from(Status::Unknown.exit_code());
+        return unknown();
     }
     report.status.into()
+}
+
+fn scan(args: ScanArgs) -> ExitCode {
+    let config = match load_config(&args.report, &args.targets) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let report = runtime.block_on(async {
+        if args.demo {
+            let demo = Demo::start(config).await;
+            eprintln!("{}", demo.banner());
+            engine::run(&demo.scan).await
+        } else {
+            engine::run(&Scan::live(config)).await
+        }
+    });
+    emit(&report, &args.report)
+}
+
+fn bmc(args: BmcArgs) -> ExitCode {
+    let mut config = match load_config(&args.report, &[]) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let source = match (&args.input, &args.database) {
+        (Some(input), _) => BmcSource::File {
+            input: input.clone(),
+            machines: args.machines.clone(),
+        },
+        (None, dsn) => {
+            if let Some(dsn) = dsn.as_deref().filter(|d| !d.trim().is_empty()) {
+                let has_password = dsn
+                    .parse::<tokio_postgres::Config>()
+                    .map(|c| c.get_password().is_some());
+                if has_password.unwrap_or(false) {
+                    report_error(CliError {
+                        message: "the connection string given with --database holds a password".into(),
+                        help: Some("secrets are never taken from the command line: set PGPASSWORD, or put the DSN in DATABASE_URL or [postgresql] url".into()),
+                    });
+                    return unknown();
+                }
+                config.pg_dsn = Some((Secret::new(dsn.to_string()), DsnOrigin::Flag));
+            }
+            BmcSource::Database
+        }
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let host = HostSource::Live {
+        timeout: config.timeout,
+    };
+    let report = runtime.block_on(engine::run_bmc(&config, &source, &host));
+    let started = std::time::Instant::now();
+    let code = emit(&report, &args.report);
+    tracing::info!("report rendered in {:?}", started.elapsed());
+    code
 }
 
 /// `preflight checks` output.

@@ -158,6 +158,7 @@ pub enum ConfigError {
 /// Where the database connection string came from (for messages; never the DSN itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DsnOrigin {
+    Flag,
     ConfigFile,
     DatabaseUrl,
     LibpqEnv,
@@ -166,6 +167,7 @@ pub enum DsnOrigin {
 impl fmt::Display for DsnOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            DsnOrigin::Flag => "--database",
             DsnOrigin::ConfigFile => "[postgresql] url in the config file",
             DsnOrigin::DatabaseUrl => "DATABASE_URL",
             DsnOrigin::LibpqEnv => "the PG* environment variables",

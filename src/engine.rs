@@ -2,15 +2,24 @@
 //! evaluates every check, and builds the one [`Report`]. Probes do I/O; checks decide;
 //! renderers only render.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::checks::{self, maas::MaasFacts};
+use crate::checks::bmc::PowerTypes;
+use crate::checks::maas::{
+    duplicate_bmc_evaluation, shared_address_evaluation, BmcView, MaasFacts,
+};
+use crate::checks::{self, Evaluation, MaasPack};
 use crate::config::Config;
 use crate::probe::host::{self, HostFacts, HostSource};
 use crate::probe::http::{Http, HttpSettings};
+use crate::probe::maas::Machine;
 use crate::probe::maas::{ApiKey, MaasApi};
+use crate::probe::postgres::Migration0290;
 use crate::probe::postgres::{PgFacts, PgTarget};
+use crate::probe::power_parameters::{self, PowerInput};
 use crate::probe::Probed;
 use crate::report::Report;
 
@@ -133,6 +142,165 @@ pub async fn run(scan: &Scan) -> Report {
     let targets = BTreeMap::from([("maas".to_string(), target.raw.clone())]);
     Report::new(
         targets,
+        findings,
+        outcomes,
+        started.elapsed().as_millis() as u64,
+    )
+}
+
+/// Where `preflight bmc` reads BMCs from.
+#[derive(Debug, Clone)]
+pub enum BmcSource {
+    /// A power-parameters document (`-` is stdin), optionally joined with a machine list.
+    File {
+        input: PathBuf,
+        machines: Option<PathBuf>,
+    },
+    /// The MAAS database (`maasserver_bmc`), from the configured or discovered connection.
+    Database,
+}
+
+fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
+    ["MAAS004", "MAAS005"]
+        .iter()
+        .map(|id| Evaluation::error(pack.def(id), cause))
+        .collect()
+}
+
+fn read_machine_list(path: &Path) -> Result<Vec<Machine>, String> {
+    let file = File::open(path)
+        .map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
+    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
+        format!(
+            "the machine list {} is not the JSON array `maas $PROFILE machines read` prints: {e}",
+            path.display()
+        )
+    })
+}
+
+async fn bmc_from_file(
+    pack: &'static MaasPack,
+    input: &Path,
+    machines: Option<&Path>,
+) -> Vec<Evaluation> {
+    let started = Instant::now();
+    let machines = match machines.map(read_machine_list).transpose() {
+        Ok(m) => m,
+        Err(cause) => return bmc_outcomes(pack, &cause),
+    };
+    let mut types = PowerTypes::new(&pack.bmc);
+    let given: Option<HashMap<String, u16>> = machines.as_ref().map(|list| {
+        list.iter()
+            .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
+            .collect()
+    });
+    let name = if input == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        input.display().to_string()
+    };
+    let input = input.to_path_buf();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let power = PowerInput {
+            rules: &pack.bmc,
+            types: &types,
+            given: given.as_ref(),
+        };
+        if input == Path::new("-") {
+            power_parameters::read(std::io::stdin().lock(), &power).map_err(|e| e.to_string())
+        } else {
+            let file = File::open(&input).map_err(|e| format!("cannot open: {e}"))?;
+            power_parameters::read(file, &power).map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    let obs = match parsed {
+        Ok(Ok(obs)) => {
+            tracing::info!(
+                "read {} machines from {name} in {:?}",
+                obs.len(),
+                started.elapsed()
+            );
+            obs
+        }
+        Ok(Err(cause)) => return bmc_outcomes(pack, &format!("cannot read {name}: {cause}")),
+        Err(e) => return bmc_outcomes(pack, &format!("reading {name} failed: {e}")),
+    };
+    let view = BmcView {
+        obs: &obs,
+        hostnames: machines
+            .iter()
+            .flatten()
+            .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
+            .collect(),
+        rows: None,
+    };
+    vec![
+        duplicate_bmc_evaluation(pack, &view),
+        shared_address_evaluation(pack, &view),
+    ]
+}
+
+async fn bmc_from_database(
+    pack: &'static MaasPack,
+    config: &Config,
+    host: &HostSource,
+) -> Vec<Evaluation> {
+    let facts = host::probe(host).await;
+    let regiond = facts.regiond.as_ref().and_then(|r| r.as_ref().ok());
+    let target = match PgTarget::resolve(config, regiond) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return bmc_outcomes(
+                pack,
+                "no database configured: pass --database DSN, set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller",
+            )
+        }
+        Err(e) => return bmc_outcomes(pack, &e.to_string()),
+    };
+    let table = match target.read_bmcs(&pack.bmc, config.timeout).await {
+        Ok(t) => t,
+        Err(e) => return bmc_outcomes(pack, &e.to_string()),
+    };
+    let view = BmcView {
+        obs: &table.observations,
+        hostnames: HashMap::new(),
+        rows: Some(&table.rows),
+    };
+    let duplicates = if table.migration_0290 == Migration0290::Applied {
+        Evaluation::pass(
+            pack.def("MAAS004"),
+            format!(
+                "migration 0290 already applied in {}: nothing left to collide",
+                table.endpoint
+            ),
+        )
+    } else {
+        duplicate_bmc_evaluation(pack, &view)
+    };
+    vec![duplicates, shared_address_evaluation(pack, &view)]
+}
+
+/// Runs the duplicate-BMC checks (MAAS004, MAAS005) on a file or the database and returns the
+/// report. Never fails: what cannot be read becomes outcome `error`.
+pub async fn run_bmc(config: &Config, source: &BmcSource, host: &HostSource) -> Report {
+    let started = Instant::now();
+    let pack = checks::maas_pack();
+    let evaluations = match source {
+        BmcSource::File { input, machines } => {
+            bmc_from_file(pack, input, machines.as_deref()).await
+        }
+        BmcSource::Database => bmc_from_database(pack, config, host).await,
+    };
+    tracing::info!("duplicate-BMC checks done in {:?}", started.elapsed());
+    let mut findings = Vec::new();
+    let mut outcomes = Vec::new();
+    for e in evaluations {
+        findings.extend(e.findings);
+        outcomes.push(e.outcome);
+    }
+    Report::new(
+        BTreeMap::new(),
         findings,
         outcomes,
         started.elapsed().as_millis() as u64,

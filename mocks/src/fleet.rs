@@ -31,13 +31,61 @@ pub struct Truth {
     pub collisions: Vec<Vec<String>>,
     /// MAAS005: each group's system_ids, sorted; groups sorted by first id.
     pub shared_addresses: Vec<Vec<String>>,
+    /// MAAS004 seen from the database only: groups of pods (VM hosts, `bmc_type` 1) by name.
+    pub pod_collisions: Vec<Vec<String>>,
+}
+
+/// A VM host (pod): a BMC row of `bmc_type` 1 with no machine of the fleet on it.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    pub name: String,
+    pub power_type: String,
+    pub params: Map<String, Value>,
 }
 
 /// A generated fleet.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     pub machines: Vec<Machine>,
+    pub pods: Vec<Pod>,
     pub truth: Truth,
+}
+
+/// Keys the generator puts on machines rather than BMCs (a subset of upstream's
+/// `BMC.scope_power_parameters`, enough for the drivers it generates).
+pub const NODE_SCOPED: &[(&str, &str)] = &[
+    ("ipmi", "mac_address"),
+    ("redfish", "node_id"),
+    ("virsh", "power_id"),
+    ("lxd", "instance_name"),
+    ("apc", "node_outlet"),
+    ("nova", "nova_id"),
+];
+
+/// One `maasserver_bmc` row for a database load.
+#[derive(Debug, Clone)]
+pub struct BmcRow {
+    pub id: i64,
+    /// 0 BMC, 1 pod.
+    pub bmc_type: i32,
+    pub power_type: String,
+    pub name: String,
+    pub params: Value,
+}
+
+impl Machine {
+    /// The BMC-scoped part of the parameters: what the machine's BMC row holds.
+    pub fn bmc_params(&self) -> Map<String, Value> {
+        self.params
+            .iter()
+            .filter(|(k, _)| {
+                !NODE_SCOPED
+                    .iter()
+                    .any(|(t, n)| *t == self.power_type && n == k)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
 }
 
 const ADJECTIVES: &[&str] = &[
@@ -54,6 +102,7 @@ struct Gen {
     next_ip: u32,
     next_id: u32,
     machines: Vec<Machine>,
+    pods: Vec<Pod>,
     truth: Truth,
 }
 
@@ -246,6 +295,24 @@ impl Gen {
                 let pw = self.password();
                 self.push("manual", json!({"power_address": addr, "power_pass": pw}));
             }
+
+            // Two VM hosts (pods) on one libvirt URI and user with different passwords: a
+            // collision only the database shows (the machine API does not list pods).
+            let host = self.ip();
+            let names: Vec<String> = (0..2)
+                .map(|i| {
+                    let pw = self.password();
+                    let name = format!("kvm-pod-{round}-{i}");
+                    let params = json!({"power_address": format!("qemu+ssh://virsh@{host}/system"), "power_pass": pw});
+                    self.pods.push(Pod {
+                        name: name.clone(),
+                        power_type: "virsh".into(),
+                        params: params.as_object().cloned().unwrap_or_default(),
+                    });
+                    name
+                })
+                .collect();
+            self.truth.pod_collisions.push(names);
         }
         self.machines.len() - before
     }
@@ -301,6 +368,7 @@ impl Fleet {
             next_ip: 0,
             next_id: 0,
             machines: Vec::with_capacity(machines + 16),
+            pods: Vec::new(),
             truth: Truth::default(),
         };
         let rounds = (machines / 250).max(1);
@@ -319,8 +387,10 @@ impl Fleet {
         g.machines.shuffle(&mut rng);
         g.truth.collisions.sort();
         g.truth.shared_addresses.sort();
+        g.truth.pod_collisions.sort();
         Fleet {
             machines: g.machines,
+            pods: g.pods,
             truth: g.truth,
         }
     }
@@ -353,6 +423,52 @@ impl Fleet {
         Value::Object(map).to_string()
     }
 
+    /// The fleet as `maasserver_bmc` rows: one per distinct (power type, BMC-scoped map), then
+    /// the pods; and for each machine, the id of its BMC row. Ids start at 1.
+    pub fn bmc_rows(&self) -> (Vec<BmcRow>, Vec<i64>) {
+        let mut rows: Vec<BmcRow> = Vec::new();
+        let mut ids: std::collections::HashMap<(String, String), i64> =
+            std::collections::HashMap::new();
+        let mut machine_bmc = Vec::with_capacity(self.machines.len());
+        for m in &self.machines {
+            let params = Value::Object(m.bmc_params());
+            let key = (m.power_type.clone(), params.to_string());
+            let next = rows.len() as i64 + 1;
+            let id = *ids.entry(key).or_insert_with(|| {
+                rows.push(BmcRow {
+                    id: next,
+                    bmc_type: 0,
+                    power_type: m.power_type.clone(),
+                    name: String::new(),
+                    params,
+                });
+                next
+            });
+            machine_bmc.push(id);
+        }
+        for p in &self.pods {
+            rows.push(BmcRow {
+                id: rows.len() as i64 + 1,
+                bmc_type: 1,
+                power_type: p.power_type.clone(),
+                name: p.name.clone(),
+                params: Value::Object(p.params.clone()),
+            });
+        }
+        (rows, machine_bmc)
+    }
+
+    /// The truth as `truth.json` holds it.
+    pub fn truth_json(&self) -> String {
+        json!({
+            "machines": self.machines.len(),
+            "collisions": self.truth.collisions,
+            "shared_addresses": self.truth.shared_addresses,
+            "pod_collisions": self.truth.pod_collisions,
+        })
+        .to_string()
+    }
+
     /// Every secret value in the fleet (passwords, k_g), for leak tests.
     pub fn secrets(&self) -> Vec<String> {
         const SECRET_KEYS: &[&str] = &[
@@ -366,7 +482,9 @@ impl Fleet {
         let mut out: Vec<String> = self
             .machines
             .iter()
-            .flat_map(|m| SECRET_KEYS.iter().filter_map(|k| m.params.get(*k)))
+            .map(|m| &m.params)
+            .chain(self.pods.iter().map(|p| &p.params))
+            .flat_map(|params| SECRET_KEYS.iter().filter_map(|k| params.get(*k)))
             .filter_map(|v| v.as_str())
             .filter(|s| s.len() >= 4)
             .map(str::to_string)

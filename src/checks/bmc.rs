@@ -19,12 +19,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 use serde_json::Value;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3DefaultBuilder};
 
 /// The 0290 key tables from checks/maas.toml `[bmc]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,21 +58,6 @@ impl BmcRules {
         all.sort_unstable();
         all.dedup();
         all
-    }
-
-    /// The power type the keys of a parameter map point at, when exactly one driver fits.
-    pub fn infer_type<'k>(&self, keys: impl Iterator<Item = &'k str>) -> Option<&str> {
-        let mut found: Option<&str> = None;
-        for key in keys {
-            if let Some(t) = self.infer.get(key) {
-                match found {
-                    None => found = Some(t),
-                    Some(f) if f == t => {}
-                    Some(_) => return None,
-                }
-            }
-        }
-        found
     }
 }
 
@@ -118,6 +102,16 @@ impl PowerTypes {
     /// The id of `name`, if interned.
     pub fn get(&self, name: &str) -> Option<u16> {
         self.index.get(name).copied()
+    }
+
+    /// How many ids there are (none, the drivers, and names the input added).
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Always false: "no power type" is always there.
+    pub fn is_empty(&self) -> bool {
+        false
     }
 
     /// The name of `id` (empty for [`PowerTypes::NONE`]).
@@ -194,33 +188,22 @@ pub struct Part {
     records: Vec<Record>,
 }
 
-/// Adapts the streaming hasher to `io::Write` so serde_json can serialize straight into it.
-struct HashWriter<'a>(&'a mut Xxh3);
-
-impl io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn hash_param(h: &mut Xxh3, key: &str, value: &Param) {
-    h.update(key.as_bytes());
+/// Appends one key and value in canonical form: `key \0 s value \0` for strings,
+/// `key \0 j json \0` for anything else (serde_json's compact, key-sorted text).
+fn write_param(buf: &mut Vec<u8>, key: &str, value: &Param) {
+    buf.extend_from_slice(key.as_bytes());
     match value {
         Param::Str(s) => {
-            h.update(b"\0s");
-            h.update(s.as_bytes());
+            buf.extend_from_slice(b"\0s");
+            buf.extend_from_slice(s.as_bytes());
         }
         Param::Other(v) => {
-            h.update(b"\0j");
-            // Writing into a hasher cannot fail, and a serde_json::Value always serializes.
-            let _ = serde_json::to_writer(HashWriter(h), v);
+            buf.extend_from_slice(b"\0j");
+            // Writing into a Vec cannot fail, and a serde_json::Value always serializes.
+            let _ = serde_json::to_writer(&mut *buf, v);
         }
     }
-    h.update(b"\0");
+    buf.push(0);
 }
 
 /// The 64-bit grouping key of MAAS005: normalized address and trimmed user.
@@ -228,11 +211,12 @@ pub fn shared_key(address: &str, user: &str) -> u64 {
     if address.is_empty() {
         return 0;
     }
-    let mut h = Xxh3::new();
-    h.update(normalize_address(address).as_bytes());
-    h.update(b"\0");
-    h.update(user.as_bytes());
-    h.digest().max(1)
+    let normalized = normalize_address(address);
+    let mut buf = Vec::with_capacity(normalized.len() + user.len() + 1);
+    buf.extend_from_slice(normalized.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(user.as_bytes());
+    xxh3_64(&buf).max(1)
 }
 
 /// One `maasserver_bmc` row reduced by PostgreSQL itself (database mode).
@@ -253,17 +237,39 @@ pub struct HashedBmc<'a> {
 
 /// Builds one [`Part`]: the detector's input, one record at a time.
 pub struct PartBuilder<'r> {
-    rules: &'r BmcRules,
     types: &'r PowerTypes,
+    /// key → inferred power type id (only keys of `rules.infer`).
+    infer: HashMap<&'r str, u16, Xxh3DefaultBuilder>,
+    /// Per power type id: (node-scoped keys, key 0290 removes).
+    scoping: Vec<(&'r [String], Option<&'r str>)>,
+    full: Vec<u8>,
+    post: Vec<u8>,
     part: Part,
 }
 
 impl<'r> PartBuilder<'r> {
     /// An empty part for `rules` and the interned `types`.
     pub fn new(rules: &'r BmcRules, types: &'r PowerTypes) -> Self {
+        let infer = rules
+            .infer
+            .iter()
+            .filter_map(|(k, t)| types.get(t).map(|id| (k.as_str(), id)))
+            .collect();
+        let scoping = (0..types.names.len())
+            .map(|id| {
+                let name = types.name(id as u16);
+                (
+                    rules.node_scoped.get(name).map_or(&[][..], Vec::as_slice),
+                    rules.removed_by_0290.get(name).map(String::as_str),
+                )
+            })
+            .collect();
         PartBuilder {
-            rules,
             types,
+            infer,
+            scoping,
+            full: Vec::with_capacity(512),
+            post: Vec::with_capacity(512),
             part: Part::default(),
         }
     }
@@ -277,6 +283,22 @@ impl<'r> PartBuilder<'r> {
         }
     }
 
+    /// The power type the keys point at when exactly one driver fits: a key listed in
+    /// `[bmc.infer]` names its driver; keys naming two drivers leave the type unknown.
+    fn infer(&self, pairs: &[(Cow<'_, str>, Param<'_>)]) -> Option<u16> {
+        let mut found = None;
+        for (key, _) in pairs {
+            if let Some(t) = self.infer.get(key.as_ref()) {
+                match found {
+                    None => found = Some(*t),
+                    Some(f) if f == *t => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        found
+    }
+
     /// Adds one machine's merged power parameters. `power_type` is the given type, if any;
     /// otherwise it is inferred from the keys. `pairs` is reordered (sorted by key).
     pub fn add_map(
@@ -287,60 +309,56 @@ impl<'r> PartBuilder<'r> {
     ) {
         let (type_id, origin) = match power_type {
             Some(t) if t != PowerTypes::NONE => (t, TypeOrigin::Given),
-            _ => match self.rules.infer_type(pairs.iter().map(|(k, _)| k.as_ref())) {
-                Some(name) => (
-                    self.types.get(name).unwrap_or(PowerTypes::NONE),
-                    TypeOrigin::Inferred,
-                ),
+            _ => match self.infer(pairs) {
+                Some(t) => (t, TypeOrigin::Inferred),
                 None => (PowerTypes::NONE, TypeOrigin::Missing),
             },
         };
-        let type_name = self.types.name(type_id);
-        let text = |k: &str| -> &str {
-            match pairs.iter().find(|(key, _)| key == k) {
-                Some((_, Param::Str(s))) => s.trim(),
-                _ => "",
-            }
-        };
-        let (address, user) = (text("power_address"), text("power_user"));
-        let shared = shared_key(address, user);
-        let (address, user) = (address.to_string(), user.to_string());
-
-        let node_scoped: &[String] = self
-            .rules
-            .node_scoped
-            .get(type_name)
-            .map_or(&[], Vec::as_slice);
-        let removed = self
-            .rules
-            .removed_by_0290
-            .get(type_name)
-            .map(String::as_str);
+        let (node_scoped, removed) = self
+            .scoping
+            .get(type_id as usize)
+            .copied()
+            .unwrap_or((&[], None));
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut full = Xxh3::new();
-        full.update(type_name.as_bytes());
-        full.update(b"\0");
-        let mut post = full.clone();
+
+        // Canonical text of the BMC-scoped map, whole and without 0290's key; hashed once each.
+        let type_name = self.types.name(type_id).as_bytes();
+        self.full.clear();
+        self.post.clear();
+        for buf in [&mut self.full, &mut self.post] {
+            buf.extend_from_slice(type_name);
+            buf.push(0);
+        }
+        let mut address = "";
+        let mut user = "";
         for (key, value) in pairs.iter() {
+            if let Param::Str(s) = value {
+                match key.as_ref() {
+                    "power_address" => address = s.trim(),
+                    "power_user" => user = s.trim(),
+                    _ => {}
+                }
+            }
             if node_scoped.iter().any(|n| n == key) {
                 continue;
             }
-            hash_param(&mut full, key, value);
+            let start = self.full.len();
+            write_param(&mut self.full, key, value);
             if Some(key.as_ref()) != removed {
-                hash_param(&mut post, key, value);
+                self.post.extend_from_slice(&self.full[start..]);
             }
         }
         let record = Record {
-            bmc: full.digest128(),
-            post: post.digest128(),
-            shared,
+            bmc: xxh3_128(&self.full),
+            post: xxh3_128(&self.post),
+            shared: shared_key(address, user),
             power_type: type_id,
             origin,
             empty: pairs.is_empty(),
             part: 0,
             subject: self.push_text(subject),
-            address: self.push_text(&address),
-            user: self.push_text(&user),
+            address: self.push_text(address),
+            user: self.push_text(user),
         };
         self.part.records.push(record);
     }
@@ -369,36 +387,61 @@ impl<'r> PartBuilder<'r> {
     }
 }
 
-/// Every record of one input, with its text and power types.
+/// Every record of one input, with its text and power types. Records stay in the parts the
+/// workers built (no copy into one vector); index `i` counts across parts in order.
 #[derive(Debug)]
 pub struct Observations {
     pub types: PowerTypes,
-    texts: Vec<String>,
-    pub records: Vec<Record>,
+    parts: Vec<Part>,
+    /// Index of each part's first record.
+    starts: Vec<usize>,
 }
 
 impl Observations {
     /// Joins the parts built by several workers.
-    pub fn from_parts(types: PowerTypes, parts: Vec<Part>) -> Observations {
-        let total = parts.iter().map(|p| p.records.len()).sum();
-        let mut records = Vec::with_capacity(total);
-        let mut texts = Vec::with_capacity(parts.len());
-        for (i, part) in parts.into_iter().enumerate() {
-            records.extend(part.records.into_iter().map(|mut r| {
+    pub fn from_parts(types: PowerTypes, mut parts: Vec<Part>) -> Observations {
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut total = 0;
+        for (i, part) in parts.iter_mut().enumerate() {
+            starts.push(total);
+            total += part.records.len();
+            for r in &mut part.records {
                 r.part = i as u16;
-                r
-            }));
-            texts.push(part.text);
+            }
         }
         Observations {
             types,
-            texts,
-            records,
+            parts,
+            starts,
         }
     }
 
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.records.len()).sum()
+    }
+
+    /// Whether there is no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Record `i` (across parts).
+    ///
+    /// # Panics
+    /// When `i >= self.len()`.
+    pub fn record(&self, i: usize) -> &Record {
+        let p = self.starts.partition_point(|s| *s <= i) - 1;
+        &self.parts[p].records[i - self.starts[p]]
+    }
+
+    /// Every record, in index order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.parts.iter().flat_map(|p| p.records.iter())
+    }
+
     fn text(&self, r: &Record, span: Span) -> &str {
-        &self.texts[r.part as usize][span.start as usize..(span.start + span.len) as usize]
+        &self.parts[r.part as usize].text[span.start as usize..(span.start + span.len) as usize]
     }
 
     /// The machine's system_id (or the BMC row's id in database mode).
@@ -416,17 +459,20 @@ impl Observations {
         self.text(r, r.user)
     }
 
-    /// Whether the record takes part in grouping: not empty, of a known, non-exempt type.
-    fn eligible(&self, rules: &BmcRules, r: &Record) -> bool {
-        !r.empty
-            && self.types.is_known(r.power_type)
-            && !rules.is_exempt(self.types.name(r.power_type))
+    /// Per power-type id: whether records of that type take part in grouping (a known,
+    /// non-exempt type). Index with [`Record::power_type`].
+    fn eligible_types(&self, rules: &BmcRules) -> Vec<bool> {
+        (0..self.types.names.len())
+            .map(|id| {
+                let id = id as u16;
+                self.types.is_known(id) && !rules.is_exempt(self.types.name(id))
+            })
+            .collect()
     }
 
     /// Records with parameters whose power type is missing or not one preflight knows.
     pub fn untyped(&self) -> impl Iterator<Item = &Record> {
-        self.records
-            .iter()
+        self.records()
             .filter(|r| !r.empty && !self.types.is_known(r.power_type))
     }
 }
@@ -445,43 +491,37 @@ pub struct BmcGroup {
     pub members: Vec<usize>,
 }
 
-/// Sorts `(key, second, index)` triples and calls `emit` for every run of equal keys that
-/// holds more than one distinct `second`, with that count and the run's indices.
-fn runs<K: Ord + Copy, S: Ord + Copy>(
-    mut keys: Vec<(K, S, u32)>,
-    mut emit: impl FnMut(usize, Vec<usize>),
-) {
+/// Sorts `(key, index)` pairs and calls `emit` with the indices of every run of two or more
+/// equal keys. Keys are fixed-size; singletons (almost every record) cost no allocation.
+fn runs<K: Ord + Copy>(mut keys: Vec<(K, u32)>, mut emit: impl FnMut(Vec<usize>)) {
     keys.sort_unstable();
     let mut start = 0;
     while start < keys.len() {
         let mut end = start + 1;
-        let mut distinct = 1;
         while end < keys.len() && keys[end].0 == keys[start].0 {
-            if keys[end].1 != keys[end - 1].1 {
-                distinct += 1;
-            }
             end += 1;
         }
-        if distinct > 1 {
-            emit(
-                distinct,
-                keys[start..end].iter().map(|k| k.2 as usize).collect(),
-            );
+        if end - start > 1 {
+            emit(keys[start..end].iter().map(|k| k.1 as usize).collect());
         }
         start = end;
     }
 }
 
+fn distinct<T: Ord>(mut values: Vec<T>) -> usize {
+    values.sort_unstable();
+    values.dedup();
+    values.len()
+}
+
 fn finish_groups(obs: &Observations, mut groups: Vec<BmcGroup>) -> Vec<BmcGroup> {
     for g in &mut groups {
-        g.members.sort_by(|a, b| {
-            obs.subject(&obs.records[*a])
-                .cmp(obs.subject(&obs.records[*b]))
-        });
+        g.members
+            .sort_by(|a, b| obs.subject(obs.record(*a)).cmp(obs.subject(obs.record(*b))));
     }
     groups.sort_by(|a, b| {
-        obs.subject(&obs.records[a.members[0]])
-            .cmp(obs.subject(&obs.records[b.members[0]]))
+        obs.subject(obs.record(a.members[0]))
+            .cmp(obs.subject(obs.record(b.members[0])))
     });
     groups
 }
@@ -489,23 +529,32 @@ fn finish_groups(obs: &Observations, mut groups: Vec<BmcGroup>) -> Vec<BmcGroup>
 /// MAAS004: groups of two or more different BMCs (same power type) whose parameters become
 /// equal once 0290 removes its key. Groups are ordered by their first subject.
 pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
-    let keys: Vec<(u128, u128, u32)> = obs
-        .records
-        .iter()
+    // Sort on the high 64 bits of the post-0290 hash (half the bytes to move), then split each
+    // run on the full 128 bits, so the answer is exact.
+    let eligible = obs.eligible_types(rules);
+    let keys: Vec<(u64, u32)> = obs
+        .records()
         .enumerate()
-        .filter(|(_, r)| obs.eligible(rules, r))
-        .map(|(i, r)| (r.post, r.bmc, i as u32))
+        .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
+        .map(|(i, r)| ((r.post >> 64) as u64, i as u32))
         .collect();
     let mut groups = Vec::new();
-    runs(keys, |bmc_count, members| {
-        let first = &obs.records[members[0]];
-        groups.push(BmcGroup {
-            power_types: vec![obs.types.name(first.power_type).to_string()],
-            power_address: obs.address(first).to_string(),
-            power_user: obs.user(first).to_string(),
-            bmc_count,
-            members,
-        });
+    runs(keys, |mut run| {
+        run.sort_by_key(|i| obs.record(*i).post);
+        for members in run.chunk_by(|a, b| obs.record(*a).post == obs.record(*b).post) {
+            let bmc_count = distinct(members.iter().map(|i| obs.record(*i).bmc).collect());
+            if bmc_count < 2 {
+                continue;
+            }
+            let first = obs.record(members[0]);
+            groups.push(BmcGroup {
+                power_types: vec![obs.types.name(first.power_type).to_string()],
+                power_address: obs.address(first).to_string(),
+                power_user: obs.user(first).to_string(),
+                bmc_count,
+                members: members.to_vec(),
+            });
+        }
     });
     finish_groups(obs, groups)
 }
@@ -514,34 +563,51 @@ pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
 /// collide exactly (at least two distinct post-0290 maps). Records without an address take no
 /// part.
 pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
-    let keys: Vec<(u64, u128, u32)> = obs
-        .records
-        .iter()
+    let eligible = obs.eligible_types(rules);
+    let keys: Vec<(u64, u32)> = obs
+        .records()
         .enumerate()
-        .filter(|(_, r)| r.shared != 0 && obs.eligible(rules, r))
-        .map(|(i, r)| (r.shared, r.post, i as u32))
+        .filter(|(_, r)| r.shared != 0 && !r.empty && eligible[r.power_type as usize])
+        .map(|(i, r)| (r.shared, i as u32))
         .collect();
     let mut groups = Vec::new();
-    runs(keys, |_, members| {
-        let mut bmcs: Vec<u128> = members.iter().map(|i| obs.records[*i].bmc).collect();
-        bmcs.sort_unstable();
-        bmcs.dedup();
+    runs(keys, |members| {
+        if distinct(members.iter().map(|i| obs.record(*i).post).collect()) < 2 {
+            return;
+        }
         let mut power_types: Vec<String> = members
             .iter()
-            .map(|i| obs.types.name(obs.records[*i].power_type).to_string())
+            .map(|i| obs.types.name(obs.record(*i).power_type).to_string())
             .collect();
         power_types.sort();
         power_types.dedup();
-        let first = &obs.records[members[0]];
+        let first = obs.record(members[0]);
         groups.push(BmcGroup {
             power_types,
             power_address: normalize_address(obs.address(first)).into_owned(),
             power_user: obs.user(first).to_string(),
-            bmc_count: bmcs.len(),
+            bmc_count: distinct(members.iter().map(|i| obs.record(*i).bmc).collect()),
             members,
         });
     });
     finish_groups(obs, groups)
+}
+
+/// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.
+fn is_canonical_ipv4(s: &str) -> bool {
+    let mut octets = 0;
+    for part in s.split('.') {
+        octets += 1;
+        let ok = !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && !(part.len() > 1 && part.starts_with('0'))
+            && part.parse::<u16>().is_ok_and(|n| n <= 255);
+        if !ok || octets > 4 {
+            return false;
+        }
+    }
+    octets == 4
 }
 
 /// Canonical form of a BMC address for MAAS005: trimmed, lower-cased; IP literals in canonical
@@ -551,12 +617,7 @@ pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGro
 pub fn normalize_address(address: &str) -> Cow<'_, str> {
     let trimmed = address.trim();
     // Fast path: a plain dotted-quad IPv4 address is already canonical.
-    if trimmed.len() <= 15
-        && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && trimmed
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.to_string() == trimmed)
-    {
+    if is_canonical_ipv4(trimmed) {
         return Cow::Borrowed(trimmed);
     }
     let lower = trimmed.to_lowercase();
@@ -795,7 +856,7 @@ mod tests {
         )]);
         assert!(!format!("{obs:?}").contains("s3cr3t"));
         assert_eq!(
-            (obs.address(&obs.records[0]), obs.user(&obs.records[0])),
+            (obs.address(obs.record(0)), obs.user(obs.record(0))),
             ("h", "u")
         );
     }
@@ -810,18 +871,17 @@ mod tests {
     #[case(json!({"power_address":"h","node_outlet":"1"}), None)]
     #[case(json!({"mac_address":"m","power_id":"vm1"}), None)]
     fn infers_power_types(#[case] params: Value, #[case] want: Option<&str>) {
-        let keys: Vec<String> = params.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            maas_pack().bmc.infer_type(keys.iter().map(String::as_str)),
-            want
-        );
+        let obs = observe(&[machine("a", "", params)]);
+        let r = obs.record(0);
+        assert_eq!(r.origin == TypeOrigin::Inferred, want.is_some());
+        assert_eq!(obs.types.name(r.power_type), want.unwrap_or(""));
     }
 
     #[test]
     fn inferred_types_collide_like_given_ones() {
         let p = |pass: &str, mac: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass,"mac_address":mac});
         let obs = observe(&[machine("a", "", p("x", "1")), machine("b", "", p("y", "2"))]);
-        assert!(obs.records.iter().all(|r| r.origin == TypeOrigin::Inferred));
+        assert!(obs.records().all(|r| r.origin == TypeOrigin::Inferred));
         assert_eq!(find_collisions(&maas_pack().bmc, &obs).len(), 1);
     }
 

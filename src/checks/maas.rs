@@ -408,7 +408,7 @@ impl BmcView<'_> {
         let subjects: Vec<&str> = group
             .members
             .iter()
-            .map(|i| self.obs.subject(&self.obs.records[*i]))
+            .map(|i| self.obs.subject(self.obs.record(*i)))
             .collect();
         let power_type = if group.power_types.len() == 1 {
             json!(group.power_types[0])
@@ -519,28 +519,62 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
         .collect();
     let blockers = findings.len();
 
-    let mut inferred: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in obs
-        .records
-        .iter()
-        .filter(|r| r.origin == TypeOrigin::Inferred && !r.empty)
-    {
-        inferred
-            .entry(obs.types.name(r.power_type))
-            .or_default()
-            .push(obs.subject(r));
+    // Which machines' types were inferred: by name when only some were (a machine list was
+    // given but incomplete), by count when all were (no machine list at all).
+    let mut by_type = vec![0usize; obs.types.len()];
+    let mut with_params = 0;
+    for r in obs.records().filter(|r| !r.empty) {
+        with_params += 1;
+        if r.origin == TypeOrigin::Inferred {
+            by_type[r.power_type as usize] += 1;
+        }
     }
-    if !inferred.is_empty() {
-        let n: usize = inferred.values().map(Vec::len).sum();
-        let counts: Vec<String> = inferred
-            .iter()
-            .map(|(t, ids)| format!("{t} {}", ids.len()))
-            .collect();
+    let counts: BTreeMap<&str, usize> = by_type
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(id, n)| (obs.types.name(id as u16), *n))
+        .collect();
+    if !counts.is_empty() {
+        let n: usize = counts.values().sum();
+        let listed: Vec<String> = counts.iter().map(|(t, c)| format!("{t} {c}")).collect();
+        let (message, detail) = if n == with_params {
+            (
+                format!(
+                    "Power types of all {n} {} with parameters were inferred from their keys ({}); pass the machine list (--machines) for certainty.",
+                    view.unit(),
+                    listed.join(", ")
+                ),
+                json!(counts),
+            )
+        } else {
+            let mut inferred: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for r in obs
+                .records()
+                .filter(|r| !r.empty && r.origin == TypeOrigin::Inferred)
+            {
+                inferred
+                    .entry(obs.types.name(r.power_type))
+                    .or_default()
+                    .push(obs.subject(r));
+            }
+            (
+                format!(
+                    "Power types of {n} {} missing from the machine list were inferred from their keys ({}).",
+                    view.unit(),
+                    listed.join(", ")
+                ),
+                json!(inferred),
+            )
+        };
         findings.push(def.finding(
             Severity::Info,
             "inferred power types",
-            format!("Power types of {n} {} were inferred from their parameter keys ({}); pass the machine list for certainty.", view.unit(), counts.join(", ")),
-            evidence(vec![("inferred", json!(inferred))]),
+            message,
+            evidence(vec![
+                ("inferred", detail),
+                ("all_inferred", json!(n == with_params)),
+            ]),
         ));
     }
     let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -554,13 +588,22 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
     let unknown_count: usize = unknown.values().map(Vec::len).sum();
     let summary = format!(
         "{} {} compared, no BMCs collide after migration 0290",
-        obs.records.len(),
+        obs.len(),
         view.unit()
     );
     if unknown_count == 0 {
         return Evaluation::from_findings(def, findings, summary);
     }
     let names: Vec<&str> = unknown.keys().copied().collect();
+    if view.rows.is_some() {
+        // A BMC row's type is what MAAS stored; 0290 removes nothing from a type it does not
+        // list, so such rows cannot start a collision.
+        let note = format!(
+            "; {unknown_count} BMC row(s) of other power types ({}) are left unchanged by 0290",
+            names.join(", ")
+        );
+        return Evaluation::from_findings(def, findings, format!("{summary}{note}"));
+    }
     let sample: Vec<&str> = unknown.values().flatten().take(10).copied().collect();
     let cause = format!(
         "{unknown_count} {} with power parameters have no power type preflight knows ({}; e.g. {}): they were not compared",
@@ -611,7 +654,7 @@ pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation 
     Evaluation::from_findings(
         def,
         findings,
-        format!("{} {} compared", view.obs.records.len(), view.unit()),
+        format!("{} {} compared", view.obs.len(), view.unit()),
     )
 }
 

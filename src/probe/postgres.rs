@@ -5,14 +5,19 @@
 //! The connection comes from `[postgresql] url`, `DATABASE_URL` or libpq's `PG*` variables
 //! (filling what the DSN leaves open, as libpq does), else from this host's regiond.conf.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+use futures::StreamExt;
 use thiserror::Error;
 use tokio_postgres::config::Host;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config as PgConfig, NoTls, Transaction};
 
+use crate::checks::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
+use crate::checks::maas::BmcRow;
 use crate::config::{Config, DsnOrigin, Secret};
 use crate::probe::host::RegiondConf;
 
@@ -360,4 +365,163 @@ async fn read_facts(
         maas_role: maas_role.to_string(),
         migration_0290,
     })
+}
+
+/// What the database says about its BMCs (database mode of `preflight bmc`).
+#[derive(Debug)]
+pub struct BmcTable {
+    pub endpoint: String,
+    pub migration_0290: Migration0290,
+    /// One record per `maasserver_bmc` row (pods included), hashed by PostgreSQL.
+    pub observations: Observations,
+    /// Row id → name, type and machines.
+    pub rows: HashMap<String, BmcRow>,
+}
+
+/// The SQL that reduces every BMC row: its id, type, name, the md5 of its jsonb text after
+/// 0290's key removal (exactly as 0290 leaves it: non-objects unchanged), address, user, and
+/// whether it is empty. `$1`, `$2`, … are pairs of (power types, removed key) from the rules.
+fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
+    let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (power_type, key) in &rules.removed_by_0290 {
+        by_key
+            .entry(key.as_str())
+            .or_default()
+            .push(power_type.clone());
+    }
+    let mut arms = String::new();
+    let mut params = Vec::new();
+    for (i, (key, mut types)) in by_key.into_iter().enumerate() {
+        types.sort();
+        arms.push_str(&format!(
+            " WHEN b.power_type = ANY(${}::text[]) THEN b.power_parameters - ${}::text",
+            2 * i + 1,
+            2 * i + 2
+        ));
+        params.push((types, key.to_string()));
+    }
+    let sql = format!(
+        "SELECT b.id::text, b.bmc_type, b.power_type, COALESCE(b.name, ''),
+                md5((CASE WHEN jsonb_typeof(b.power_parameters) <> 'object' THEN b.power_parameters{arms}
+                          ELSE b.power_parameters END)::text),
+                COALESCE(b.power_parameters ->> 'power_address', ''),
+                COALESCE(b.power_parameters ->> 'power_user', ''),
+                b.power_parameters = '{{}}'::jsonb
+           FROM maasserver_bmc b"
+    );
+    (sql, params)
+}
+
+impl PgTarget {
+    /// Reads every BMC row and its machines in one READ ONLY transaction, streaming the rows
+    /// into detector records; `timeout` bounds connecting.
+    ///
+    /// # Errors
+    /// Any [`PgError`]; a database without `maasserver_bmc` is named as such.
+    pub async fn read_bmcs(
+        &self,
+        rules: &BmcRules,
+        timeout: Duration,
+    ) -> Result<BmcTable, PgError> {
+        let mut client = self.connect(timeout).await?;
+        let query_err = |e: tokio_postgres::Error| PgError::Query {
+            endpoint: self.endpoint(),
+            cause: scrub(error_text(&e), self.password.as_ref()),
+        };
+        let tx = begin_read_only(&mut client).await.map_err(query_err)?;
+        let has_table: bool = tx
+            .query_one("SELECT to_regclass('maasserver_bmc') IS NOT NULL", &[])
+            .await
+            .map_err(query_err)?
+            .get(0);
+        if !has_table {
+            return Err(PgError::Query {
+                endpoint: self.endpoint(),
+                cause: format!(
+                    "database {} has no maasserver_bmc table: is it the MAAS database?",
+                    self.database
+                ),
+            });
+        }
+        let facts = read_facts(&tx, &self.database, &self.maas_role)
+            .await
+            .map_err(query_err)?;
+
+        let mut types = PowerTypes::new(rules);
+        let (sql, params) = bmc_query(rules);
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = params
+            .into_iter()
+            .flat_map(|(types, key)| {
+                [
+                    Box::new(types) as Box<dyn ToSql + Sync + Send>,
+                    Box::new(key),
+                ]
+            })
+            .collect();
+        let stream = tx
+            .query_raw(
+                &sql,
+                values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)),
+            )
+            .await
+            .map_err(query_err)?;
+        futures::pin_mut!(stream);
+        let mut raw = Vec::new();
+        let mut rows = HashMap::new();
+        while let Some(row) = stream.next().await {
+            let row = row.map_err(query_err)?;
+            let id: String = row.get(0);
+            let power_type: String = row.get(2);
+            let post: String = row.get(4);
+            rows.insert(
+                id.clone(),
+                BmcRow {
+                    name: row.get(3),
+                    bmc_type: row.get(1),
+                    machines: Vec::new(),
+                },
+            );
+            raw.push((
+                id,
+                types.intern(&power_type),
+                post,
+                row.get::<_, String>(5),
+                row.get::<_, String>(6),
+                row.get::<_, bool>(7),
+            ));
+        }
+        let mut builder = PartBuilder::new(rules, &types);
+        for (id, power_type, post, address, user, empty) in &raw {
+            builder.add_hashed(&HashedBmc {
+                id,
+                power_type: *power_type,
+                bmc: id.parse::<u128>().unwrap_or_default(),
+                post: u128::from_str_radix(post, 16).unwrap_or_default(),
+                address,
+                user,
+                empty: *empty,
+            });
+        }
+        let part = builder.finish();
+        drop(raw);
+        let nodes = tx
+            .query(
+                "SELECT n.bmc_id::text, n.system_id, n.hostname FROM maasserver_node n WHERE n.bmc_id IS NOT NULL ORDER BY n.system_id",
+                &[],
+            )
+            .await
+            .map_err(query_err)?;
+        for n in nodes {
+            if let Some(row) = rows.get_mut(&n.get::<_, String>(0)) {
+                row.machines.push((n.get(1), n.get(2)));
+            }
+        }
+        tx.rollback().await.map_err(query_err)?;
+        Ok(BmcTable {
+            endpoint: self.endpoint(),
+            migration_0290: facts.migration_0290,
+            observations: Observations::from_parts(types, vec![part]),
+            rows,
+        })
+    }
 }

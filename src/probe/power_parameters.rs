@@ -211,12 +211,13 @@ struct Batch {
     entries: Vec<EntryRef>,
 }
 
-fn parse_entry(
-    entry: &[u8],
+fn parse_entry<'b>(
+    entry: &'b [u8],
     colon: usize,
     offset: u64,
     input: &PowerInput,
     builder: &mut PartBuilder,
+    pairs: &mut Vec<(Cow<'b, str>, Param<'b>)>,
 ) -> Result<(), ParseError> {
     let key_bytes = &entry[..colon];
     let mut de = serde_json::Deserializer::from_slice(key_bytes);
@@ -227,14 +228,14 @@ fn parse_entry(
             message: strip_position(&e),
         })?;
     let value = &entry[colon + 1..];
-    let mut pairs = Vec::with_capacity(12);
-    parse_params(value, &mut pairs).map_err(|e| ParseError::Entry {
+    pairs.clear();
+    parse_params(value, pairs).map_err(|e| ParseError::Entry {
         system_id: key.0.chars().take(64).collect(),
         offset: absolute(offset + colon as u64 + 1, &e),
         message: strip_position(&e),
     })?;
     let given = input.given.and_then(|g| g.get(key.0.as_ref()).copied());
-    builder.add_map(&key.0, given, &mut pairs);
+    builder.add_map(&key.0, given, pairs);
     Ok(())
 }
 
@@ -246,9 +247,17 @@ fn worker(queue: &Mutex<Receiver<Batch>>, input: &PowerInput) -> Result<Part, Pa
             Err(_) => break,
         };
         let Ok(batch) = batch else { break };
+        let mut pairs = Vec::with_capacity(16);
         for e in &batch.entries {
             let entry = &batch.data[e.start as usize..(e.start + e.len) as usize];
-            parse_entry(entry, e.colon as usize, e.offset, input, &mut builder)?;
+            parse_entry(
+                entry,
+                e.colon as usize,
+                e.offset,
+                input,
+                &mut builder,
+                &mut pairs,
+            )?;
         }
     }
     Ok(builder.finish())
@@ -565,26 +574,20 @@ mod tests {
             "b2" : {} , "c\u0033": {"power_id": "vm", "power_address": "qemu+ssh://h/system", "n": [1, {"x": "}"}]}} "#;
         for chunk in [1, 2, 3, 7, 64, 4096] {
             let obs = read_str(doc, chunk).unwrap();
-            let mut ids: Vec<&str> = obs.records.iter().map(|r| obs.subject(r)).collect();
+            let mut ids: Vec<&str> = obs.records().map(|r| obs.subject(r)).collect();
             ids.sort();
             assert_eq!(ids, vec!["a1", "b2", "c3"], "chunk {chunk}");
-            let a = obs.records.iter().find(|r| obs.subject(r) == "a1").unwrap();
+            let a = obs.records().find(|r| obs.subject(r) == "a1").unwrap();
             assert_eq!(obs.types.name(a.power_type), "ipmi");
-            assert!(
-                obs.records
-                    .iter()
-                    .find(|r| obs.subject(r) == "b2")
-                    .unwrap()
-                    .empty
-            );
+            assert!(obs.records().find(|r| obs.subject(r) == "b2").unwrap().empty);
         }
     }
 
     #[test]
     fn same_fingerprint_whatever_the_chunking() {
         let doc = br#"{"a": {"power_address": "h", "power_pass": "x", "k_g": "\u00e9", "power_driver": "LAN_2_0"}}"#;
-        let one = read_str(doc, 4096).unwrap().records[0];
-        let many = read_str(doc, 1).unwrap().records[0];
+        let one = *read_str(doc, 4096).unwrap().record(0);
+        let many = *read_str(doc, 1).unwrap().record(0);
         assert_eq!((one.bmc, one.post), (many.bmc, many.post));
     }
 
