@@ -81,7 +81,7 @@ async fn oauth_header_is_exactly_plaintext_with_fresh_nonce() {
 
 #[tokio::test]
 async fn bulk_path_finds_exactly_the_planted_groups() {
-    let fleet = Fleet::generate(2_000, 11);
+    let fleet = Fleet::generate(10_000, 11);
     let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.2.9", "3.2.9")).await;
     let report = scan(&server.maas_url(), "maas=3.5").await;
     assert_eq!(groups(&report, "MAAS004"), fleet.truth.collisions);

@@ -242,3 +242,204 @@ async fn discovers_the_database_from_regiond_conf() {
     // Owned by postgres, but regiond.conf says MAAS connects as postgres: fine.
     assert_eq!(outcome(&report, "MAAS008").status, OutcomeStatus::Pass);
 }
+
+/// The MAAS tables `preflight bmc --database` reads, with the real unique index (FACTS §1.2).
+const MAAS_SCHEMA: &str = "
+    CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied timestamptz NOT NULL DEFAULT now());
+    CREATE TABLE maasserver_bmc (
+        id integer PRIMARY KEY, created timestamptz NOT NULL DEFAULT now(), updated timestamptz NOT NULL DEFAULT now(),
+        power_type varchar(10) NOT NULL, power_parameters jsonb NOT NULL, bmc_type integer NOT NULL DEFAULT 0,
+        name varchar(255) NOT NULL DEFAULT '');
+    CREATE UNIQUE INDEX maasserver_bmc_power_type_parameters_idx ON maasserver_bmc (power_type, md5(power_parameters::text)) WHERE power_type <> 'manual';
+    CREATE TABLE maasserver_node (id serial PRIMARY KEY, system_id varchar(41) NOT NULL UNIQUE, hostname varchar(255) NOT NULL,
+        bmc_id integer REFERENCES maasserver_bmc (id));
+";
+
+/// Loads `fleet` as BMC rows (pods included) and nodes into a fresh database `name`.
+async fn load_fleet(name: &str, fleet: &mocks::fleet::Fleet) -> Client {
+    let db = fresh_database(name).await;
+    db.batch_execute(MAAS_SCHEMA).await.unwrap();
+    let (rows, machine_bmc) = fleet.bmc_rows();
+    let rows_json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::json!({"id": r.id, "bmc_type": r.bmc_type, "power_type": r.power_type, "name": r.name, "power_parameters": r.params}))
+        .collect();
+    db.execute(
+        "INSERT INTO maasserver_bmc (id, bmc_type, power_type, name, power_parameters)
+         SELECT id, bmc_type, power_type, name, power_parameters
+           FROM jsonb_to_recordset(($1::text)::jsonb) AS r(id int, bmc_type int, power_type text, name text, power_parameters jsonb)",
+        &[&serde_json::Value::Array(rows_json).to_string()],
+    )
+    .await
+    .unwrap();
+    let nodes: Vec<serde_json::Value> = fleet
+        .machines
+        .iter()
+        .zip(&machine_bmc)
+        .map(|(m, bmc)| serde_json::json!({"system_id": m.system_id, "hostname": m.hostname, "bmc_id": bmc}))
+        .collect();
+    db.execute(
+        "INSERT INTO maasserver_node (system_id, hostname, bmc_id)
+         SELECT system_id, hostname, bmc_id FROM jsonb_to_recordset(($1::text)::jsonb) AS r(system_id text, hostname text, bmc_id int)",
+        &[&serde_json::Value::Array(nodes).to_string()],
+    )
+    .await
+    .unwrap();
+    db
+}
+
+async fn bmc_report(url: &str) -> preflight::report::Report {
+    let config = config_from_env(&[("DATABASE_URL", url)], &[]);
+    let host = HostSource::Recorded(RecordedHost::default());
+    engine::run_bmc(&config, &engine::BmcSource::Database, &host).await
+}
+
+fn sorted(values: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = values
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
+    let fleet = mocks::fleet::Fleet::generate(10_000, 42);
+    let db = load_fleet("pf_bmc_truth", &fleet).await;
+    let report = bmc_report(&database_url("pf_bmc_truth")).await;
+    assert_eq!(report.status, Status::Critical);
+
+    let blockers: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "MAAS004" && f.severity == preflight::report::Severity::Blocker)
+        .collect();
+    let mut machine_groups = Vec::new();
+    let mut pod_groups = Vec::new();
+    let mut reported: Vec<Vec<i64>> = Vec::new();
+    for f in &blockers {
+        let pods = sorted(&f.evidence["pods"]);
+        if pods.is_empty() {
+            machine_groups.push(sorted(&f.evidence["system_ids"]));
+        } else {
+            pod_groups.push(pods);
+        }
+        reported.push(
+            f.evidence["bmc_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect(),
+        );
+    }
+    machine_groups.sort();
+    pod_groups.sort();
+    assert_eq!(
+        machine_groups, fleet.truth.collisions,
+        "machines behind colliding BMC rows"
+    );
+    assert_eq!(
+        pod_groups, fleet.truth.pod_collisions,
+        "pods (bmc_type 1) count"
+    );
+    let shared: Vec<Vec<String>> = {
+        let mut g: Vec<Vec<String>> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == "MAAS005")
+            .map(|f| sorted(&f.evidence["system_ids"]))
+            .collect();
+        g.sort();
+        g
+    };
+    assert_eq!(shared, fleet.truth.shared_addresses);
+
+    // Now do what 0290 does, one BMC at a time, and let the real unique index judge.
+    let pack = preflight::checks::maas_pack();
+    let ids: Vec<(i32, String)> = db
+        .query("SELECT id, power_type FROM maasserver_bmc ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut failed = std::collections::BTreeSet::new();
+    for (id, power_type) in ids {
+        let Some(key) = pack.bmc.removed_by_0290.get(&power_type) else {
+            continue;
+        };
+        match db
+            .execute(
+                "UPDATE maasserver_bmc SET power_parameters = power_parameters - $2::text WHERE id = $1 AND jsonb_typeof(power_parameters) = 'object'",
+                &[&id, key],
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(e) => {
+                let db_error = e.as_db_error().expect("a database error");
+                assert_eq!(db_error.constraint(), Some("maasserver_bmc_power_type_parameters_idx"), "{db_error:?}");
+                failed.insert(id as i64);
+            }
+        }
+    }
+    let mut predicted = std::collections::BTreeSet::new();
+    for group in &reported {
+        let hits = group.iter().filter(|id| failed.contains(id)).count();
+        assert_eq!(
+            hits,
+            group.len() - 1,
+            "all but the first BMC of group {group:?} hit the index"
+        );
+        predicted.extend(group.iter().copied());
+    }
+    assert!(
+        failed.is_subset(&predicted),
+        "PostgreSQL refused BMCs preflight did not report: {:?}",
+        failed.difference(&predicted).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn database_mode_reports_0290_already_applied() {
+    let fleet = mocks::fleet::Fleet::generate(300, 5);
+    let db = load_fleet("pf_bmc_applied", &fleet).await;
+    db.batch_execute("INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0290_migrate_node_power_parameters')")
+        .await
+        .unwrap();
+    let report = bmc_report(&database_url("pf_bmc_applied")).await;
+    let o = outcome(&report, "MAAS004");
+    assert_eq!(o.status, OutcomeStatus::Pass);
+    assert!(
+        o.reason
+            .as_deref()
+            .unwrap()
+            .contains("0290 already applied"),
+        "{o:?}"
+    );
+    assert_eq!(
+        outcome(&report, "MAAS005").status,
+        OutcomeStatus::Fail,
+        "shared addresses still matter"
+    );
+}
+
+#[tokio::test]
+async fn database_mode_without_maas_tables_is_an_error() {
+    fresh_database("pf_bmc_empty").await;
+    let report = bmc_report(&database_url("pf_bmc_empty")).await;
+    let o = outcome(&report, "MAAS004");
+    assert_eq!(o.status, OutcomeStatus::Error);
+    assert!(
+        o.reason
+            .as_deref()
+            .unwrap()
+            .contains("no maasserver_bmc table"),
+        "{o:?}"
+    );
+    assert_eq!(report.status, Status::Unknown);
+}

@@ -579,7 +579,12 @@ mod tests {
             assert_eq!(ids, vec!["a1", "b2", "c3"], "chunk {chunk}");
             let a = obs.records().find(|r| obs.subject(r) == "a1").unwrap();
             assert_eq!(obs.types.name(a.power_type), "ipmi");
-            assert!(obs.records().find(|r| obs.subject(r) == "b2").unwrap().empty);
+            assert!(
+                obs.records()
+                    .find(|r| obs.subject(r) == "b2")
+                    .unwrap()
+                    .empty
+            );
         }
     }
 
