@@ -235,10 +235,19 @@ async fn bmc_from_file(
             .collect(),
         rows: None,
     };
-    vec![
-        duplicate_bmc_evaluation(pack, &view),
-        shared_address_evaluation(pack, &view),
-    ]
+    evaluate_both(pack, &view)
+}
+
+/// MAAS004 and MAAS005 over one view, on two threads (each sorts the whole fleet).
+fn evaluate_both(pack: &MaasPack, view: &BmcView) -> Vec<Evaluation> {
+    std::thread::scope(|scope| {
+        let shared = scope.spawn(|| shared_address_evaluation(pack, view));
+        let duplicates = duplicate_bmc_evaluation(pack, view);
+        let shared = shared.join().unwrap_or_else(|_| {
+            Evaluation::error(pack.def("MAAS005"), "the MAAS005 thread panicked")
+        });
+        vec![duplicates, shared]
+    })
 }
 
 async fn bmc_from_database(

@@ -21,9 +21,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::Value;
-use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3DefaultBuilder};
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
 /// The 0290 key tables from checks/maas.toml `[bmc]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -153,13 +154,6 @@ pub enum TypeOrigin {
     Missing,
 }
 
-/// A range in a [`Part`]'s text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    start: u32,
-    len: u32,
-}
-
 /// One BMC as seen through one machine (API, file) or one BMC row (database). Holds no secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
@@ -175,17 +169,37 @@ pub struct Record {
     pub origin: TypeOrigin,
     /// The map is empty: 0290 skips it and it takes no part.
     pub empty: bool,
+    /// Which part's text holds the strings below.
     part: u16,
-    subject: Span,
-    address: Span,
-    user: Span,
+    /// Where subject, address and user start in the part's text (stored back to back).
+    text: u32,
+    subject_len: u32,
+    address_len: u32,
+    user_len: u32,
 }
+
+/// Records per storage chunk: fixed-capacity chunks grow a part without the copies and the
+/// up-to-2× slack of a doubling vector.
+const CHUNK: usize = 1 << 16;
 
 /// Records built by one worker, with their text.
 #[derive(Debug, Default)]
 pub struct Part {
     text: String,
-    records: Vec<Record>,
+    chunks: Vec<Vec<Record>>,
+}
+
+impl Part {
+    fn push(&mut self, record: Record) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(record),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(record);
+                self.chunks.push(c);
+            }
+        }
+    }
 }
 
 /// Appends one key and value in canonical form: `key \0 s value \0` for strings,
@@ -208,15 +222,19 @@ fn write_param(buf: &mut Vec<u8>, key: &str, value: &Param) {
 
 /// The 64-bit grouping key of MAAS005: normalized address and trimmed user.
 pub fn shared_key(address: &str, user: &str) -> u64 {
+    shared_key_with(&mut Vec::new(), address, user)
+}
+
+/// [`shared_key`] with a reusable buffer.
+fn shared_key_with(buf: &mut Vec<u8>, address: &str, user: &str) -> u64 {
     if address.is_empty() {
         return 0;
     }
-    let normalized = normalize_address(address);
-    let mut buf = Vec::with_capacity(normalized.len() + user.len() + 1);
-    buf.extend_from_slice(normalized.as_bytes());
+    buf.clear();
+    buf.extend_from_slice(normalize_address(address).as_bytes());
     buf.push(0);
     buf.extend_from_slice(user.as_bytes());
-    xxh3_64(&buf).max(1)
+    xxh3_64(buf).max(1)
 }
 
 /// One `maasserver_bmc` row reduced by PostgreSQL itself (database mode).
@@ -239,7 +257,7 @@ pub struct HashedBmc<'a> {
 pub struct PartBuilder<'r> {
     types: &'r PowerTypes,
     /// key → inferred power type id (only keys of `rules.infer`).
-    infer: HashMap<&'r str, u16, Xxh3DefaultBuilder>,
+    infer: FxHashMap<&'r str, u16>,
     /// Per power type id: (node-scoped keys, key 0290 removes).
     scoping: Vec<(&'r [String], Option<&'r str>)>,
     full: Vec<u8>,
@@ -274,13 +292,13 @@ impl<'r> PartBuilder<'r> {
         }
     }
 
-    fn push_text(&mut self, s: &str) -> Span {
+    /// Appends subject, address and user to the text; returns where they start.
+    fn push_texts(&mut self, subject: &str, address: &str, user: &str) -> u32 {
         let start = self.part.text.len() as u32;
-        self.part.text.push_str(s);
-        Span {
-            start,
-            len: s.len() as u32,
+        for s in [subject, address, user] {
+            self.part.text.push_str(s);
         }
+        start
     }
 
     /// The power type the keys point at when exactly one driver fits: a key listed in
@@ -288,10 +306,10 @@ impl<'r> PartBuilder<'r> {
     fn infer(&self, pairs: &[(Cow<'_, str>, Param<'_>)]) -> Option<u16> {
         let mut found = None;
         for (key, _) in pairs {
-            if let Some(t) = self.infer.get(key.as_ref()) {
+            if let Some(&t) = self.infer.get(key.as_ref()) {
                 match found {
-                    None => found = Some(*t),
-                    Some(f) if f == *t => {}
+                    None => found = Some(t),
+                    Some(f) if f == t => {}
                     Some(_) => return None,
                 }
             }
@@ -319,7 +337,10 @@ impl<'r> PartBuilder<'r> {
             .get(type_id as usize)
             .copied()
             .unwrap_or((&[], None));
-        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Maps usually arrive sorted (MAAS and serde_json write them so): check before sorting.
+        if !pairs.is_sorted_by(|a, b| a.0 <= b.0) {
+            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
 
         // Canonical text of the BMC-scoped map, whole and without 0290's key; hashed once each.
         let type_name = self.types.name(type_id).as_bytes();
@@ -351,16 +372,17 @@ impl<'r> PartBuilder<'r> {
         let record = Record {
             bmc: xxh3_128(&self.full),
             post: xxh3_128(&self.post),
-            shared: shared_key(address, user),
+            shared: shared_key_with(&mut self.full, address, user),
             power_type: type_id,
             origin,
             empty: pairs.is_empty(),
             part: 0,
-            subject: self.push_text(subject),
-            address: self.push_text(address),
-            user: self.push_text(user),
+            text: self.push_texts(subject, address, user),
+            subject_len: subject.len() as u32,
+            address_len: address.len() as u32,
+            user_len: user.len() as u32,
         };
-        self.part.records.push(record);
+        self.part.push(record);
     }
 
     /// Adds one BMC row whose hashes PostgreSQL computed (database mode).
@@ -374,11 +396,12 @@ impl<'r> PartBuilder<'r> {
             origin: TypeOrigin::Given,
             empty: row.empty,
             part: 0,
-            subject: self.push_text(row.id),
-            address: self.push_text(address),
-            user: self.push_text(user),
+            text: self.push_texts(row.id, address, user),
+            subject_len: row.id.len() as u32,
+            address_len: address.len() as u32,
+            user_len: user.len() as u32,
         };
-        self.part.records.push(record);
+        self.part.push(record);
     }
 
     /// The finished part.
@@ -387,38 +410,46 @@ impl<'r> PartBuilder<'r> {
     }
 }
 
-/// Every record of one input, with its text and power types. Records stay in the parts the
-/// workers built (no copy into one vector); index `i` counts across parts in order.
+/// Every record of one input, with its text and power types. Records stay in the chunks the
+/// workers filled (no copy into one vector); index `i` counts across chunks in order.
 #[derive(Debug)]
 pub struct Observations {
     pub types: PowerTypes,
-    parts: Vec<Part>,
-    /// Index of each part's first record.
+    texts: Vec<String>,
+    chunks: Vec<Vec<Record>>,
+    /// Index of each chunk's first record.
     starts: Vec<usize>,
 }
 
 impl Observations {
     /// Joins the parts built by several workers.
-    pub fn from_parts(types: PowerTypes, mut parts: Vec<Part>) -> Observations {
-        let mut starts = Vec::with_capacity(parts.len());
+    pub fn from_parts(types: PowerTypes, parts: Vec<Part>) -> Observations {
+        let mut texts = Vec::with_capacity(parts.len());
+        let mut chunks = Vec::new();
+        let mut starts = Vec::new();
         let mut total = 0;
-        for (i, part) in parts.iter_mut().enumerate() {
-            starts.push(total);
-            total += part.records.len();
-            for r in &mut part.records {
-                r.part = i as u16;
+        for (i, part) in parts.into_iter().enumerate() {
+            texts.push(part.text);
+            for mut chunk in part.chunks {
+                for r in &mut chunk {
+                    r.part = i as u16;
+                }
+                starts.push(total);
+                total += chunk.len();
+                chunks.push(chunk);
             }
         }
         Observations {
             types,
-            parts,
+            texts,
+            chunks,
             starts,
         }
     }
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.parts.iter().map(|p| p.records.len()).sum()
+        self.chunks.iter().map(Vec::len).sum()
     }
 
     /// Whether there is no record.
@@ -426,37 +457,38 @@ impl Observations {
         self.len() == 0
     }
 
-    /// Record `i` (across parts).
+    /// Record `i` (across chunks).
     ///
     /// # Panics
     /// When `i >= self.len()`.
     pub fn record(&self, i: usize) -> &Record {
-        let p = self.starts.partition_point(|s| *s <= i) - 1;
-        &self.parts[p].records[i - self.starts[p]]
+        let c = self.starts.partition_point(|s| *s <= i) - 1;
+        &self.chunks[c][i - self.starts[c]]
     }
 
     /// Every record, in index order.
     pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.parts.iter().flat_map(|p| p.records.iter())
+        self.chunks.iter().flatten()
     }
 
-    fn text(&self, r: &Record, span: Span) -> &str {
-        &self.parts[r.part as usize].text[span.start as usize..(span.start + span.len) as usize]
+    fn text(&self, r: &Record, from: u32, len: u32) -> &str {
+        let start = (r.text + from) as usize;
+        &self.texts[r.part as usize][start..start + len as usize]
     }
 
     /// The machine's system_id (or the BMC row's id in database mode).
     pub fn subject(&self, r: &Record) -> &str {
-        self.text(r, r.subject)
+        self.text(r, 0, r.subject_len)
     }
 
     /// `power_address`, trimmed; empty when absent.
     pub fn address(&self, r: &Record) -> &str {
-        self.text(r, r.address)
+        self.text(r, r.subject_len, r.address_len)
     }
 
     /// `power_user`, trimmed; empty when absent.
     pub fn user(&self, r: &Record) -> &str {
-        self.text(r, r.user)
+        self.text(r, r.subject_len + r.address_len, r.user_len)
     }
 
     /// Per power-type id: whether records of that type take part in grouping (a known,
@@ -491,9 +523,9 @@ pub struct BmcGroup {
     pub members: Vec<usize>,
 }
 
-/// Sorts `(key, index)` pairs and calls `emit` with the indices of every run of two or more
-/// equal keys. Keys are fixed-size; singletons (almost every record) cost no allocation.
-fn runs<K: Ord + Copy>(mut keys: Vec<(K, u32)>, mut emit: impl FnMut(Vec<usize>)) {
+/// Sorts `(key, index)` pairs and calls `emit` with every run of two or more equal keys.
+/// Keys are fixed-size; singletons (almost every record) cost nothing more.
+fn runs<K: Ord + Copy>(mut keys: Vec<(K, u32)>, mut emit: impl FnMut(&[(K, u32)])) {
     keys.sort_unstable();
     let mut start = 0;
     while start < keys.len() {
@@ -502,7 +534,7 @@ fn runs<K: Ord + Copy>(mut keys: Vec<(K, u32)>, mut emit: impl FnMut(Vec<usize>)
             end += 1;
         }
         if end - start > 1 {
-            emit(keys[start..end].iter().map(|k| k.1 as usize).collect());
+            emit(&keys[start..end]);
         }
         start = end;
     }
@@ -539,7 +571,16 @@ pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
         .map(|(i, r)| ((r.post >> 64) as u64, i as u32))
         .collect();
     let mut groups = Vec::new();
-    runs(keys, |mut run| {
+    runs(keys, |run| {
+        // Most runs are machines sharing one BMC row (same full map): nothing to report.
+        let first = obs.record(run[0].1 as usize);
+        if run.iter().all(|(_, i)| {
+            let r = obs.record(*i as usize);
+            r.bmc == first.bmc && r.post == first.post
+        }) {
+            return;
+        }
+        let mut run: Vec<usize> = run.iter().map(|(_, i)| *i as usize).collect();
         run.sort_by_key(|i| obs.record(*i).post);
         for members in run.chunk_by(|a, b| obs.record(*a).post == obs.record(*b).post) {
             let bmc_count = distinct(members.iter().map(|i| obs.record(*i).bmc).collect());
@@ -571,10 +612,16 @@ pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGro
         .map(|(i, r)| (r.shared, i as u32))
         .collect();
     let mut groups = Vec::new();
-    runs(keys, |members| {
-        if distinct(members.iter().map(|i| obs.record(*i).post).collect()) < 2 {
+    runs(keys, |run| {
+        // Most runs are machines of one BMC, or BMCs that collide exactly (MAAS004's).
+        let first = obs.record(run[0].1 as usize).post;
+        if run
+            .iter()
+            .all(|(_, i)| obs.record(*i as usize).post == first)
+        {
             return;
         }
+        let members: Vec<usize> = run.iter().map(|(_, i)| *i as usize).collect();
         let mut power_types: Vec<String> = members
             .iter()
             .map(|i| obs.types.name(obs.record(*i).power_type).to_string())

@@ -169,15 +169,86 @@ impl<'de> Visitor<'de> for MapSeed<'_, 'de> {
 
 /// Parses one machine's parameter map (`{…}`) into `pairs`.
 ///
+/// Almost every map is flat and holds only strings without escapes; [`flat_strings`] reads
+/// those directly. Anything else (escapes, numbers, nesting, errors) goes through serde_json,
+/// which also words every error, so both paths accept and refuse exactly the same input.
+///
 /// # Errors
 /// serde_json's error when `bytes` is not exactly one JSON object.
 pub fn parse_params<'de>(
     bytes: &'de [u8],
     pairs: &mut Vec<(Cow<'de, str>, Param<'de>)>,
 ) -> Result<(), serde_json::Error> {
+    if flat_strings(bytes, pairs).is_some() {
+        return Ok(());
+    }
+    pairs.clear();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     MapSeed(pairs).deserialize(&mut de)?;
     de.end()
+}
+
+/// The fast path of [`parse_params`]: `{ "key" : "value" , … }` where every value is a string
+/// and no string has an escape or a control character. `None` means "not that simple" (the
+/// caller falls back to serde_json), never "invalid".
+fn flat_strings<'de>(bytes: &'de [u8], pairs: &mut Vec<(Cow<'de, str>, Param<'de>)>) -> Option<()> {
+    let ws = |i: &mut usize| {
+        while *i < bytes.len() && matches!(bytes[*i], b' ' | b'\n' | b'\r' | b'\t') {
+            *i += 1;
+        }
+    };
+    let string = |i: &mut usize| -> Option<&'de str> {
+        if bytes.get(*i) != Some(&b'"') {
+            return None;
+        }
+        let start = *i + 1;
+        let len = memchr::memchr2(b'"', b'\\', &bytes[start..])?;
+        if bytes[start + len] != b'"' {
+            return None;
+        }
+        let raw = &bytes[start..start + len];
+        if raw.iter().any(|b| *b < 0x20) {
+            return None;
+        }
+        *i = start + len + 1;
+        std::str::from_utf8(raw).ok()
+    };
+    let mut i = 0;
+    ws(&mut i);
+    if bytes.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    ws(&mut i);
+    if bytes.get(i) == Some(&b'}') {
+        i += 1;
+    } else {
+        loop {
+            let key = string(&mut i)?;
+            ws(&mut i);
+            if bytes.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            ws(&mut i);
+            let value = string(&mut i)?;
+            pairs.push((Cow::Borrowed(key), Param::Str(Cow::Borrowed(value))));
+            ws(&mut i);
+            match bytes.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    ws(&mut i);
+                }
+                Some(b'}') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    ws(&mut i);
+    (i == bytes.len()).then_some(())
 }
 
 fn absolute(base: u64, e: &serde_json::Error) -> u64 {
@@ -219,14 +290,29 @@ fn parse_entry<'b>(
     builder: &mut PartBuilder,
     pairs: &mut Vec<(Cow<'b, str>, Param<'b>)>,
 ) -> Result<(), ParseError> {
-    let key_bytes = &entry[..colon];
-    let mut de = serde_json::Deserializer::from_slice(key_bytes);
-    let key = BorrowedStr::deserialize(&mut de)
-        .and_then(|k| de.end().map(|_| k))
-        .map_err(|e| ParseError::Syntax {
-            offset: absolute(offset, &e),
-            message: strip_position(&e),
-        })?;
+    let key_bytes = entry[..colon].trim_ascii();
+    // A system_id without escapes (all of MAAS's) is borrowed as is; serde_json reads the rest.
+    let simple = key_bytes.len() >= 2
+        && key_bytes[0] == b'"'
+        && key_bytes[key_bytes.len() - 1] == b'"'
+        && !key_bytes[1..key_bytes.len() - 1]
+            .iter()
+            .any(|b| *b == b'"' || *b == b'\\' || *b < 0x20);
+    let key = match simple
+        .then(|| std::str::from_utf8(&key_bytes[1..key_bytes.len() - 1]).ok())
+        .flatten()
+    {
+        Some(k) => BorrowedStr(Cow::Borrowed(k)),
+        None => {
+            let mut de = serde_json::Deserializer::from_slice(key_bytes);
+            BorrowedStr::deserialize(&mut de)
+                .and_then(|k| de.end().map(|_| k))
+                .map_err(|e| ParseError::Syntax {
+                    offset: absolute(offset, &e),
+                    message: strip_position(&e),
+                })?
+        }
+    };
     let value = &entry[colon + 1..];
     pairs.clear();
     parse_params(value, pairs).map_err(|e| ParseError::Entry {
@@ -585,6 +671,35 @@ mod tests {
                     .unwrap()
                     .empty
             );
+        }
+    }
+
+    #[rstest::rstest]
+    #[case::flat(br#" { "a" : "1" , "b":"x y" } "#.as_slice(), true)]
+    #[case::empty(b"{}".as_slice(), true)]
+    #[case::escape(br#"{"a": "x\"y"}"#.as_slice(), false)]
+    #[case::number(br#"{"a": 1}"#.as_slice(), false)]
+    #[case::nested(br#"{"a": {"b": "c"}}"#.as_slice(), false)]
+    #[case::trailing_comma(br#"{"a": "1",}"#.as_slice(), false)]
+    #[case::control(b"{\"a\": \"x\ty\"}".as_slice(), false)]
+    #[case::not_utf8(b"{\"a\": \"\xff\"}".as_slice(), false)]
+    #[case::duplicate_keys(br#"{"a": "1", "a": "2"}"#.as_slice(), true)]
+    fn fast_path_agrees_with_serde(#[case] bytes: &[u8], #[case] fast: bool) {
+        let mut quick = Vec::new();
+        assert_eq!(flat_strings(bytes, &mut quick).is_some(), fast);
+        let mut slow = Vec::new();
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let serde_ok = MapSeed(&mut slow)
+            .deserialize(&mut de)
+            .and_then(|_| de.end())
+            .is_ok();
+        let mut both = Vec::new();
+        assert_eq!(parse_params(bytes, &mut both).is_ok(), serde_ok);
+        if fast {
+            assert_eq!(quick, slow);
+        }
+        if serde_ok {
+            assert_eq!(both, slow);
         }
     }
 
