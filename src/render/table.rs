@@ -1,10 +1,15 @@
 //! The human report: targets, one table per system (severity, check, subject, what was found
 //! and what to do), the checks that were skipped or could not run, and a summary line.
 
+use std::collections::BTreeMap;
+
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
 use crate::report::{plural, Finding, OutcomeStatus, Report, Severity, Status};
+
+/// Rows per check and severity before the table says "… and N more".
+const ROWS_PER_CHECK: usize = 25;
 
 /// Hostnames shown per finding before "(+N more)".
 const SHOWN_MACHINES: usize = 6;
@@ -93,7 +98,13 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&format!("\n{}\n", system.as_str().to_uppercase()));
         let mut table = new_table(color);
         table.set_header(vec!["Severity", "Check", "Subject", "Finding"]);
+        let mut shown: BTreeMap<(&str, Severity), usize> = BTreeMap::new();
         for f in &findings {
+            let n = shown.entry((f.check.as_str(), f.severity)).or_default();
+            *n += 1;
+            if *n > ROWS_PER_CHECK {
+                continue;
+            }
             let mut text = f.message.clone();
             if let Some(line) = machines_line(f) {
                 text.push_str(&format!("\n{line}"));
@@ -106,6 +117,14 @@ pub fn render(report: &Report, color: bool) -> String {
             ]);
         }
         out.push_str(&format!("{table}\n"));
+        for ((check, severity), n) in &shown {
+            if *n > ROWS_PER_CHECK {
+                out.push_str(&format!(
+                    "… and {} more {severity} findings of {check} (all of them: --format json)\n",
+                    n - ROWS_PER_CHECK
+                ));
+            }
+        }
         // Remediation once per check, however many findings it has.
         let mut seen: Vec<&str> = Vec::new();
         for f in &findings {
