@@ -11,7 +11,7 @@ use crate::checks::bmc::PowerTypes;
 use crate::checks::maas::{
     duplicate_bmc_evaluation, shared_address_evaluation, BmcView, MaasFacts,
 };
-use crate::checks::{self, Evaluation, MaasPack};
+use crate::checks::{self, Evaluation, MaasPack, Pack};
 use crate::config::Config;
 use crate::probe::host::{self, HostFacts, HostSource};
 use crate::probe::http::{Http, HttpSettings};

@@ -46,6 +46,12 @@ pub enum System {
     Postgresql,
     /// MAAS itself (API, controllers, BMCs).
     Maas,
+    /// Mender Server.
+    Mender,
+    /// Juju (client, controllers, models).
+    Juju,
+    /// Backend.AI (manager, agents, storage proxy, web server).
+    Backendai,
 }
 
 impl System {
@@ -55,6 +61,9 @@ impl System {
             System::Host => "host",
             System::Postgresql => "postgresql",
             System::Maas => "maas",
+            System::Mender => "mender",
+            System::Juju => "juju",
+            System::Backendai => "backendai",
         }
     }
 }

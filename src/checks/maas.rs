@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bmc::{find_collisions, find_shared_addresses, BmcGroup, Observations, TypeOrigin};
-use super::{CheckDef, Evaluation, MaasPack};
+use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
 use crate::probe::postgres::{Migration0290, PgFacts};

@@ -4,8 +4,11 @@
 //! `checks/<system>.toml`, embedded in the binary at build time; its *logic* lives in
 //! `src/checks/<system>.rs`. Nothing here does I/O.
 
+pub mod backendai;
 pub mod bmc;
+pub mod juju;
 pub mod maas;
+pub mod mender;
 
 use std::sync::OnceLock;
 
@@ -15,6 +18,30 @@ use crate::report::{Finding, Outcome, OutcomeStatus, Severity, System};
 
 /// The MAAS knowledge pack, as shipped (checks/maas.toml).
 pub const MAAS_PACK: &str = include_str!("../../checks/maas.toml");
+/// The Mender Server pack (checks/mender.toml).
+pub const MENDER_PACK: &str = include_str!("../../checks/mender.toml");
+/// The Juju pack (checks/juju.toml).
+pub const JUJU_PACK: &str = include_str!("../../checks/juju.toml");
+/// The Backend.AI pack (checks/backendai.toml).
+pub const BACKENDAI_PACK: &str = include_str!("../../checks/backendai.toml");
+
+/// A knowledge pack: its catalogue entries (and tables of its own).
+pub trait Pack {
+    /// The pack's checks.
+    fn checks(&self) -> &[CheckDef];
+
+    /// The catalogue entry for `id`.
+    ///
+    /// # Panics
+    /// When `id` is not in the pack: ids are constants of the pack's module, and the invariant
+    /// test `every_implemented_check_is_in_the_catalogue` covers them.
+    fn def(&self, id: &str) -> &CheckDef {
+        self.checks()
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("check {id} missing from its pack"))
+    }
+}
 
 /// One check's catalogue entry: what `preflight checks` lists and `preflight explain` prints.
 #[derive(Debug, Clone, Deserialize)]
@@ -135,17 +162,9 @@ pub struct MaasPack {
     pub check: Vec<CheckDef>,
 }
 
-impl MaasPack {
-    /// The catalogue entry for `id`.
-    ///
-    /// # Panics
-    /// When `id` is not in the pack: ids are compile-time constants of src/checks/maas.rs and
-    /// the invariant test `every_implemented_check_is_in_the_catalogue` covers them.
-    pub fn def(&self, id: &str) -> &CheckDef {
-        self.check
-            .iter()
-            .find(|c| c.id == id)
-            .unwrap_or_else(|| panic!("check {id} missing from checks/maas.toml"))
+impl Pack for MaasPack {
+    fn checks(&self) -> &[CheckDef] {
+        &self.check
     }
 }
 
@@ -155,18 +174,50 @@ pub fn maas_pack() -> &'static MaasPack {
     PACK.get_or_init(|| toml::from_str(MAAS_PACK).expect("checks/maas.toml is valid (tested)"))
 }
 
+/// The parsed Mender pack.
+pub fn mender_pack() -> &'static mender::MenderPack {
+    static PACK: OnceLock<mender::MenderPack> = OnceLock::new();
+    PACK.get_or_init(|| toml::from_str(MENDER_PACK).expect("checks/mender.toml is valid (tested)"))
+}
+
+/// The parsed Juju pack.
+pub fn juju_pack() -> &'static juju::JujuPack {
+    static PACK: OnceLock<juju::JujuPack> = OnceLock::new();
+    PACK.get_or_init(|| toml::from_str(JUJU_PACK).expect("checks/juju.toml is valid (tested)"))
+}
+
+/// The parsed Backend.AI pack.
+pub fn backendai_pack() -> &'static backendai::BackendaiPack {
+    static PACK: OnceLock<backendai::BackendaiPack> = OnceLock::new();
+    PACK.get_or_init(|| {
+        toml::from_str(BACKENDAI_PACK).expect("checks/backendai.toml is valid (tested)")
+    })
+}
+
 /// Every check of every pack, ordered by id.
 pub fn catalogue() -> Vec<&'static CheckDef> {
-    let mut all: Vec<&CheckDef> = maas_pack().check.iter().collect();
+    let mut all: Vec<&CheckDef> = maas_pack()
+        .checks()
+        .iter()
+        .chain(mender_pack().checks())
+        .chain(juju_pack().checks())
+        .chain(backendai_pack().checks())
+        .collect();
     all.sort_by(|a, b| a.id.cmp(&b.id));
     all
 }
 
-/// Looks a check up by id (case-insensitive) or by name.
+/// Looks a check up by id (case-insensitive), or by name when only one system uses it.
 pub fn find(id_or_name: &str) -> Option<&'static CheckDef> {
-    catalogue()
-        .into_iter()
-        .find(|c| c.id.eq_ignore_ascii_case(id_or_name) || c.name == id_or_name)
+    let all = catalogue();
+    if let Some(c) = all.iter().find(|c| c.id.eq_ignore_ascii_case(id_or_name)) {
+        return Some(c);
+    }
+    let mut by_name = all.into_iter().filter(|c| c.name == id_or_name);
+    match (by_name.next(), by_name.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -185,7 +236,12 @@ mod tests {
             assert!(id_re.is_match(&c.id), "bad id {}", c.id);
             assert!(name_re.is_match(&c.name), "bad name {}", c.name);
             assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
-            assert!(names.insert(c.name.clone()), "duplicate name {}", c.name);
+            assert!(
+                names.insert((c.system, c.name.clone())),
+                "duplicate name {} in {}",
+                c.name,
+                c.system
+            );
             for text in [&c.title, &c.what, &c.why, &c.remediation, &c.source] {
                 assert!(!text.trim().is_empty(), "{} has an empty text", c.id);
             }
@@ -194,12 +250,19 @@ mod tests {
 
     #[test]
     fn every_implemented_check_is_in_the_catalogue() {
-        for id in maas::IMPLEMENTED {
+        let implemented: Vec<&str> = [
+            maas::IMPLEMENTED,
+            mender::IMPLEMENTED,
+            juju::IMPLEMENTED,
+            backendai::IMPLEMENTED,
+        ]
+        .concat();
+        for id in &implemented {
             assert!(find(id).is_some(), "{id} has logic but no catalogue entry");
         }
         for c in catalogue() {
             assert!(
-                maas::IMPLEMENTED.contains(&c.id.as_str()),
+                implemented.contains(&c.id.as_str()),
                 "{} is catalogued but has no logic",
                 c.id
             );
@@ -207,9 +270,28 @@ mod tests {
     }
 
     #[test]
+    fn every_check_is_about_its_packs_system() {
+        for (system, checks) in [
+            (System::Mender, mender_pack().checks()),
+            (System::Juju, juju_pack().checks()),
+            (System::Backendai, backendai_pack().checks()),
+        ] {
+            for c in checks {
+                assert_eq!(c.system, system, "{}", c.id);
+            }
+        }
+        assert_eq!(mender_pack().newest().series().to_string(), "4.1");
+        assert_eq!(backendai_pack().newest().raw, "26.8.0");
+    }
+
+    #[test]
     fn find_by_id_or_name() {
         assert_eq!(find("maas004").unwrap().name, "duplicate-bmc-credentials");
         assert_eq!(find("duplicate-bmc-credentials").unwrap().id, "MAAS004");
         assert!(find("MAAS999").is_none());
+        assert!(
+            find("unsupported-upgrade-path").is_none(),
+            "ambiguous names need the id"
+        );
     }
 }
