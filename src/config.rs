@@ -29,7 +29,7 @@ pub const DEFAULT_MAX_RESPONSE_MIB: u64 = 1024;
 /// Concurrent per-machine power-parameter requests, unless configured.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 /// Systems `--target` accepts.
-pub const KNOWN_SYSTEMS: &[&str] = &["maas"];
+pub const KNOWN_SYSTEMS: &[&str] = &["maas", "mender", "juju", "backendai"];
 
 /// A secret string. Never printed: `Debug` and `Display` show `***`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -69,6 +69,55 @@ pub struct FileConfig {
     pub postgresql: PostgresSection,
     #[serde(default)]
     pub scan: ScanSection,
+    #[serde(default)]
+    pub mender: MenderSection,
+    #[serde(default)]
+    pub juju: JujuSection,
+    #[serde(default)]
+    pub backendai: BackendaiSection,
+}
+
+/// `[mender]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenderSection {
+    /// The server's URL (`https://mender.example.com`).
+    pub url: Option<String>,
+    /// A personal access token (prefer MENDER_TOKEN or `token_file`).
+    pub token: Option<Secret>,
+    /// A file holding the personal access token.
+    pub token_file: Option<PathBuf>,
+    /// A user for `POST /api/management/v1/useradm/auth/login` (password: MENDER_PASSWORD).
+    pub username: Option<String>,
+    /// The running version (the server has no version endpoint), e.g. `3.7.4`.
+    pub current: Option<String>,
+    /// `open-source` or `enterprise`.
+    pub edition: Option<String>,
+    /// The edition after the upgrade [default: `edition`].
+    pub target_edition: Option<String>,
+}
+
+/// `[juju]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JujuSection {
+    /// The juju CLI [default: `juju` on PATH].
+    pub cli: Option<PathBuf>,
+    /// `in-place` (juju upgrade-controller, the default) or `migrate` (new controller).
+    #[serde(default)]
+    pub upgrade: crate::checks::juju::Plan,
+}
+
+/// `[backendai]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendaiSection {
+    /// The manager's API endpoint (`https://manager:8081`).
+    pub manager_url: Option<String>,
+    /// The storage proxy's manager-facing endpoint (`http://storage-proxy:6022`).
+    pub storage_proxy_url: Option<String>,
+    /// The web server (`https://webui:8090`).
+    pub webserver_url: Option<String>,
 }
 
 /// `[maas]`.
@@ -210,6 +259,40 @@ pub struct Config {
     pub max_response_bytes: u64,
     /// Target per system (`maas` → `3.5`). Missing systems take their pack's newest release.
     pub targets: BTreeMap<String, Version>,
+    pub mender: MenderConfig,
+    pub juju: JujuConfig,
+    pub backendai: BackendaiConfig,
+}
+
+/// Mender Server settings, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct MenderConfig {
+    pub url: Option<String>,
+    pub token: Option<Secret>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub current: Option<Version>,
+    pub edition: Option<String>,
+    pub target_edition: Option<String>,
+}
+
+/// Juju settings, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct JujuConfig {
+    /// Set explicitly: a missing CLI is then an error, not a skip.
+    pub cli: Option<PathBuf>,
+    pub plan: crate::checks::juju::Plan,
+}
+
+/// Backend.AI settings, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct BackendaiConfig {
+    pub manager_url: Option<String>,
+    pub storage_proxy_url: Option<String>,
+    pub webserver_url: Option<String>,
+    /// Keypair for signed requests (superadmin, for /manager/status from 26.x).
+    pub access_key: Option<String>,
+    pub secret_key: Option<Secret>,
 }
 
 /// Command-line overrides (the last layer).
@@ -373,7 +456,53 @@ impl Config {
                 why: "must be at least 1 second".into(),
             });
         }
+        let mender = MenderConfig {
+            url: env("MENDER_URL").or(file.mender.url),
+            token: match (
+                env("MENDER_TOKEN"),
+                file.mender.token,
+                file.mender.token_file,
+            ) {
+                (Some(t), _, _) => Some(Secret::new(t)),
+                (None, Some(t), _) => Some(t),
+                (None, None, Some(p)) => Some(read_secret_file("the Mender token", &p)?),
+                (None, None, None) => None,
+            },
+            username: env("MENDER_USERNAME").or(file.mender.username),
+            password: env("MENDER_PASSWORD").map(Secret::new),
+            current: file
+                .mender
+                .current
+                .as_deref()
+                .map(|v| {
+                    Version::parse(v).map_err(|e| ConfigError::Value {
+                        what: "[mender] current",
+                        given: v.to_string(),
+                        why: e.to_string(),
+                    })
+                })
+                .transpose()?,
+            target_edition: file
+                .mender
+                .target_edition
+                .or_else(|| file.mender.edition.clone()),
+            edition: file.mender.edition,
+        };
+        let juju = JujuConfig {
+            cli: file.juju.cli,
+            plan: file.juju.upgrade,
+        };
+        let backendai = BackendaiConfig {
+            manager_url: env("BACKENDAI_ENDPOINT").or(file.backendai.manager_url),
+            storage_proxy_url: file.backendai.storage_proxy_url,
+            webserver_url: file.backendai.webserver_url,
+            access_key: env("BACKENDAI_ACCESS_KEY"),
+            secret_key: env("BACKENDAI_SECRET_KEY").map(Secret::new),
+        };
         Ok(Config {
+            mender,
+            juju,
+            backendai,
             path,
             maas_url,
             maas_api_key,
@@ -448,7 +577,7 @@ mod tests {
 
     #[test]
     fn bad_targets() {
-        for bad in ["maas", "mender=3.7", "maas=latest"] {
+        for bad in ["maas", "nomad=1.0", "maas=latest"] {
             let o = Overrides {
                 targets: vec![bad.into()],
                 ..Default::default()

@@ -1,6 +1,7 @@
 //! `preflight scan --demo`: starts the fake MAAS region from mocks/ on loopback (5,000 machines
-//! with planted duplicate-BMC groups, controllers on mixed versions) and scans it together with
-//! a recorded host and database, so every MAAS check fires without a MAAS at hand.
+//! with planted duplicate-BMC groups, controllers on mixed versions), a fake Mender Server and a
+//! fake Backend.AI cluster, and scans them together with a recorded host (juju CLI output
+//! included) and database, so every check fires without any of those systems at hand.
 
 use serde::Deserialize;
 
@@ -8,8 +9,11 @@ use crate::config::{Config, Secret};
 use crate::engine::Scan;
 use crate::probe::host::{HostSource, RecordedHost};
 use crate::probe::postgres::{Migration0290, PgFacts};
+use crate::version::Version;
+use mocks::backendai::BackendaiCluster;
 use mocks::fleet::Fleet;
 use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+use mocks::mender::{MenderFleet, MenderServer};
 
 #[derive(Deserialize)]
 struct RecordedPostgres {
@@ -23,6 +27,8 @@ struct RecordedPostgres {
 /// A running demo; keep it alive while scanning.
 pub struct Demo {
     server: MaasServer,
+    _mender: MenderServer,
+    _backendai: BackendaiCluster,
     /// The scan to run against it.
     pub scan: Scan,
 }
@@ -41,6 +47,15 @@ impl Demo {
         config.maas_api_key = Some(Secret::new(API_KEY.to_string()));
         config.maas_current = None;
         config.pg_dsn = None;
+        let mender = MenderServer::start(&MenderFleet::generate(mocks::demo::MENDER_DEVICES)).await;
+        config.mender.url = Some(mender.url());
+        config.mender.token = Some(Secret::new(mocks::mender::TOKEN.to_string()));
+        config.mender.current = Version::parse(mocks::demo::MENDER_VERSION).ok();
+        let backendai = BackendaiCluster::start(&mocks::demo::backendai()).await;
+        config.backendai.manager_url = Some(backendai.manager.uri());
+        config.backendai.storage_proxy_url = Some(backendai.storage_proxy.uri());
+        config.backendai.webserver_url = Some(backendai.webserver.uri());
+        config.juju.cli = None;
         let host: RecordedHost = serde_json::from_str(mocks::demo::HOST_JSON)
             .expect("mocks' demo host is valid (tested)");
         let pg: RecordedPostgres = serde_json::from_str(mocks::demo::POSTGRES_JSON)
@@ -64,13 +79,15 @@ impl Demo {
                 postgres: Some(postgres),
             },
             server,
+            _mender: mender,
+            _backendai: backendai,
         }
     }
 
     /// One line for stderr saying what is being scanned.
     pub fn banner(&self) -> String {
         format!(
-            "preflight demo: scanning a fake MAAS {} region at {} ({} machines), a recorded Ubuntu 20.04 snap host and a recorded PostgreSQL 12 database",
+            "preflight demo: scanning a fake MAAS {} region at {} ({} machines), a recorded Ubuntu 20.04 snap host with a juju client, a recorded PostgreSQL 12 database, a fake Mender Server and a fake Backend.AI cluster",
             mocks::demo::REGION_VERSION,
             self.server.maas_url(),
             mocks::demo::MACHINES

@@ -7,10 +7,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::checks::backendai::BackendaiState;
 use crate::checks::bmc::PowerTypes;
 use crate::checks::maas::{
     duplicate_bmc_evaluation, shared_address_evaluation, BmcView, MaasFacts,
 };
+use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
 use crate::config::Config;
 use crate::probe::host::{self, HostFacts, HostSource};
@@ -21,7 +23,9 @@ use crate::probe::postgres::Migration0290;
 use crate::probe::postgres::{PgFacts, PgTarget};
 use crate::probe::power_parameters::{self, PowerInput};
 use crate::probe::Probed;
+use crate::probe::{backendai, juju, mender};
 use crate::report::Report;
+use crate::version::Version;
 
 /// First backoff delay for HTTP retries.
 const BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
@@ -88,14 +92,9 @@ async fn probe_maas_api(
         Ok(k) => k,
         Err(e) => return Probed::Failed(e.to_string()),
     };
-    let http = match Http::new(HttpSettings {
-        timeout: config.timeout,
-        retries: config.retries,
-        backoff: BACKOFF,
-        max_body: config.max_response_bytes,
-    }) {
+    let http = match http(config) {
         Ok(h) => h,
-        Err(e) => return Probed::Failed(e.to_string()),
+        Err(e) => return Probed::Failed(e),
     };
     let api = match MaasApi::new(&http, url, key, config.concurrency) {
         Ok(api) => api,
@@ -105,6 +104,106 @@ async fn probe_maas_api(
         Ok(facts) => Probed::Found(facts),
         Err(e) => Probed::Failed(e.to_string()),
     }
+}
+
+fn http(config: &Config) -> Result<Http, String> {
+    Http::new(HttpSettings {
+        timeout: config.timeout,
+        retries: config.retries,
+        backoff: BACKOFF,
+        max_body: config.max_response_bytes,
+    })
+    .map_err(|e| e.to_string())
+}
+
+async fn probe_mender(config: &Config) -> Probed<DeviceLeftovers> {
+    if config.mender.url.is_none() {
+        return Probed::Skipped("Mender Server not configured (MENDER_URL or [mender] url)".into());
+    }
+    match http(config) {
+        Ok(h) => match mender::probe(&h, &config.mender).await {
+            Ok(d) => Probed::Found(d),
+            Err(e) => Probed::Failed(e),
+        },
+        Err(e) => Probed::Failed(e),
+    }
+}
+
+async fn probe_backendai(config: &Config) -> Probed<BackendaiState> {
+    if config.backendai.manager_url.is_none() {
+        return Probed::Skipped(
+            "Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)".into(),
+        );
+    }
+    match http(config) {
+        Ok(h) => match backendai::probe(&h, &config.backendai).await {
+            Ok(s) => Probed::Found(s),
+            Err(e) => Probed::Failed(e),
+        },
+        Err(e) => Probed::Failed(e),
+    }
+}
+
+/// The other systems of FACTS.md §2–§4, probed and evaluated; (system, target) of each one
+/// that is configured or discovered.
+async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) {
+    let config = &scan.config;
+    let target =
+        |system: &str, newest: Version| config.targets.get(system).cloned().unwrap_or(newest);
+    let juju_cli = config.juju.cli.as_ref().map(|p| p.display().to_string());
+    let (devices, juju_state, bai_state) = tokio::join!(
+        probe_mender(config),
+        juju::probe(&scan.host, juju_cli.as_deref()),
+        probe_backendai(config),
+    );
+    let mut evaluations = Vec::new();
+    let mut targets = Vec::new();
+
+    let mender_pack = checks::mender_pack();
+    let mender_target = target("mender", mender_pack.newest());
+    let mender_configured = config.mender.url.is_some() || config.mender.current.is_some();
+    let facts = MenderFacts {
+        current: config.mender.current.clone(),
+        edition: config.mender.edition.clone(),
+        target_edition: config.mender.target_edition.clone(),
+        devices,
+    };
+    evaluations.extend(checks::mender::evaluate(
+        mender_pack,
+        &facts,
+        &mender_target,
+        mender_configured,
+    ));
+    if mender_configured {
+        targets.push(("mender".to_string(), mender_target.raw.clone()));
+    }
+
+    let juju_pack = checks::juju_pack();
+    let juju_target = target(
+        "juju",
+        Version::parse(&juju_pack.newest).expect("valid version in checks/juju.toml"),
+    );
+    if !matches!(juju_state, Probed::Skipped(_)) {
+        targets.push(("juju".to_string(), juju_target.raw.clone()));
+    }
+    evaluations.extend(checks::juju::evaluate(
+        juju_pack,
+        &juju_state,
+        &juju_target,
+        config.juju.plan,
+    ));
+
+    let bai_pack = checks::backendai_pack();
+    let bai_target = target("backendai", bai_pack.newest());
+    if !matches!(bai_state, Probed::Skipped(_)) {
+        targets.push(("backendai".to_string(), bai_target.raw.clone()));
+    }
+    evaluations.extend(checks::backendai::evaluate(
+        bai_pack,
+        &bai_state,
+        &bai_target,
+    ));
+    (evaluations, targets)
 }
 
 /// Runs the scan and returns the report. Never fails: what cannot be read becomes outcome
@@ -118,6 +217,7 @@ pub async fn run(scan: &Scan) -> Report {
         .get("maas")
         .cloned()
         .unwrap_or_else(|| pack.newest());
+    let others = other_systems(scan);
 
     let host = host::probe(&scan.host).await;
     let postgres = async {
@@ -126,7 +226,8 @@ pub async fn run(scan: &Scan) -> Report {
             None => probe_postgres(&scan.config, &host).await,
         }
     };
-    let (postgres, api) = tokio::join!(postgres, probe_maas_api(&scan.config, &host));
+    let (postgres, api, (other_evaluations, other_targets)) =
+        tokio::join!(postgres, probe_maas_api(&scan.config, &host), others);
     let facts = MaasFacts {
         host,
         postgres,
@@ -135,11 +236,15 @@ pub async fn run(scan: &Scan) -> Report {
     };
     let mut findings = Vec::new();
     let mut outcomes = Vec::new();
-    for e in checks::maas::evaluate(pack, &facts, &target) {
+    for e in checks::maas::evaluate(pack, &facts, &target)
+        .into_iter()
+        .chain(other_evaluations)
+    {
         findings.extend(e.findings);
         outcomes.push(e.outcome);
     }
-    let targets = BTreeMap::from([("maas".to_string(), target.raw.clone())]);
+    let mut targets = BTreeMap::from([("maas".to_string(), target.raw.clone())]);
+    targets.extend(other_targets);
     Report::new(
         targets,
         findings,

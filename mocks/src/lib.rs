@@ -5,8 +5,11 @@
 //! - [`maas`]: a MAAS region API 2.0 on loopback (wiremock), shaped like the real one: OAuth
 //!   PLAINTEXT required, `version/`, `regioncontrollers/`, `rackcontrollers/`, `machines/`,
 //!   bulk and per-machine power parameters.
-//! - [`demo`]: the recorded host and database facts `--demo` scans.
+//! - [`mender`], [`backendai`]: a Mender Server management API and a Backend.AI cluster.
+//! - [`demo`]: the recorded host (with juju CLI output) and database facts `--demo` scans.
 
+pub mod backendai;
 pub mod demo;
 pub mod fleet;
 pub mod maas;
+pub mod mender;

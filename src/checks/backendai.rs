@@ -1,7 +1,7 @@
 //! Backend.AI checks BAI001–BAI003: facts in, findings out, no I/O. The release list is data:
 //! checks/backendai.toml.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -178,11 +178,13 @@ pub fn evaluate(
 }
 
 fn mismatch(def: &CheckDef, s: &BackendaiState) -> Evaluation {
-    let versions: BTreeSet<String> = s
-        .components
-        .iter()
-        .map(|(_, v)| Version::parse(v).map_or_else(|_| v.clone(), |v| v.normalized()))
-        .collect();
+    // 24.09.8 and 24.9.8 are one version: compare normalized, show what the components said.
+    let mut versions: BTreeMap<String, String> = BTreeMap::new();
+    for (_, v) in &s.components {
+        let key = Version::parse(v).map_or_else(|_| v.clone(), |p| p.normalized());
+        versions.entry(key).or_insert_with(|| v.clone());
+    }
+    let versions: BTreeSet<String> = versions.into_values().collect();
     let summary = format!(
         "{} component(s) on {}",
         s.components.len(),

@@ -27,6 +27,8 @@ pub struct Migration {
 #[serde(deny_unknown_fields)]
 pub struct JujuPack {
     pub system: crate::report::System,
+    /// The default target series.
+    pub newest: String,
     pub migration: Vec<Migration>,
     pub check: Vec<CheckDef>,
 }

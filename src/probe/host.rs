@@ -38,6 +38,15 @@ pub struct RecordedHost {
     pub processes: Vec<String>,
 }
 
+/// Why a command did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// The program is not installed (or not recorded).
+    NotFound,
+    /// It could not be started or did not finish in time; the cause in words.
+    Failed(String),
+}
+
 /// Where host facts are read from.
 #[derive(Debug, Clone)]
 pub enum HostSource {
@@ -67,26 +76,37 @@ impl HostSource {
 
     /// Runs a command; `None` when it cannot be started (not installed) or times out.
     async fn run(&self, program: &str, args: &[&str]) -> Option<(i32, String)> {
+        self.command(program, args).await.ok()
+    }
+
+    /// Runs a command with the source's timeout and returns its exit code and standard output.
+    ///
+    /// # Errors
+    /// [`RunError::NotFound`] when the program is not there; [`RunError::Failed`] when it cannot
+    /// be started or does not finish in time.
+    pub async fn command(&self, program: &str, args: &[&str]) -> Result<(i32, String), RunError> {
         match self {
             HostSource::Live { timeout } => {
                 let child = tokio::process::Command::new(program)
                     .args(args)
                     .stdin(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
                     .kill_on_drop(true)
                     .output();
                 match tokio::time::timeout(*timeout, child).await {
-                    Ok(Ok(out)) => Some((
+                    Ok(Ok(out)) => Ok((
                         out.status.code().unwrap_or(-1),
                         String::from_utf8_lossy(&out.stdout).into_owned(),
                     )),
-                    Ok(Err(e)) => {
-                        tracing::debug!("{program}: {e}");
-                        None
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                        Err(RunError::NotFound)
                     }
-                    Err(_) => {
-                        tracing::warn!("{program} {} timed out", args.join(" "));
-                        None
-                    }
+                    Ok(Err(e)) => Err(RunError::Failed(format!("cannot run {program}: {e}"))),
+                    Err(_) => Err(RunError::Failed(format!(
+                        "{program} {} did not finish within {} s",
+                        args.join(" "),
+                        timeout.as_secs()
+                    ))),
                 }
             }
             HostSource::Recorded(r) => {
@@ -94,7 +114,7 @@ impl HostSource {
                     .chain(args.iter().copied())
                     .collect::<Vec<_>>()
                     .join(" ");
-                r.commands.get(&line).cloned()
+                r.commands.get(&line).cloned().ok_or(RunError::NotFound)
             }
         }
     }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
 use futures::StreamExt;
+use reqwest::header::HeaderMap;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use reqwest::{Client, Response, StatusCode, Url};
+use reqwest::{Client, Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
@@ -69,6 +70,22 @@ impl HttpError {
     }
 }
 
+/// Builds the credential headers of one request (called per attempt, so signed headers are
+/// fresh); an empty map sends none. Mark secret values sensitive.
+pub type Auth<'a> = &'a (dyn Fn() -> HeaderMap + Sync);
+
+/// The headers of a request without credentials.
+pub fn anonymous() -> HeaderMap {
+    HeaderMap::new()
+}
+
+/// `Authorization: <value>` as the only credential header.
+pub fn authorization(value: HeaderValue) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, value);
+    headers
+}
+
 /// Settings of [`Http`].
 #[derive(Debug, Clone, Copy)]
 pub struct HttpSettings {
@@ -121,11 +138,7 @@ impl Http {
     ///
     /// # Errors
     /// Every [`HttpError`]: non-2xx status, timeout, HTML instead of JSON, oversized body.
-    pub async fn get_bytes(
-        &self,
-        url: &Url,
-        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
-    ) -> Result<Vec<u8>, HttpError> {
+    pub async fn get_bytes(&self, url: &Url, auth: Auth<'_>) -> Result<Vec<u8>, HttpError> {
         (|| self.attempt(url, auth))
             .retry(self.backoff())
             .when(HttpError::is_retryable)
@@ -140,7 +153,7 @@ impl Http {
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         url: &Url,
-        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+        auth: Auth<'_>,
     ) -> Result<T, HttpError> {
         let body = self.get_bytes(url, auth).await?;
         serde_json::from_slice(&body).map_err(|e| json_error(url, &e))
@@ -150,15 +163,13 @@ impl Http {
     /// are read (capped) for their detail.
     async fn send_checked(
         &self,
+        method: Method,
         url: &Url,
-        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+        auth: Auth<'_>,
     ) -> Result<Response, HttpError> {
         let shown = display_url(url);
-        let mut request = self.client.get(url.clone());
-        if let Some(value) = auth() {
-            request = request.header(AUTHORIZATION, value);
-        }
-        tracing::debug!("GET {shown}");
+        tracing::debug!("{method} {shown}");
+        let request = self.client.request(method, url.clone()).headers(auth());
         let response = request
             .send()
             .await
@@ -218,23 +229,11 @@ impl Http {
         Ok(body)
     }
 
-    async fn attempt(
-        &self,
-        url: &Url,
-        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
-    ) -> Result<Vec<u8>, HttpError> {
+    async fn attempt(&self, url: &Url, auth: Auth<'_>) -> Result<Vec<u8>, HttpError> {
         let shown = display_url(url);
-        let response = self.send_checked(url, auth).await?;
+        let response = self.send_checked(Method::GET, url, auth).await?;
         let status = response.status();
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.transport_error(&shown, &e))?;
-            if (body.len() + chunk.len()) as u64 > self.settings.max_body {
-                return Err(self.too_large(&shown));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self.read_capped(&shown, response).await?;
         if body.trim_ascii_start().starts_with(b"<") {
             return Err(self.html_error(shown, status, &body));
         }
@@ -252,7 +251,7 @@ impl Http {
     pub async fn get_stream<F, Fut>(
         &self,
         url: &Url,
-        auth: &(dyn Fn() -> Option<HeaderValue> + Sync),
+        auth: Auth<'_>,
         mut sink: F,
     ) -> Result<(), HttpError>
     where
@@ -260,7 +259,7 @@ impl Http {
         Fut: std::future::Future<Output = bool>,
     {
         let shown = display_url(url);
-        let response = (|| self.send_checked(url, auth))
+        let response = (|| self.send_checked(Method::GET, url, auth))
             .retry(self.backoff())
             .when(HttpError::is_retryable)
             .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
@@ -299,6 +298,58 @@ impl Http {
             sink(Bytes::from(head)).await;
         }
         Ok(())
+    }
+
+    /// GET `url` and deserialize its JSON body, returning the response headers too (for `Link`
+    /// and `X-Total-Count` paging). Retries as [`Http::get_bytes`].
+    ///
+    /// # Errors
+    /// As [`Http::get_json`].
+    pub async fn get_json_with_headers<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+    ) -> Result<(T, HeaderMap), HttpError> {
+        let (body, headers) = (|| async {
+            let response = self.send_checked(Method::GET, url, auth).await?;
+            let headers = response.headers().clone();
+            let shown = display_url(url);
+            let status = response.status();
+            let body = self.read_capped(&shown, response).await?;
+            if body.trim_ascii_start().starts_with(b"<") {
+                return Err(self.html_error(shown, status, &body));
+            }
+            Ok((body, headers))
+        })
+        .retry(self.backoff())
+        .when(HttpError::is_retryable)
+        .await?;
+        let value = serde_json::from_slice(&body).map_err(|e| json_error(url, &e))?;
+        Ok((value, headers))
+    }
+
+    /// POST to `url` without a body (a login) and return the answer as text.
+    ///
+    /// # Errors
+    /// As [`Http::get_bytes`].
+    pub async fn post_for_text(&self, url: &Url, auth: Auth<'_>) -> Result<String, HttpError> {
+        let shown = display_url(url);
+        let response = self.send_checked(Method::POST, url, auth).await?;
+        let body = self.read_capped(&shown, response).await?;
+        Ok(String::from_utf8_lossy(&body).trim().to_string())
+    }
+
+    async fn read_capped(&self, shown: &str, response: Response) -> Result<Vec<u8>, HttpError> {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport_error(shown, &e))?;
+            if (body.len() + chunk.len()) as u64 > self.settings.max_body {
+                return Err(self.too_large(shown));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn backoff(&self) -> ExponentialBuilder {

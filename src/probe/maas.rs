@@ -17,12 +17,12 @@ use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Url;
 use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
-use super::http::{display_url, Http, HttpError};
+use super::http::{anonymous, authorization, display_url, Http, HttpError};
 use super::power_parameters::{self, parse_params, ParseError, PowerInput};
 use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
 use crate::config::Secret;
@@ -226,8 +226,12 @@ impl<'a> MaasApi<'a> {
             .expect("API paths are valid relative URLs")
     }
 
-    fn auth(&self) -> impl Fn() -> Option<HeaderValue> + Sync + '_ {
-        move || self.key.as_ref().map(ApiKey::fresh_authorization)
+    fn auth(&self) -> impl Fn() -> HeaderMap + Sync + '_ {
+        move || {
+            self.key
+                .as_ref()
+                .map_or_else(anonymous, |k| authorization(k.fresh_authorization()))
+        }
     }
 
     fn explain(&self, e: HttpError, url: &Url, what: &'static str) -> MaasError {

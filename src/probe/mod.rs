@@ -2,9 +2,12 @@
 //! facts; it never decides severity. Every failure becomes a [`Probed::Failed`] with the cause
 //! in words (which a check turns into outcome `error`), never a panic.
 
+pub mod backendai;
 pub mod host;
 pub mod http;
+pub mod juju;
 pub mod maas;
+pub mod mender;
 pub mod postgres;
 pub mod power_parameters;
 

@@ -1,0 +1,64 @@
+//! A Backend.AI cluster on loopback (wiremock): the manager (`GET /`, `GET /manager/status`),
+//! a storage proxy (`GET /`) and a web server (`GET /func/ping`), each on its own port, shaped
+//! like lablup/backend.ai's answers.
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// What the fake cluster reports.
+#[derive(Debug, Clone)]
+pub struct BackendaiOptions {
+    pub manager: String,
+    pub storage_proxy: String,
+    pub webserver: String,
+    pub active_sessions: u64,
+}
+
+/// The running fake components. Dropping it stops them.
+pub struct BackendaiCluster {
+    pub manager: MockServer,
+    pub storage_proxy: MockServer,
+    pub webserver: MockServer,
+}
+
+impl BackendaiCluster {
+    /// Starts the three fake components on 127.0.0.1.
+    pub async fn start(o: &BackendaiOptions) -> BackendaiCluster {
+        let manager = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"version": "v8.20240915", "manager": o.manager})),
+            )
+            .mount(&manager)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/manager/status"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "nodes": [{"id": "manager-1", "num_proc": 4, "service_addr": "0.0.0.0:8081", "heartbeat_timeout": 40.0,
+                           "ssl_enabled": false, "active_sessions": o.active_sessions, "status": "running",
+                           "version": o.manager, "api_version": "v8.20240915"}],
+                "status": "running", "active_sessions": o.active_sessions})))
+            .mount(&manager)
+            .await;
+        let storage_proxy = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "ok", "type": "manager-facing", "storage-proxy": o.storage_proxy, "api_version": 3})))
+            .mount(&storage_proxy)
+            .await;
+        let webserver = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/func/ping"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": o.webserver})))
+            .mount(&webserver)
+            .await;
+        BackendaiCluster {
+            manager,
+            storage_proxy,
+            webserver,
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The Backend.AI probe (FACTS.md §4; lablup/backend.ai): versions of the manager (`GET /`),
+//! its nodes and the active compute sessions (`GET /manager/status`), the storage proxy
+//! (`GET /`) and the web server (`GET /func/ping`). `/manager/status` is signed with the
+//! keypair from BACKENDAI_ACCESS_KEY / BACKENDAI_SECRET_KEY when given (superadmin only from
+//! 26.x), as the upstream client signs (docs/manager/common-api/auth.rst).
+
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::Url;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::http::{anonymous, Http, HttpError};
+use crate::checks::backendai::BackendaiState;
+use crate::config::{BackendaiConfig, Secret};
+use crate::version::Version;
+
+#[derive(Deserialize)]
+struct ManagerRoot {
+    #[serde(default)]
+    version: Option<String>,
+    manager: String,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    #[serde(default)]
+    nodes: Vec<Node>,
+    active_sessions: u64,
+}
+
+#[derive(Deserialize)]
+struct Node {
+    #[serde(default)]
+    id: Option<String>,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct StorageProxyRoot {
+    #[serde(rename = "storage-proxy")]
+    storage_proxy: String,
+}
+
+#[derive(Deserialize)]
+struct Ping {
+    version: String,
+}
+
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(msg);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The headers of one signed GET: `(Date, Authorization)`. `path` includes the query string;
+/// `now` is the request time in UTC; `api_version` goes into `X-BackendAI-Version`.
+pub fn sign_get(
+    path: &str,
+    host: &str,
+    now: time::OffsetDateTime,
+    api_version: &str,
+    access_key: &str,
+    secret_key: &Secret,
+) -> (String, HeaderValue) {
+    let date = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let day = format!(
+        "{:04}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    let body_hash = hex(&Sha256::digest(b""));
+    let to_sign = format!("GET\n{path}\n{date}\nhost:{host}\ncontent-type:application/json\nx-backendai-version:{api_version}\n{body_hash}");
+    let sign_key = hmac_sha256(
+        &hmac_sha256(secret_key.expose().as_bytes(), day.as_bytes()),
+        host.as_bytes(),
+    );
+    let signature = hex(&hmac_sha256(&sign_key, to_sign.as_bytes()));
+    let mut auth = HeaderValue::from_str(&format!(
+        "BackendAI signMethod=HMAC-SHA256, credential={access_key}:{signature}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("BackendAI"));
+    auth.set_sensitive(true);
+    (date, auth)
+}
+
+fn endpoint(url: &str, what: &str) -> Result<Url, String> {
+    let mut u = Url::parse(url.trim()).map_err(|_| format!("{what} '{url}' is not a valid URL"))?;
+    if !u.path().ends_with('/') {
+        let path = format!("{}/", u.path());
+        u.set_path(&path);
+    }
+    Ok(u)
+}
+
+/// Reads every configured component.
+///
+/// # Errors
+/// The cause in words when the manager cannot be read (the other components' failures are
+/// errors too: a version that cannot be read cannot be compared).
+pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiState, String> {
+    let manager_url = endpoint(
+        config
+            .manager_url
+            .as_deref()
+            .ok_or("no Backend.AI manager URL")?,
+        "BACKENDAI_ENDPOINT",
+    )?;
+    let root: ManagerRoot = http
+        .get_json(&manager_url, &anonymous)
+        .await
+        .map_err(|e| e.to_string())?;
+    let manager = Version::parse(&root.manager)
+        .map_err(|e| format!("the manager reports version '{}': {e}", root.manager))?;
+    let mut components = vec![("manager".to_string(), root.manager.clone())];
+
+    let status_url = manager_url
+        .join("manager/status")
+        .map_err(|e| e.to_string())?;
+    let signed = |url: &Url| {
+        let (Some(ak), Some(sk)) = (config.access_key.clone(), config.secret_key.clone()) else {
+            return None;
+        };
+        let host = url.host_str().map(|h| match url.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_string(),
+        })?;
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        Some((host, path, ak, sk))
+    };
+    let parts = signed(&status_url);
+    let api_version = root.version.clone().unwrap_or_else(|| "v8.20240915".into());
+    let auth = move || {
+        let mut headers = HeaderMap::new();
+        if let Some((host, path, ak, sk)) = &parts {
+            let (date, authorization) = sign_get(
+                path,
+                host,
+                time::OffsetDateTime::now_utc(),
+                &api_version,
+                ak,
+                sk,
+            );
+            if let Ok(date) = HeaderValue::from_str(&date) {
+                headers.insert(HeaderName::from_static("x-backendai-date"), date);
+            }
+            if let Ok(version) = HeaderValue::from_str(&api_version) {
+                headers.insert(HeaderName::from_static("x-backendai-version"), version);
+            }
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(AUTHORIZATION, authorization);
+        }
+        headers
+    };
+    let active_sessions = match http.get_json::<Status>(&status_url, &auth).await {
+        Ok(status) => {
+            for (i, n) in status.nodes.iter().enumerate() {
+                let name = n.id.clone().unwrap_or_else(|| format!("manager node {}", i + 1));
+                components.push((name, n.version.clone()));
+            }
+            Ok(status.active_sessions)
+        }
+        Err(e) if matches!(e.status(), Some(401 | 403)) => Err(format!(
+            "{e} — /manager/status needs a superadmin keypair: set BACKENDAI_ACCESS_KEY and BACKENDAI_SECRET_KEY"
+        )),
+        Err(e) => Err(e.to_string()),
+    };
+
+    if let Some(url) = &config.storage_proxy_url {
+        let url = endpoint(url, "[backendai] storage_proxy_url")?;
+        let root: StorageProxyRoot = http
+            .get_json(&url, &anonymous)
+            .await
+            .map_err(|e: HttpError| e.to_string())?;
+        components.push(("storage-proxy".into(), root.storage_proxy));
+    }
+    if let Some(url) = &config.webserver_url {
+        let url = endpoint(url, "[backendai] webserver_url")?
+            .join("func/ping")
+            .map_err(|e| e.to_string())?;
+        let ping: Ping = http
+            .get_json(&url, &anonymous)
+            .await
+            .map_err(|e| e.to_string())?;
+        components.push(("webserver".into(), ping.version));
+    }
+    Ok(BackendaiState {
+        manager,
+        components,
+        active_sessions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_deterministic_and_hides_the_secret() {
+        let now = time::OffsetDateTime::from_unix_timestamp(1_475_198_625).unwrap();
+        let secret = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into());
+        let (date, a) = sign_get(
+            "/manager/status",
+            "manager:8081",
+            now,
+            "v8.20240915",
+            "AKIAIOSFODNN7EXAMPLE",
+            &secret,
+        );
+        let (_, b) = sign_get(
+            "/manager/status",
+            "manager:8081",
+            now,
+            "v8.20240915",
+            "AKIAIOSFODNN7EXAMPLE",
+            &secret,
+        );
+        assert_eq!(date, "2016-09-30T01:23:45+00:00");
+        assert_eq!(a, b);
+        let text = a.to_str().unwrap();
+        assert!(
+            text.starts_with("BackendAI signMethod=HMAC-SHA256, credential=AKIAIOSFODNN7EXAMPLE:")
+        );
+        assert_eq!(text.rsplit(':').next().unwrap().len(), 64);
+        assert!(!text.contains("wJalrXUtnFEMI"));
+        assert!(a.is_sensitive());
+    }
+}
