@@ -198,6 +198,14 @@ fn in_place(def: &CheckDef, s: &JujuState, target: &Version, plan: Plan) -> Eval
             models.len(),
             models.join(", ")
         );
+        let mut plan_text = plan_text;
+        if s.client.series() != target.series() {
+            plan_text.push_str(&format!(
+                " A client only bootstraps a controller of its own major.minor: install juju {} (the client is {}).",
+                target.series(),
+                s.client.normalized()
+            ));
+        }
         let severity = if plan == Plan::InPlace {
             Severity::Blocker
         } else {

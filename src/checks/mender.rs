@@ -71,6 +71,17 @@ impl MenderPack {
             ));
         }
         let s = |v: &str| Series::parse(v).ok();
+        let latest_of = |major: u64| {
+            self.paths
+                .latest_minor
+                .get(&major.to_string())
+                .and_then(|v| s(v))
+        };
+        if latest_of(to.major).is_some_and(|l| to > l) {
+            return Some(format!(
+                "{to} is not a Mender Server release (integration tags such as 3.8.x are not server releases)"
+            ));
+        }
         if self
             .paths
             .allowed_jumps
@@ -90,11 +101,7 @@ impl MenderPack {
                 )
             });
         }
-        let latest = self
-            .paths
-            .latest_minor
-            .get(&from.major.to_string())
-            .and_then(|v| s(v));
+        let latest = latest_of(from.major);
         if to.major != from.major + 1 {
             return Some(format!(
                 "{from} → {to} skips a major: go through {}.x first",
@@ -302,6 +309,7 @@ mod tests {
     #[case::from_2_6_to_3_0("2.6", "3.0", false)]
     #[case::downgrade("3.7", "3.6", false)]
     #[case::patch("3.7", "3.7", true)]
+    #[case::integration_tag_is_not_a_release("3.7", "3.8", false)]
     fn upgrade_paths(#[case] from: &str, #[case] to: &str, #[case] allowed: bool) {
         let pack = mender_pack();
         let p = pack.path_problem(Series::parse(from).unwrap(), Series::parse(to).unwrap());
