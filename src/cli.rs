@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::FailOn;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
@@ -77,17 +79,32 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Output format.
+    /// Format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the report to FILE instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write a report to a file (replaced atomically): FORMAT=FILE adds one more format (e.g.
+    /// sarif=preflight.sarif, junit=junit.xml, prometheus=/var/lib/node_exporter/textfile/
+    /// preflight.prom); a bare FILE takes --format's output off standard output. Repeatable.
+    #[arg(long, short, value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
 
     /// Seconds to wait for a connection or for any single read [default: 30].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+
+    /// Which findings fail the run: `warning` (warnings exit 1, blockers 2; the Nagios mapping)
+    /// or `blocker` (a warnings-only run exits 0). A check that could not run always exits 3.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Run only these checks: ids, names or systems (repeatable, or comma-separated).
+    #[arg(long, value_name = "ID|NAME|SYSTEM")]
+    pub select: Vec<String>,
+
+    /// Skip these checks: ids, names or systems (repeatable, or comma-separated).
+    #[arg(long, value_name = "ID|NAME|SYSTEM")]
+    pub ignore: Vec<String>,
 }
 
 /// Arguments of `preflight scan`.
@@ -210,6 +227,9 @@ fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCo
         config: report.config.clone(),
         targets: targets.to_vec(),
         timeout: report.timeout,
+        select: report.select.clone(),
+        ignore: report.ignore.clone(),
+        fail_on: report.fail_on,
     };
     Config::load(&overrides, &|name| std::env::var(name).ok()).map_err(|e| {
         report_error(e);
@@ -230,28 +250,87 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-/// Renders `report` to stdout or `--output` and returns its exit code.
-fn emit(report: &Report, args: &ReportArgs) -> ExitCode {
-    let to_terminal = args.output.is_none() && args.format == Format::Table;
-    let text = render::render(
-        report,
-        args.format,
-        to_terminal && color_enabled(&std::io::stdout()),
-    );
-    let written = match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .map_err(|e| format!("cannot write the report to {}: {e}", path.display())),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("cannot write the report to stdout: {e}")),
+/// Where each format goes: `(format, Some(file))` or `(format, None)` for standard output.
+fn destinations(args: &ReportArgs) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+    let mut out = Vec::new();
+    let mut stdout_taken = false;
+    for given in &args.output {
+        let (format, path) = match given.split_once('=') {
+            Some((name, path)) if Format::from_str(name, true).is_ok() => {
+                (Format::from_str(name, true).expect("checked"), path)
+            }
+            _ => {
+                stdout_taken = true;
+                (args.format, given.as_str())
+            }
+        };
+        if path.is_empty() {
+            return Err(format!("--output {given}: no file name"));
+        }
+        out.push((format, Some(PathBuf::from(path))));
+    }
+    if !stdout_taken {
+        out.push((args.format, None));
+    }
+    Ok(out)
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
+/// reader (node_exporter, a CI upload) never sees half a report.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Renders `report` to standard output and every `--output`, and returns its exit code.
+fn emit(report: &Report, args: &ReportArgs, config_path: Option<String>) -> ExitCode {
+    let destinations = match destinations(args) {
+        Ok(d) => d,
+        Err(message) => {
+            report_error(CliError {
+                message,
+                help: Some("e.g. --output sarif=preflight.sarif".into()),
+            });
+            return unknown();
+        }
     };
-    if let Err(message) = written {
-        report_error(CliError {
-            message,
-            help: None,
-        });
-        return unknown();
+    for (format, path) in destinations {
+        let ctx = render::Context {
+            color: path.is_none() && format == Format::Table && color_enabled(&std::io::stdout()),
+            config_path: config_path.clone(),
+        };
+        let text = render::render(report, format, &ctx);
+        let written = match &path {
+            Some(path) => write_atomically(path, &text).map_err(|e| {
+                format!(
+                    "cannot write the {} report to {}: {e}",
+                    format.name(),
+                    path.display()
+                )
+            }),
+            None => std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the report to stdout: {e}")),
+        };
+        if let Err(message) = written {
+            report_error(CliError {
+                message,
+                help: None,
+            });
+            return unknown();
+        }
     }
     report.status.into()
 }
@@ -265,6 +344,7 @@ fn scan(args: ScanArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let config_path = config.path.as_ref().map(|p| p.display().to_string());
     let report = runtime.block_on(async {
         if args.demo {
             let demo = Demo::start(config).await;
@@ -274,7 +354,7 @@ fn scan(args: ScanArgs) -> ExitCode {
             engine::run(&Scan::live(config)).await
         }
     });
-    emit(&report, &args.report)
+    emit(&report, &args.report, config_path)
 }
 
 fn bmc(args: BmcArgs) -> ExitCode {
@@ -313,7 +393,11 @@ fn bmc(args: BmcArgs) -> ExitCode {
     };
     let report = runtime.block_on(engine::run_bmc(&config, &source, &host));
     let started = std::time::Instant::now();
-    let code = emit(&report, &args.report);
+    let code = emit(
+        &report,
+        &args.report,
+        config.path.as_ref().map(|p| p.display().to_string()),
+    );
     tracing::info!("report rendered in {:?}", started.elapsed());
     code
 }

@@ -16,6 +16,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::checks::{self, CheckDef};
 use crate::version::Version;
 
 /// Default location searched after `./preflight.toml`.
@@ -161,6 +162,14 @@ pub struct ScanSection {
     /// Target version per system, e.g. `{ maas = "3.5" }`.
     #[serde(default)]
     pub targets: BTreeMap<String, String>,
+    /// Only these checks (ids, names or systems).
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// Never these checks (ids, names or systems).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// `warning` (default) or `blocker`.
+    pub fail_on: Option<crate::report::FailOn>,
 }
 
 /// A configuration problem. Exit code 3.
@@ -262,6 +271,82 @@ pub struct Config {
     pub mender: MenderConfig,
     pub juju: JujuConfig,
     pub backendai: BackendaiConfig,
+    /// Which checks run (`--select`, `--ignore`, `[scan]`).
+    pub selection: Selection,
+    pub fail_on: crate::report::FailOn,
+}
+
+/// `--select` / `--ignore`: check ids, names or system names.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    /// A pattern names a check by id or name, or all of a system's checks: those about it
+    /// (`host`, `postgresql`, …) and those of its pack (`maas` includes MAAS002 about the host).
+    fn matches(pattern: &str, def: &CheckDef) -> bool {
+        let prefix = match pattern {
+            "maas" => Some("MAAS"),
+            "mender" => Some("MENDER"),
+            "juju" => Some("JUJU"),
+            "backendai" => Some("BAI"),
+            _ => None,
+        };
+        def.id.eq_ignore_ascii_case(pattern)
+            || def.name == pattern
+            || def.system.as_str() == pattern
+            || prefix.is_some_and(|p| def.id.starts_with(p))
+    }
+
+    /// Whether check `id` runs under this selection.
+    pub fn includes(&self, id: &str) -> bool {
+        let Some(def) = checks::catalogue().into_iter().find(|c| c.id == id) else {
+            return true;
+        };
+        (self.select.is_empty() || self.select.iter().any(|p| Self::matches(p, def)))
+            && !self.ignore.iter().any(|p| Self::matches(p, def))
+    }
+}
+
+/// The closest known check id, name or system to `given`, for "did you mean".
+pub fn did_you_mean(given: &str) -> Option<String> {
+    let mut candidates: Vec<String> = checks::catalogue()
+        .iter()
+        .flat_map(|c| [c.id.clone(), c.name.clone()])
+        .collect();
+    candidates.extend(KNOWN_SYSTEMS.iter().map(|s| s.to_string()));
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&c.to_ascii_lowercase(), &given.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn check_selectors(list: &[String]) -> Result<(), ConfigError> {
+    for given in list {
+        let known = checks::catalogue()
+            .iter()
+            .any(|c| Selection::matches(given, c));
+        if !known {
+            return Err(ConfigError::Value {
+                what: "check selector",
+                given: given.clone(),
+                why: match did_you_mean(given) {
+                    Some(s) => format!("no such check id, name or system; did you mean '{s}'?"),
+                    None => "no such check id, name or system (see `preflight checks`)".into(),
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Mender Server settings, resolved.
@@ -301,6 +386,9 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub targets: Vec<String>,
     pub timeout: Option<u64>,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub fail_on: Option<crate::report::FailOn>,
 }
 
 /// Reads the config file that applies: `explicit`, else `./preflight.toml`, else
@@ -499,7 +587,22 @@ impl Config {
             access_key: env("BACKENDAI_ACCESS_KEY"),
             secret_key: env("BACKENDAI_SECRET_KEY").map(Secret::new),
         };
+        let split = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .flat_map(|s| s.split(','))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let selection = Selection {
+            select: split(&[file.scan.select.clone(), overrides.select.clone()].concat()),
+            ignore: split(&[file.scan.ignore.clone(), overrides.ignore.clone()].concat()),
+        };
+        check_selectors(&selection.select)?;
+        check_selectors(&selection.ignore)?;
         Ok(Config {
+            selection,
+            fail_on: overrides.fail_on.or(file.scan.fail_on).unwrap_or_default(),
             mender,
             juju,
             backendai,

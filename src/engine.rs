@@ -234,23 +234,38 @@ pub async fn run(scan: &Scan) -> Report {
         api,
         configured_current: scan.config.maas_current.clone(),
     };
+    let evaluations = checks::maas::evaluate(pack, &facts, &target)
+        .into_iter()
+        .chain(other_evaluations);
+    let mut targets = BTreeMap::from([("maas".to_string(), target.raw.clone())]);
+    targets.extend(other_targets);
+    finish(&scan.config, targets, evaluations, started)
+}
+
+/// The report of `evaluations`: only the selected checks, under the configured gating policy.
+fn finish(
+    config: &Config,
+    targets: BTreeMap<String, String>,
+    evaluations: impl IntoIterator<Item = Evaluation>,
+    started: Instant,
+) -> Report {
     let mut findings = Vec::new();
     let mut outcomes = Vec::new();
-    for e in checks::maas::evaluate(pack, &facts, &target)
+    for e in evaluations
         .into_iter()
-        .chain(other_evaluations)
+        .filter(|e| config.selection.includes(&e.outcome.check))
     {
         findings.extend(e.findings);
         outcomes.push(e.outcome);
     }
-    let mut targets = BTreeMap::from([("maas".to_string(), target.raw.clone())]);
-    targets.extend(other_targets);
-    Report::new(
+    let mut report = Report::new(
         targets,
         findings,
         outcomes,
         started.elapsed().as_millis() as u64,
-    )
+    );
+    report.apply_policy(config.fail_on);
+    report
 }
 
 /// Where `preflight bmc` reads BMCs from.
@@ -407,16 +422,5 @@ pub async fn run_bmc(config: &Config, source: &BmcSource, host: &HostSource) -> 
         BmcSource::Database => bmc_from_database(pack, config, host).await,
     };
     tracing::info!("duplicate-BMC checks done in {:?}", started.elapsed());
-    let mut findings = Vec::new();
-    let mut outcomes = Vec::new();
-    for e in evaluations {
-        findings.extend(e.findings);
-        outcomes.push(e.outcome);
-    }
-    Report::new(
-        BTreeMap::new(),
-        findings,
-        outcomes,
-        started.elapsed().as_millis() as u64,
-    )
+    finish(config, BTreeMap::new(), evaluations, started)
 }

@@ -91,6 +91,31 @@ pub struct Finding {
     pub remediation: String,
     /// Machine-readable detail. Never holds a secret.
     pub evidence: serde_json::Map<String, serde_json::Value>,
+    /// Set when a waiver (or the baseline) accepts this finding: it is shown but does not count
+    /// toward the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waived>,
+}
+
+/// Why a finding does not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waived {
+    /// The waiver's justification, or `in the baseline`.
+    pub justification: String,
+    /// `YYYY-MM-DD`, when the waiver lapses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// Which findings fail a run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Warnings make the run WARNING (1), blockers CRITICAL (2): the Nagios mapping.
+    #[default]
+    Warning,
+    /// Only blockers count: a warnings-only run exits 0.
+    Blocker,
 }
 
 /// How one check went for one system.
@@ -191,6 +216,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub outcomes: Vec<Outcome>,
     pub duration_ms: u64,
+    /// The gating policy the status was computed with (not part of the JSON report).
+    #[serde(skip)]
+    pub fail_on: FailOn,
 }
 
 impl Report {
@@ -209,7 +237,7 @@ impl Report {
                 .then_with(|| a.subject.cmp(&b.subject))
         });
         outcomes.sort_by(|a, b| a.check.cmp(&b.check).then(a.system.cmp(&b.system)));
-        let status = status_of(&findings, &outcomes);
+        let status = status_of(&findings, &outcomes, FailOn::Warning);
         Report {
             schema_version: SCHEMA_VERSION,
             preflight_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -218,7 +246,14 @@ impl Report {
             findings,
             outcomes,
             duration_ms,
+            fail_on: FailOn::Warning,
         }
+    }
+
+    /// Recomputes the status under `fail_on` (after waivers or a baseline were applied).
+    pub fn apply_policy(&mut self, fail_on: FailOn) {
+        self.fail_on = fail_on;
+        self.status = status_of(&self.findings, &self.outcomes, fail_on);
     }
 
     /// Counts findings by severity and outcomes by status.
@@ -246,14 +281,19 @@ impl Report {
     }
 }
 
-/// The status rule of this module's documentation.
-pub fn status_of(findings: &[Finding], outcomes: &[Outcome]) -> Status {
-    let worst = findings.iter().map(|f| f.severity).max();
+/// The status rule of this module's documentation. Waived findings do not count; under
+/// [`FailOn::Blocker`] neither do warnings. A check that could not run always does.
+pub fn status_of(findings: &[Finding], outcomes: &[Outcome], fail_on: FailOn) -> Status {
+    let worst = findings
+        .iter()
+        .filter(|f| f.waiver.is_none())
+        .map(|f| f.severity)
+        .max();
     if worst == Some(Severity::Blocker) {
         Status::Critical
     } else if outcomes.iter().any(|o| o.status == OutcomeStatus::Error) {
         Status::Unknown
-    } else if worst == Some(Severity::Warning) {
+    } else if worst == Some(Severity::Warning) && fail_on == FailOn::Warning {
         Status::Warning
     } else {
         Status::Ok
@@ -283,6 +323,7 @@ mod tests {
             message: "m".into(),
             remediation: "r".into(),
             evidence: Default::default(),
+            waiver: None,
         }
     }
 
@@ -299,20 +340,40 @@ mod tests {
     fn status_rule() {
         use OutcomeStatus::*;
         use Severity::*;
-        assert_eq!(status_of(&[], &[outcome(Pass)]), Status::Ok);
-        assert_eq!(status_of(&[finding(Info)], &[outcome(Fail)]), Status::Ok);
+        let w = FailOn::Warning;
+        assert_eq!(status_of(&[], &[outcome(Pass)], w), Status::Ok);
+        assert_eq!(status_of(&[finding(Info)], &[outcome(Fail)], w), Status::Ok);
         assert_eq!(
-            status_of(&[finding(Warning)], &[outcome(Fail)]),
+            status_of(&[finding(Warning)], &[outcome(Fail)], w),
             Status::Warning
         );
         assert_eq!(
-            status_of(&[finding(Warning)], &[outcome(Error)]),
+            status_of(&[finding(Warning)], &[outcome(Error)], w),
             Status::Unknown
         );
         assert_eq!(
-            status_of(&[finding(Blocker)], &[outcome(Error)]),
+            status_of(&[finding(Blocker)], &[outcome(Error)], w),
             Status::Critical
         );
-        assert_eq!(status_of(&[], &[outcome(Skipped)]), Status::Ok);
+        assert_eq!(status_of(&[], &[outcome(Skipped)], w), Status::Ok);
+        let b = FailOn::Blocker;
+        assert_eq!(
+            status_of(&[finding(Warning)], &[outcome(Fail)], b),
+            Status::Ok
+        );
+        assert_eq!(
+            status_of(&[finding(Warning)], &[outcome(Error)], b),
+            Status::Unknown
+        );
+        assert_eq!(
+            status_of(&[finding(Blocker)], &[outcome(Fail)], b),
+            Status::Critical
+        );
+        let mut waived = finding(Blocker);
+        waived.waiver = Some(Waived {
+            justification: "known".into(),
+            expires: None,
+        });
+        assert_eq!(status_of(&[waived], &[outcome(Fail)], w), Status::Ok);
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use preflight::checks::find;
-use preflight::render::{render, Format};
+use preflight::render::{render, Context, Format};
 use preflight::report::{OutcomeStatus, Report, Severity};
 use serde_json::json;
 
@@ -46,17 +46,17 @@ fn report() -> Report {
 
 #[test]
 fn table() {
-    insta::assert_snapshot!(render(&report(), Format::Table, false));
+    insta::assert_snapshot!(render(&report(), Format::Table, &Context::default()));
 }
 
 #[test]
 fn json() {
-    insta::assert_snapshot!(render(&report(), Format::Json, false));
+    insta::assert_snapshot!(render(&report(), Format::Json, &Context::default()));
 }
 
 #[test]
 fn nagios() {
-    let text = render(&report(), Format::Nagios, false);
+    let text = render(&report(), Format::Nagios, &Context::default());
     assert_eq!(
         text.lines().next().unwrap(),
         "PREFLIGHT CRITICAL - 1 blocker, 1 warning, 1 check could not run | blockers=1;;;0 warnings=1;;;0 checks=4;;;0"

@@ -459,18 +459,20 @@ impl BmcView<'_> {
     }
 }
 
-fn group_subject(group: &BmcGroup) -> String {
-    let address = if group.power_address.is_empty() {
-        "(no address)"
-    } else {
-        &group.power_address
-    };
+/// A stable, unique subject for a group: its type, address and user; groups without an address
+/// (nova, webhook) are named by their first machine (or BMC row) instead.
+fn group_subject(view: &BmcView, group: &BmcGroup) -> String {
+    let types = group.power_types.join("/");
     let user = if group.power_user.is_empty() {
         "(no user)"
     } else {
         &group.power_user
     };
-    format!("{} BMC {address} user {user}", group.power_types.join("/"))
+    if group.power_address.is_empty() {
+        let first = view.obs.subject(view.obs.record(group.members[0]));
+        return format!("{types} BMC of {first} user {user}");
+    }
+    format!("{types} BMC {} user {user}", group.power_address)
 }
 
 fn api_facts<'a>(def: &CheckDef, facts: &'a MaasFacts) -> Result<&'a MaasApiFacts, Evaluation> {
@@ -505,7 +507,7 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
         .map(|g| {
             def.finding(
                 Severity::Blocker,
-                group_subject(g),
+                group_subject(view, g),
                 format!(
                     "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
                     g.members.len(),
@@ -640,7 +642,7 @@ pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation 
         .map(|g| {
             def.finding(
                 Severity::Warning,
-                group_subject(g),
+                group_subject(view, g),
                 format!(
                     "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
                     g.bmc_count,

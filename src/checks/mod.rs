@@ -83,6 +83,7 @@ impl CheckDef {
             message: message.into(),
             remediation: self.remediation.clone(),
             evidence,
+            waiver: None,
         }
     }
 

@@ -77,6 +77,7 @@ pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) ->
         config: None,
         targets: targets.iter().map(|t| t.to_string()).collect(),
         timeout: Some(2),
+        ..Overrides::default()
     };
     Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned())
         .expect("valid test config")

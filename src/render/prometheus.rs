@@ -1,0 +1,74 @@
+//! Prometheus text exposition format, for node_exporter's textfile collector (write it with
+//! `--output prometheus=/var/lib/node_exporter/textfile/preflight.prom`; files are replaced
+//! atomically) and for `preflight serve`'s `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::report::{OutcomeStatus, Report, Severity};
+
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The report as metrics. `now` is the run's end in seconds since the Unix epoch.
+pub fn render(report: &Report, now: f64) -> String {
+    let mut out = String::new();
+    let mut counts: BTreeMap<(&str, &str, Severity), usize> = BTreeMap::new();
+    for f in report.findings.iter().filter(|f| f.waiver.is_none()) {
+        *counts
+            .entry((f.system.as_str(), f.check.as_str(), f.severity))
+            .or_default() += 1;
+    }
+    out.push_str("# HELP preflight_findings Findings of the last run by system, check and severity (waived ones excluded).\n");
+    out.push_str("# TYPE preflight_findings gauge\n");
+    for o in &report.outcomes {
+        for severity in [Severity::Blocker, Severity::Warning, Severity::Info] {
+            let n = counts
+                .get(&(o.system.as_str(), o.check.as_str(), severity))
+                .copied()
+                .unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "preflight_findings{{system=\"{}\",check=\"{}\",severity=\"{severity}\"}} {n}",
+                o.system,
+                label(&o.check)
+            );
+        }
+    }
+    out.push_str("# HELP preflight_check_status Outcome of each check in the last run: 1 for its status, 0 for the others.\n");
+    out.push_str("# TYPE preflight_check_status gauge\n");
+    for o in &report.outcomes {
+        for status in [
+            OutcomeStatus::Pass,
+            OutcomeStatus::Fail,
+            OutcomeStatus::Skipped,
+            OutcomeStatus::Error,
+        ] {
+            let _ = writeln!(
+                out,
+                "preflight_check_status{{system=\"{}\",check=\"{}\",status=\"{status}\"}} {}",
+                o.system,
+                label(&o.check),
+                u8::from(o.status == status)
+            );
+        }
+    }
+    out.push_str("# HELP preflight_status Overall status of the last run (exit code: 0 ok, 1 warning, 2 critical, 3 unknown).\n");
+    out.push_str("# TYPE preflight_status gauge\n");
+    let _ = writeln!(out, "preflight_status {}", report.status.exit_code());
+    out.push_str("# HELP preflight_last_run_timestamp_seconds When the last run ended.\n");
+    out.push_str("# TYPE preflight_last_run_timestamp_seconds gauge\n");
+    let _ = writeln!(out, "preflight_last_run_timestamp_seconds {now:.3}");
+    out.push_str("# HELP preflight_run_duration_seconds How long the last run took.\n");
+    out.push_str("# TYPE preflight_run_duration_seconds gauge\n");
+    let _ = writeln!(
+        out,
+        "preflight_run_duration_seconds {:.3}",
+        report.duration_ms as f64 / 1000.0
+    );
+    out
+}

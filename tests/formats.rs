@@ -1,0 +1,264 @@
+//! The CI and monitoring formats: SARIF (schema-valid, stable fingerprints), JUnit, Prometheus,
+//! several outputs at once, `--fail-on`, `--select` / `--ignore`.
+
+use std::collections::BTreeSet;
+
+use assert_cmd::Command;
+use mocks::fleet::Fleet;
+use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn preflight(dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("preflight").unwrap();
+    cmd.current_dir(dir.path());
+    for var in [
+        "MAAS_URL",
+        "MAAS_API_KEY",
+        "DATABASE_URL",
+        "MENDER_URL",
+        "BACKENDAI_ENDPOINT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn demo(dir: &tempfile::TempDir, args: &[&str]) -> (Option<i32>, String) {
+    let out = preflight(dir)
+        .args(["scan", "--demo"])
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
+fn fingerprints(sarif: &Value) -> BTreeSet<String> {
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["preflight/v1"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_is_schema_valid_with_stable_fingerprints() {
+    let mut schema: Value =
+        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    // Erratum of the published schema: the `language` patterns (run, toolComponent) have a
+    // stray ']' that a strict meta-schema check rejects as a regex. Only those are corrected.
+    for definition in ["run", "toolComponent"] {
+        let language = &mut schema["definitions"][definition]["properties"]["language"]["pattern"];
+        assert_eq!(language, "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$");
+        *language = Value::from("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+    }
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, first) = demo(&dir, &["--format", "sarif"]);
+    assert_eq!(code, Some(2));
+    let first: Value = serde_json::from_str(&first).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&first)
+        .map(|e| e.to_string())
+        .take(5)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let (_, second) = demo(&dir, &["--format", "sarif"]);
+    let second: Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(fingerprints(&first), fingerprints(&second));
+    assert_eq!(
+        fingerprints(&first).len(),
+        first["runs"][0]["results"].as_array().unwrap().len(),
+        "one per (check, subject)"
+    );
+    let rules = first["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), preflight::checks::catalogue().len());
+    assert!(rules.iter().all(|r| r["fullDescription"]["text"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty())));
+}
+
+#[test]
+fn junit_parses_and_follows_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, json) = demo(&dir, &["--format", "json"]);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let count = |sev: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == sev)
+            .count()
+    };
+    let (_, xml) = demo(&dir, &["--format", "junit"]);
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(junit.failures, count("blocker") + count("warning"));
+    let (_, xml) = demo(&dir, &["--format", "junit", "--fail-on", "blocker"]);
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(
+        junit.failures,
+        count("blocker"),
+        "warnings pass under --fail-on blocker"
+    );
+    let names: Vec<String> = junit
+        .test_suites
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["host", "postgresql", "maas", "mender", "juju", "backendai"]
+    );
+}
+
+#[test]
+fn prometheus_parses_with_a_real_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = demo(&dir, &["--format", "prometheus"]);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let names: BTreeSet<&str> = scrape.samples.iter().map(|s| s.metric.as_str()).collect();
+    for metric in [
+        "preflight_findings",
+        "preflight_check_status",
+        "preflight_last_run_timestamp_seconds",
+        "preflight_run_duration_seconds",
+    ] {
+        assert!(names.contains(metric), "{metric} missing");
+    }
+    let maas004 = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "preflight_findings"
+                && s.labels.get("check") == Some("MAAS004")
+                && s.labels.get("severity") == Some("blocker")
+        })
+        .unwrap();
+    assert!(matches!(maas004.value, prometheus_parse::Value::Gauge(v) if v > 10.0));
+}
+
+#[test]
+fn several_outputs_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir)
+        .args([
+            "scan",
+            "--demo",
+            "--format",
+            "nagios",
+            "--output",
+            "sarif=r.sarif",
+            "--output",
+            "junit=r.xml",
+            "--output",
+            "prometheus=m/p.prom",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the m/ directory does not exist: exit 3"
+    );
+    std::fs::create_dir(dir.path().join("m")).unwrap();
+    preflight(&dir)
+        .args([
+            "scan",
+            "--demo",
+            "--format",
+            "nagios",
+            "--output",
+            "sarif=r.sarif",
+            "--output",
+            "junit=r.xml",
+            "--output",
+            "prometheus=m/p.prom",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::starts_with("PREFLIGHT CRITICAL"));
+    for f in ["r.sarif", "r.xml", "m/p.prom"] {
+        assert!(
+            std::fs::metadata(dir.path().join(f)).unwrap().len() > 100,
+            "{f}"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("m"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "atomic writes leave no temp file");
+    preflight(&dir)
+        .args(["scan", "--demo", "--output", "sarif="])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no file name"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_on_blocker_lets_warnings_pass_but_not_errors() {
+    let fleet = Fleet::generate(300, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.1")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], url: &str| {
+        preflight(&dir)
+            .env("MAAS_URL", url)
+            .env("MAAS_API_KEY", API_KEY)
+            .args(["scan", "--target", "maas=3.5"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(run(&[], &server.maas_url()), Some(1));
+    assert_eq!(run(&["--fail-on", "blocker"], &server.maas_url()), Some(0));
+    assert_eq!(
+        run(&["--fail-on", "blocker"], "http://127.0.0.1:9/MAAS"),
+        Some(3)
+    );
+}
+
+#[test]
+fn select_and_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json) = demo(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "--select",
+            "MAAS006,juju",
+            "--ignore",
+            "JUJU002",
+        ],
+    );
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let checks: Vec<&str> = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, vec!["JUJU001", "JUJU003", "MAAS006"]);
+    assert_eq!(code, Some(2), "JUJU003 is a blocker");
+    let (code, _) = demo(&dir, &["--select", "MAAS006"]);
+    assert_eq!(code, Some(1), "only the time-sync warning is left");
+    preflight(&dir)
+        .args(["scan", "--demo", "--select", "duplicate-bmc-credential"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "did you mean 'duplicate-bmc-credentials'",
+        ));
+}
