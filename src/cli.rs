@@ -98,6 +98,15 @@ pub struct ReportArgs {
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 
+    /// Nagios threshold on the number of warnings (range syntax: 10, 10:, ~:10, @10:20)
+    /// [default: 0, any warning].
+    #[arg(short = 'w', long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub warning: Option<String>,
+
+    /// Nagios threshold on the number of blockers (range syntax) [default: 0, any blocker].
+    #[arg(short = 'c', long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub critical: Option<String>,
+
     /// Run only these checks: ids, names or systems (repeatable, or comma-separated).
     #[arg(long, value_name = "ID|NAME|SYSTEM")]
     pub select: Vec<String>,
@@ -230,6 +239,8 @@ fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCo
         select: report.select.clone(),
         ignore: report.ignore.clone(),
         fail_on: report.fail_on,
+        warning: report.warning.clone(),
+        critical: report.critical.clone(),
     };
     Config::load(&overrides, &|name| std::env::var(name).ok()).map_err(|e| {
         report_error(e);

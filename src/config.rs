@@ -273,7 +273,8 @@ pub struct Config {
     pub backendai: BackendaiConfig,
     /// Which checks run (`--select`, `--ignore`, `[scan]`).
     pub selection: Selection,
-    pub fail_on: crate::report::FailOn,
+    /// How findings turn into the status and exit code.
+    pub policy: crate::report::Policy,
 }
 
 /// `--select` / `--ignore`: check ids, names or system names.
@@ -389,6 +390,10 @@ pub struct Overrides {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub fail_on: Option<crate::report::FailOn>,
+    /// `-w`: range on the warning count.
+    pub warning: Option<String>,
+    /// `-c`: range on the blocker count.
+    pub critical: Option<String>,
 }
 
 /// Reads the config file that applies: `explicit`, else `./preflight.toml`, else
@@ -600,9 +605,26 @@ impl Config {
         };
         check_selectors(&selection.select)?;
         check_selectors(&selection.ignore)?;
+        let range = |given: &Option<String>,
+                     what: &'static str|
+         -> Result<crate::report::Range, ConfigError> {
+            match given {
+                None => Ok(crate::report::Range::ZERO),
+                Some(text) => crate::report::Range::parse(text).map_err(|why| ConfigError::Value {
+                    what,
+                    given: text.clone(),
+                    why,
+                }),
+            }
+        };
+        let policy = crate::report::Policy {
+            fail_on: overrides.fail_on.or(file.scan.fail_on).unwrap_or_default(),
+            warning: range(&overrides.warning, "--warning range")?,
+            critical: range(&overrides.critical, "--critical range")?,
+        };
         Ok(Config {
             selection,
-            fail_on: overrides.fail_on.or(file.scan.fail_on).unwrap_or_default(),
+            policy,
             mender,
             juju,
             backendai,

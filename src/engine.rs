@@ -264,7 +264,7 @@ fn finish(
         outcomes,
         started.elapsed().as_millis() as u64,
     );
-    report.apply_policy(config.fail_on);
+    report.apply_policy(config.policy);
     report
 }
 

@@ -107,6 +107,111 @@ pub struct Waived {
     pub expires: Option<String>,
 }
 
+/// A Nagios plugin threshold range (monitoring-plugins guidelines): `10` alerts outside 0..=10,
+/// `10:` below 10, `~:10` above 10, `10:20` outside 10..=20, `@10:20` inside 10..=20.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub start: f64,
+    pub end: f64,
+    /// `@`: alert when inside instead of outside.
+    pub inside: bool,
+}
+
+impl Range {
+    /// Alert on anything above zero: the default for both counts.
+    pub const ZERO: Range = Range {
+        start: 0.0,
+        end: 0.0,
+        inside: false,
+    };
+
+    /// Parses the range syntax.
+    ///
+    /// # Errors
+    /// The problem in words.
+    pub fn parse(text: &str) -> Result<Range, String> {
+        let t = text.trim();
+        let (inside, t) = match t.strip_prefix('@') {
+            Some(rest) => (true, rest),
+            None => (false, t),
+        };
+        let num = |s: &str| {
+            s.parse::<f64>()
+                .map_err(|_| format!("'{s}' is not a number in range '{text}'"))
+        };
+        let (start, end) = match t.split_once(':') {
+            None => (0.0, num(t)?),
+            Some((a, b)) => {
+                let start = if a == "~" {
+                    f64::NEG_INFINITY
+                } else if a.is_empty() {
+                    0.0
+                } else {
+                    num(a)?
+                };
+                let end = if b.is_empty() { f64::INFINITY } else { num(b)? };
+                (start, end)
+            }
+        };
+        if start > end {
+            return Err(format!("range '{text}' starts after it ends"));
+        }
+        Ok(Range { start, end, inside })
+    }
+
+    /// Whether `value` raises the alert.
+    pub fn alerts(&self, value: f64) -> bool {
+        let within = value >= self.start && value <= self.end;
+        if self.inside {
+            within
+        } else {
+            !within
+        }
+    }
+
+    /// The range as written in perfdata.
+    pub fn perfdata(&self) -> String {
+        let bound = |v: f64| {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                v.to_string()
+            }
+        };
+        let body = match (self.start, self.end) {
+            (s, e) if s == 0.0 && e.is_finite() => bound(e),
+            (s, e) if e.is_infinite() && s.is_infinite() => "~:".to_string(),
+            (s, e) if e.is_infinite() => format!("{}:", bound(s)),
+            (s, e) if s.is_infinite() => format!("~:{}", bound(e)),
+            (s, e) => format!("{}:{}", bound(s), bound(e)),
+        };
+        if self.inside {
+            format!("@{body}")
+        } else {
+            body
+        }
+    }
+}
+
+/// How findings turn into a status: `--fail-on`, `-w`/`--warning` (on the warning count) and
+/// `-c`/`--critical` (on the blocker count).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    pub fail_on: FailOn,
+    pub warning: Range,
+    pub critical: Range,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            fail_on: FailOn::Warning,
+            warning: Range::ZERO,
+            critical: Range::ZERO,
+        }
+    }
+}
+
 /// Which findings fail a run (`--fail-on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -218,7 +323,7 @@ pub struct Report {
     pub duration_ms: u64,
     /// The gating policy the status was computed with (not part of the JSON report).
     #[serde(skip)]
-    pub fail_on: FailOn,
+    pub policy: Policy,
 }
 
 impl Report {
@@ -237,7 +342,7 @@ impl Report {
                 .then_with(|| a.subject.cmp(&b.subject))
         });
         outcomes.sort_by(|a, b| a.check.cmp(&b.check).then(a.system.cmp(&b.system)));
-        let status = status_of(&findings, &outcomes, FailOn::Warning);
+        let status = status_of(&findings, &outcomes, &Policy::default());
         Report {
             schema_version: SCHEMA_VERSION,
             preflight_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -246,14 +351,14 @@ impl Report {
             findings,
             outcomes,
             duration_ms,
-            fail_on: FailOn::Warning,
+            policy: Policy::default(),
         }
     }
 
-    /// Recomputes the status under `fail_on` (after waivers or a baseline were applied).
-    pub fn apply_policy(&mut self, fail_on: FailOn) {
-        self.fail_on = fail_on;
-        self.status = status_of(&self.findings, &self.outcomes, fail_on);
+    /// Recomputes the status under `policy` (after waivers or a baseline were applied).
+    pub fn apply_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+        self.status = status_of(&self.findings, &self.outcomes, &policy);
     }
 
     /// Counts findings by severity and outcomes by status.
@@ -281,19 +386,21 @@ impl Report {
     }
 }
 
-/// The status rule of this module's documentation. Waived findings do not count; under
-/// [`FailOn::Blocker`] neither do warnings. A check that could not run always does.
-pub fn status_of(findings: &[Finding], outcomes: &[Outcome], fail_on: FailOn) -> Status {
-    let worst = findings
-        .iter()
-        .filter(|f| f.waiver.is_none())
-        .map(|f| f.severity)
-        .max();
-    if worst == Some(Severity::Blocker) {
+/// The status rule of this module's documentation, under `policy`: waived findings do not
+/// count; the blocker count is held against `critical`, the warning count against `warning`
+/// (never under [`FailOn::Blocker`]). A check that could not run always counts.
+pub fn status_of(findings: &[Finding], outcomes: &[Outcome], policy: &Policy) -> Status {
+    let count = |sev: Severity| {
+        findings
+            .iter()
+            .filter(|f| f.waiver.is_none() && f.severity == sev)
+            .count() as f64
+    };
+    if policy.critical.alerts(count(Severity::Blocker)) {
         Status::Critical
     } else if outcomes.iter().any(|o| o.status == OutcomeStatus::Error) {
         Status::Unknown
-    } else if worst == Some(Severity::Warning) && fail_on == FailOn::Warning {
+    } else if policy.fail_on == FailOn::Warning && policy.warning.alerts(count(Severity::Warning)) {
         Status::Warning
     } else {
         Status::Ok
@@ -340,7 +447,7 @@ mod tests {
     fn status_rule() {
         use OutcomeStatus::*;
         use Severity::*;
-        let w = FailOn::Warning;
+        let w = &Policy::default();
         assert_eq!(status_of(&[], &[outcome(Pass)], w), Status::Ok);
         assert_eq!(status_of(&[finding(Info)], &[outcome(Fail)], w), Status::Ok);
         assert_eq!(
@@ -356,7 +463,10 @@ mod tests {
             Status::Critical
         );
         assert_eq!(status_of(&[], &[outcome(Skipped)], w), Status::Ok);
-        let b = FailOn::Blocker;
+        let b = &Policy {
+            fail_on: FailOn::Blocker,
+            ..Policy::default()
+        };
         assert_eq!(
             status_of(&[finding(Warning)], &[outcome(Fail)], b),
             Status::Ok
@@ -375,5 +485,42 @@ mod tests {
             expires: None,
         });
         assert_eq!(status_of(&[waived], &[outcome(Fail)], w), Status::Ok);
+        let lenient = &Policy {
+            warning: Range::parse("2").unwrap(),
+            critical: Range::parse("~:1").unwrap(),
+            ..Policy::default()
+        };
+        let two = [finding(Warning), finding(Warning)];
+        assert_eq!(status_of(&two, &[outcome(Fail)], lenient), Status::Ok);
+        assert_eq!(
+            status_of(&[finding(Blocker)], &[outcome(Fail)], lenient),
+            Status::Ok
+        );
+    }
+
+    #[rstest::rstest]
+    #[case("10", 11.0, true)]
+    #[case("10", 10.0, false)]
+    #[case("10", -1.0, true)]
+    #[case("10:", 9.0, true)]
+    #[case("10:", 100.0, false)]
+    #[case("~:10", 11.0, true)]
+    #[case("~:10", -100.0, false)]
+    #[case("10:20", 21.0, true)]
+    #[case("10:20", 15.0, false)]
+    #[case("@10:20", 15.0, true)]
+    #[case("@10:20", 9.0, false)]
+    #[case("0", 1.0, true)]
+    fn threshold_ranges(#[case] range: &str, #[case] value: f64, #[case] alerts: bool) {
+        let r = Range::parse(range).unwrap();
+        assert_eq!(r.alerts(value), alerts, "{range} {value}");
+        assert_eq!(r.perfdata(), range);
+    }
+
+    #[test]
+    fn bad_ranges() {
+        for bad in ["x", "20:10", "@", "1:2:3"] {
+            assert!(Range::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -57,12 +57,20 @@ fn json() {
 #[test]
 fn nagios() {
     let text = render(&report(), Format::Nagios, &Context::default());
+    let first = text.lines().next().unwrap();
     assert_eq!(
-        text.lines().next().unwrap(),
-        "PREFLIGHT CRITICAL - 1 blocker, 1 warning, 1 check could not run | blockers=1;;;0 warnings=1;;;0 checks=4;;;0"
+        first,
+        "PREFLIGHT CRITICAL - 1 blocker, 1 warning, 1 check could not run"
     );
+    assert!(first.len() <= 80, "status line within 80 characters");
+    let last = text.lines().last().unwrap();
+    assert_eq!(
+        last, "| blockers=1;;0;0 warnings=1;0;;0 checks=4;;;0 errors=1;;;0",
+        "perfdata that does not fit the status line follows the long text"
+    );
+    let long: Vec<&str> = text.lines().skip(1).filter(|l| *l != last).collect();
     assert!(
-        !text.lines().skip(1).any(|l| l.contains('|')),
+        !long.iter().any(|l| l.contains('|')),
         "no pipe in long text"
     );
     insta::assert_snapshot!(text);

@@ -50,7 +50,7 @@ pub fn render(report: &Report) -> String {
                         let counts = f.waiver.is_none()
                             && (f.severity == Severity::Blocker
                                 || (f.severity == Severity::Warning
-                                    && report.fail_on == FailOn::Warning));
+                                    && report.policy.fail_on == FailOn::Warning));
                         let body = format!("{}\n\nRemediation: {}", f.message, f.remediation);
                         let status = if counts {
                             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);

@@ -1,8 +1,12 @@
-//! Nagios/Icinga plugin output: one status line with performance data, then long text
-//! (one line per finding and per check that could not run). `|` never appears in text, since
-//! Nagios reads it as the start of performance data.
+//! Nagios/Icinga plugin output (monitoring-plugins guidelines): a status line of at most 80
+//! characters with the first performance data, then long text (one line per finding and per
+//! check that could not run), then the rest of the performance data after a `|`. Thresholds
+//! (`-w`, `-c`) appear in the perfdata's warn/crit fields. `|` never appears in text.
 
 use crate::report::{plural, OutcomeStatus, Report};
+
+/// Longest status line the guidelines allow.
+pub const FIRST_LINE_MAX: usize = 80;
 
 fn clean(text: &str) -> String {
     text.replace('|', "/")
@@ -11,39 +15,58 @@ fn clean(text: &str) -> String {
         .join(" ")
 }
 
-/// `PREFLIGHT CRITICAL - 2 blockers, 1 warning | blockers=2;;;0 warnings=1;;;0 checks=14;;;0`
-/// followed by the long text.
+/// The plugin output for `report`.
 pub fn render(report: &Report) -> String {
     let t = report.tally();
-    let mut summary = format!(
-        "{}, {}",
+    let p = &report.policy;
+    let status = format!("PREFLIGHT {} - ", report.status.nagios_name());
+    let long = format!(
+        "{}, {}{}",
         plural(t.blockers, "blocker"),
-        plural(t.warnings, "warning")
+        plural(t.warnings, "warning"),
+        match t.errors {
+            0 => String::new(),
+            1 => ", 1 check could not run".to_string(),
+            n => format!(", {n} checks could not run"),
+        }
     );
-    if t.errors > 0 {
-        summary.push_str(&format!(
-            ", {} could not run",
-            if t.errors == 1 {
-                "1 check".to_string()
-            } else {
-                format!("{} checks", t.errors)
-            }
-        ));
-    }
-    if t.passed + t.failed + t.errors == 0 && t.skipped > 0 {
-        summary.push_str(", nothing checked (all skipped)");
-    }
-    let mut out = format!(
-        "PREFLIGHT {} - {summary} | blockers={};;;0 warnings={};;;0 checks={};;;0\n",
-        report.status.nagios_name(),
-        t.blockers,
-        t.warnings,
-        t.checks
+    let all_skipped = t.passed + t.failed + t.errors == 0 && t.skipped > 0;
+    let mut text = format!(
+        "{status}{long}{}",
+        if all_skipped {
+            ", nothing checked (all skipped)"
+        } else {
+            ""
+        }
     );
+    if text.len() > FIRST_LINE_MAX {
+        text = format!("{status}{}B {}W {}E", t.blockers, t.warnings, t.errors);
+    }
+    let perfdata = [
+        format!("blockers={};;{};0", t.blockers, p.critical.perfdata()),
+        format!("warnings={};{};;0", t.warnings, p.warning.perfdata()),
+        format!("checks={};;;0", t.checks),
+        format!("errors={};;;0", t.errors),
+    ];
+    let mut first = text;
+    let mut rest = Vec::new();
+    let mut on_first = 0;
+    for item in &perfdata {
+        let sep = if on_first == 0 { " | " } else { " " };
+        if rest.is_empty() && first.len() + sep.len() + item.len() <= FIRST_LINE_MAX {
+            first.push_str(sep);
+            first.push_str(item);
+            on_first += 1;
+        } else {
+            rest.push(item.clone());
+        }
+    }
+    let mut out = format!("{first}\n");
     for f in &report.findings {
         out.push_str(&format!(
-            "[{}] {} {}: {}\n",
+            "[{}{}] {} {}: {}\n",
             f.severity.to_string().to_uppercase(),
+            if f.waiver.is_some() { ", WAIVED" } else { "" },
             f.check,
             clean(&f.subject),
             clean(&f.message)
@@ -59,6 +82,9 @@ pub fn render(report: &Report) -> String {
             o.check,
             clean(o.reason.as_deref().unwrap_or("unknown cause"))
         ));
+    }
+    if !rest.is_empty() {
+        out.push_str(&format!("| {}\n", rest.join(" ")));
     }
     out
 }
