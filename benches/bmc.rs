@@ -34,22 +34,12 @@ fn bench(c: &mut Criterion) {
     let types = PowerTypes::new(&maas_pack().bmc);
     let mut group = c.benchmark_group("bmc_detector");
     group.sample_size(10);
-    for n in [10_000usize, 100_000, 1_000_000]
-        .into_iter()
-        .filter(|n| *n <= max)
-    {
+    for n in [10_000usize, 100_000, 1_000_000].into_iter().filter(|n| *n <= max) {
         let fleet = Fleet::generate(n, 7);
         let body = fleet.power_parameters_json().into_bytes();
-        let expected = (
-            fleet.truth.collisions.len(),
-            fleet.truth.shared_addresses.len(),
-        );
+        let expected = (fleet.truth.collisions.len(), fleet.truth.shared_addresses.len());
         drop(fleet);
-        assert_eq!(
-            detect(&body, &types),
-            expected,
-            "the bench measures a correct detector"
-        );
+        assert_eq!(detect(&body, &types), expected, "the bench measures a correct detector");
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &body, |b, body| {
             b.iter(|| detect(body, &types))

@@ -107,6 +107,15 @@ pub struct ReportArgs {
     #[arg(short = 'c', long, value_name = "RANGE", allow_hyphen_values = true)]
     pub critical: Option<String>,
 
+    /// Waivers file ([[waiver]] tables: check, subject glob, justification, expires)
+    /// [default: preflight.waivers.toml beside the config, if there].
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// A JSON report of an earlier run: its findings are accepted, only new ones count.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
     /// Run only these checks: ids, names or systems (repeatable, or comma-separated).
     #[arg(long, value_name = "ID|NAME|SYSTEM")]
     pub select: Vec<String>,
@@ -241,6 +250,8 @@ fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCo
         fail_on: report.fail_on,
         warning: report.warning.clone(),
         critical: report.critical.clone(),
+        waivers: report.waivers.clone(),
+        baseline: report.baseline.clone(),
     };
     Config::load(&overrides, &|name| std::env::var(name).ok()).map_err(|e| {
         report_error(e);
@@ -323,23 +334,15 @@ fn emit(report: &Report, args: &ReportArgs, config_path: Option<String>) -> Exit
         };
         let text = render::render(report, format, &ctx);
         let written = match &path {
-            Some(path) => write_atomically(path, &text).map_err(|e| {
-                format!(
-                    "cannot write the {} report to {}: {e}",
-                    format.name(),
-                    path.display()
-                )
-            }),
+            Some(path) => write_atomically(path, &text)
+                .map_err(|e| format!("cannot write the {} report to {}: {e}", format.name(), path.display())),
             None => std::io::stdout()
                 .lock()
                 .write_all(text.as_bytes())
                 .map_err(|e| format!("cannot write the report to stdout: {e}")),
         };
         if let Err(message) = written {
-            report_error(CliError {
-                message,
-                help: None,
-            });
+            report_error(CliError { message, help: None });
             return unknown();
         }
     }
@@ -422,10 +425,7 @@ pub fn list_checks(format: ListFormat) -> String {
                 .iter()
                 .map(|c| serde_json::json!({"id": c.id, "name": c.name, "system": c.system, "severity": c.severity, "title": c.title}))
                 .collect();
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&list).expect("serializable")
-            )
+            format!("{}\n", serde_json::to_string_pretty(&list).expect("serializable"))
         }
         ListFormat::Table => {
             let mut table = Table::new();

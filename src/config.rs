@@ -19,6 +19,9 @@ use thiserror::Error;
 use crate::checks::{self, CheckDef};
 use crate::version::Version;
 
+/// The waivers file looked for beside the config file (or in the current directory).
+pub const DEFAULT_WAIVERS: &str = "preflight.waivers.toml";
+
 /// Default location searched after `./preflight.toml`.
 pub const SYSTEM_CONFIG: &str = "/etc/preflight/preflight.toml";
 /// Seconds for connecting and for each read, unless configured.
@@ -76,6 +79,9 @@ pub struct FileConfig {
     pub juju: JujuSection,
     #[serde(default)]
     pub backendai: BackendaiSection,
+    /// Accepted findings (see [`crate::waivers`]).
+    #[serde(default)]
+    pub waiver: Vec<crate::waivers::WaiverSpec>,
 }
 
 /// `[mender]`.
@@ -180,10 +186,7 @@ pub enum ConfigError {
     Read { path: String, cause: String },
 
     #[error("the config file is not valid: {message}")]
-    #[diagnostic(
-        code(preflight::config::parse),
-        help("see README.md § Configuration for every key")
-    )]
+    #[diagnostic(code(preflight::config::parse), help("see README.md § Configuration for every key"))]
     Parse {
         message: String,
         #[source_code]
@@ -275,6 +278,10 @@ pub struct Config {
     pub selection: Selection,
     /// How findings turn into the status and exit code.
     pub policy: crate::report::Policy,
+    /// Waivers from the config file and the waivers file.
+    pub waivers: Vec<crate::waivers::Waiver>,
+    /// (check, subject) of the baseline's findings.
+    pub baseline: Option<std::collections::BTreeSet<(String, String)>>,
 }
 
 /// `--select` / `--ignore`: check ids, names or system names.
@@ -333,9 +340,7 @@ pub fn did_you_mean(given: &str) -> Option<String> {
 
 fn check_selectors(list: &[String]) -> Result<(), ConfigError> {
     for given in list {
-        let known = checks::catalogue()
-            .iter()
-            .any(|c| Selection::matches(given, c));
+        let known = checks::catalogue().iter().any(|c| Selection::matches(given, c));
         if !known {
             return Err(ConfigError::Value {
                 what: "check selector",
@@ -394,6 +399,10 @@ pub struct Overrides {
     pub warning: Option<String>,
     /// `-c`: range on the blocker count.
     pub critical: Option<String>,
+    /// `--waivers FILE`.
+    pub waivers: Option<PathBuf>,
+    /// `--baseline report.json`.
+    pub baseline: Option<PathBuf>,
 }
 
 /// Reads the config file that applies: `explicit`, else `./preflight.toml`, else
@@ -423,6 +432,14 @@ pub fn read_config_file(explicit: Option<&Path>) -> Result<Option<(PathBuf, Stri
 /// # Errors
 /// [`ConfigError::Parse`] pointing at the offending key or value.
 pub fn parse_file_config(name: &str, text: &str) -> Result<FileConfig, ConfigError> {
+    parse_toml(name, text)
+}
+
+/// Parses any TOML file preflight reads, with a spanned diagnostic on error.
+///
+/// # Errors
+/// [`ConfigError::Parse`] pointing at the offending key or value.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, ConfigError> {
     toml::from_str(text).map_err(|e| ConfigError::Parse {
         message: e.message().trim().to_string(),
         src: NamedSource::new(name, text.to_string()),
@@ -438,9 +455,7 @@ fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, ConfigErr
         path: path.display().to_string(),
         cause: e.to_string(),
     })?;
-    Ok(Secret::new(
-        text.lines().next().unwrap_or("").trim().to_string(),
-    ))
+    Ok(Secret::new(text.lines().next().unwrap_or("").trim().to_string()))
 }
 
 fn parse_target(given: &str) -> Result<(String, Version), ConfigError> {
@@ -463,10 +478,7 @@ impl Config {
     ///
     /// # Errors
     /// Any [`ConfigError`]: unreadable or invalid file, unreadable key file, bad target.
-    pub fn load(
-        overrides: &Overrides,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let (path, file) = match read_config_file(overrides.config.as_deref())? {
             Some((path, text)) => {
                 let file = parse_file_config(&path.display().to_string(), &text)?;
@@ -522,9 +534,7 @@ impl Config {
         let pg_dsn = match (env("DATABASE_URL"), file.postgresql.url) {
             (Some(url), _) => Some((Secret::new(url), DsnOrigin::DatabaseUrl)),
             (None, Some(url)) => Some((url, DsnOrigin::ConfigFile)),
-            (None, None) if !libpq.is_empty() => {
-                Some((Secret::new(String::new()), DsnOrigin::LibpqEnv))
-            }
+            (None, None) if !libpq.is_empty() => Some((Secret::new(String::new()), DsnOrigin::LibpqEnv)),
             (None, None) => None,
         };
 
@@ -538,10 +548,7 @@ impl Config {
             targets.insert(s, v);
         }
 
-        let timeout = overrides
-            .timeout
-            .or(file.scan.timeout)
-            .unwrap_or(DEFAULT_TIMEOUT_SECS);
+        let timeout = overrides.timeout.or(file.scan.timeout).unwrap_or(DEFAULT_TIMEOUT_SECS);
         if timeout == 0 {
             return Err(ConfigError::Value {
                 what: "timeout",
@@ -551,11 +558,7 @@ impl Config {
         }
         let mender = MenderConfig {
             url: env("MENDER_URL").or(file.mender.url),
-            token: match (
-                env("MENDER_TOKEN"),
-                file.mender.token,
-                file.mender.token_file,
-            ) {
+            token: match (env("MENDER_TOKEN"), file.mender.token, file.mender.token_file) {
                 (Some(t), _, _) => Some(Secret::new(t)),
                 (None, Some(t), _) => Some(t),
                 (None, None, Some(p)) => Some(read_secret_file("the Mender token", &p)?),
@@ -575,10 +578,7 @@ impl Config {
                     })
                 })
                 .transpose()?,
-            target_edition: file
-                .mender
-                .target_edition
-                .or_else(|| file.mender.edition.clone()),
+            target_edition: file.mender.target_edition.or_else(|| file.mender.edition.clone()),
             edition: file.mender.edition,
         };
         let juju = JujuConfig {
@@ -605,9 +605,7 @@ impl Config {
         };
         check_selectors(&selection.select)?;
         check_selectors(&selection.ignore)?;
-        let range = |given: &Option<String>,
-                     what: &'static str|
-         -> Result<crate::report::Range, ConfigError> {
+        let range = |given: &Option<String>, what: &'static str| -> Result<crate::report::Range, ConfigError> {
             match given {
                 None => Ok(crate::report::Range::ZERO),
                 Some(text) => crate::report::Range::parse(text).map_err(|why| ConfigError::Value {
@@ -622,7 +620,26 @@ impl Config {
             warning: range(&overrides.warning, "--warning range")?,
             critical: range(&overrides.critical, "--critical range")?,
         };
+        let mut waivers = crate::waivers::validate(file.waiver)?;
+        let (waivers_file, required) = match &overrides.waivers {
+            Some(p) => (p.clone(), true),
+            None => (
+                path.as_deref()
+                    .and_then(Path::parent)
+                    .unwrap_or(Path::new(""))
+                    .join(DEFAULT_WAIVERS),
+                false,
+            ),
+        };
+        waivers.extend(crate::waivers::read_file(&waivers_file, required)?);
+        let baseline = overrides
+            .baseline
+            .as_deref()
+            .map(crate::waivers::read_baseline)
+            .transpose()?;
         Ok(Config {
+            waivers,
+            baseline,
             selection,
             policy,
             mender,
@@ -639,12 +656,7 @@ impl Config {
             maas_role: file.postgresql.maas_role,
             timeout: Duration::from_secs(timeout),
             retries: file.scan.retries.unwrap_or(DEFAULT_RETRIES),
-            max_response_bytes: file
-                .scan
-                .max_response_mib
-                .unwrap_or(DEFAULT_MAX_RESPONSE_MIB)
-                * 1024
-                * 1024,
+            max_response_bytes: file.scan.max_response_mib.unwrap_or(DEFAULT_MAX_RESPONSE_MIB) * 1024 * 1024,
             targets,
         })
     }
@@ -656,10 +668,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 

@@ -38,11 +38,7 @@ impl Demo {
     /// formats; its MAAS and database settings are replaced by the demo's.
     pub async fn start(mut config: Config) -> Demo {
         let fleet = Fleet::generate(mocks::demo::MACHINES, mocks::demo::SEED);
-        let server = MaasServer::start(
-            &fleet,
-            &MaasOptions::mixed(mocks::demo::REGION_VERSION, "2.8.6"),
-        )
-        .await;
+        let server = MaasServer::start(&fleet, &MaasOptions::mixed(mocks::demo::REGION_VERSION, "2.8.6")).await;
         config.maas_url = Some(server.maas_url());
         config.maas_api_key = Some(Secret::new(API_KEY.to_string()));
         config.maas_current = None;
@@ -56,10 +52,10 @@ impl Demo {
         config.backendai.storage_proxy_url = Some(backendai.storage_proxy.uri());
         config.backendai.webserver_url = Some(backendai.webserver.uri());
         config.juju.cli = None;
-        let host: RecordedHost = serde_json::from_str(mocks::demo::HOST_JSON)
-            .expect("mocks' demo host is valid (tested)");
-        let pg: RecordedPostgres = serde_json::from_str(mocks::demo::POSTGRES_JSON)
-            .expect("mocks' demo database is valid (tested)");
+        let host: RecordedHost =
+            serde_json::from_str(mocks::demo::HOST_JSON).expect("mocks' demo host is valid (tested)");
+        let pg: RecordedPostgres =
+            serde_json::from_str(mocks::demo::POSTGRES_JSON).expect("mocks' demo database is valid (tested)");
         let postgres = PgFacts {
             endpoint: format!("demo-db:5432/{} as {}", pg.database, pg.maas_role),
             server_version_num: pg.server_version_num,

@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use crate::checks::backendai::BackendaiState;
 use crate::checks::bmc::PowerTypes;
-use crate::checks::maas::{
-    duplicate_bmc_evaluation, shared_address_evaluation, BmcView, MaasFacts,
-};
+use crate::checks::maas::{duplicate_bmc_evaluation, shared_address_evaluation, BmcView, MaasFacts};
 use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
 use crate::config::Config;
@@ -73,10 +71,7 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> Probed<PgFacts> {
     }
 }
 
-async fn probe_maas_api(
-    config: &Config,
-    host: &HostFacts,
-) -> Probed<crate::probe::maas::MaasApiFacts> {
+async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::probe::maas::MaasApiFacts> {
     // With an API key but no URL, a region controller's regiond.conf says where the API is.
     let discovered = match (&config.maas_api_key, &host.regiond) {
         (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),
@@ -84,8 +79,7 @@ async fn probe_maas_api(
     };
     let Some(url) = config.maas_url.as_ref().or(discovered) else {
         return Probed::Skipped(
-            "MAAS API not configured: set MAAS_URL and MAAS_API_KEY (or [maas] url / api_key_file)"
-                .into(),
+            "MAAS API not configured: set MAAS_URL and MAAS_API_KEY (or [maas] url / api_key_file)".into(),
         );
     };
     let key = match config.maas_api_key.as_ref().map(ApiKey::parse).transpose() {
@@ -131,9 +125,7 @@ async fn probe_mender(config: &Config) -> Probed<DeviceLeftovers> {
 
 async fn probe_backendai(config: &Config) -> Probed<BackendaiState> {
     if config.backendai.manager_url.is_none() {
-        return Probed::Skipped(
-            "Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)".into(),
-        );
+        return Probed::Skipped("Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)".into());
     }
     match http(config) {
         Ok(h) => match backendai::probe(&h, &config.backendai).await {
@@ -148,8 +140,7 @@ async fn probe_backendai(config: &Config) -> Probed<BackendaiState> {
 /// that is configured or discovered.
 async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) {
     let config = &scan.config;
-    let target =
-        |system: &str, newest: Version| config.targets.get(system).cloned().unwrap_or(newest);
+    let target = |system: &str, newest: Version| config.targets.get(system).cloned().unwrap_or(newest);
     let juju_cli = config.juju.cli.as_ref().map(|p| p.display().to_string());
     let (devices, juju_state, bai_state) = tokio::join!(
         probe_mender(config),
@@ -198,11 +189,7 @@ async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) 
     if !matches!(bai_state, Probed::Skipped(_)) {
         targets.push(("backendai".to_string(), bai_target.raw.clone()));
     }
-    evaluations.extend(checks::backendai::evaluate(
-        bai_pack,
-        &bai_state,
-        &bai_target,
-    ));
+    evaluations.extend(checks::backendai::evaluate(bai_pack, &bai_state, &bai_target));
     (evaluations, targets)
 }
 
@@ -258,12 +245,9 @@ fn finish(
         findings.extend(e.findings);
         outcomes.push(e.outcome);
     }
-    let mut report = Report::new(
-        targets,
-        findings,
-        outcomes,
-        started.elapsed().as_millis() as u64,
-    );
+    let mut report = Report::new(targets, findings, outcomes, started.elapsed().as_millis() as u64);
+    let today = time::OffsetDateTime::now_utc().date();
+    crate::waivers::apply(&mut report, &config.waivers, config.baseline.as_ref(), today);
     report.apply_policy(config.policy);
     report
 }
@@ -272,10 +256,7 @@ fn finish(
 #[derive(Debug, Clone)]
 pub enum BmcSource {
     /// A power-parameters document (`-` is stdin), optionally joined with a machine list.
-    File {
-        input: PathBuf,
-        machines: Option<PathBuf>,
-    },
+    File { input: PathBuf, machines: Option<PathBuf> },
     /// The MAAS database (`maasserver_bmc`), from the configured or discovered connection.
     Database,
 }
@@ -288,8 +269,7 @@ fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
 }
 
 fn read_machine_list(path: &Path) -> Result<Vec<Machine>, String> {
-    let file = File::open(path)
-        .map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
+    let file = File::open(path).map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
     serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
         format!(
             "the machine list {} is not the JSON array `maas $PROFILE machines read` prints: {e}",
@@ -298,11 +278,7 @@ fn read_machine_list(path: &Path) -> Result<Vec<Machine>, String> {
     })
 }
 
-async fn bmc_from_file(
-    pack: &'static MaasPack,
-    input: &Path,
-    machines: Option<&Path>,
-) -> Vec<Evaluation> {
+async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&Path>) -> Vec<Evaluation> {
     let started = Instant::now();
     let machines = match machines.map(read_machine_list).transpose() {
         Ok(m) => m,
@@ -336,11 +312,7 @@ async fn bmc_from_file(
     .await;
     let obs = match parsed {
         Ok(Ok(obs)) => {
-            tracing::info!(
-                "read {} machines from {name} in {:?}",
-                obs.len(),
-                started.elapsed()
-            );
+            tracing::info!("read {} machines from {name} in {:?}", obs.len(), started.elapsed());
             obs
         }
         Ok(Err(cause)) => return bmc_outcomes(pack, &format!("cannot read {name}: {cause}")),
@@ -363,18 +335,14 @@ fn evaluate_both(pack: &MaasPack, view: &BmcView) -> Vec<Evaluation> {
     std::thread::scope(|scope| {
         let shared = scope.spawn(|| shared_address_evaluation(pack, view));
         let duplicates = duplicate_bmc_evaluation(pack, view);
-        let shared = shared.join().unwrap_or_else(|_| {
-            Evaluation::error(pack.def("MAAS005"), "the MAAS005 thread panicked")
-        });
+        let shared = shared
+            .join()
+            .unwrap_or_else(|_| Evaluation::error(pack.def("MAAS005"), "the MAAS005 thread panicked"));
         vec![duplicates, shared]
     })
 }
 
-async fn bmc_from_database(
-    pack: &'static MaasPack,
-    config: &Config,
-    host: &HostSource,
-) -> Vec<Evaluation> {
+async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &HostSource) -> Vec<Evaluation> {
     let facts = host::probe(host).await;
     let regiond = facts.regiond.as_ref().and_then(|r| r.as_ref().ok());
     let target = match PgTarget::resolve(config, regiond) {
@@ -416,9 +384,7 @@ pub async fn run_bmc(config: &Config, source: &BmcSource, host: &HostSource) -> 
     let started = Instant::now();
     let pack = checks::maas_pack();
     let evaluations = match source {
-        BmcSource::File { input, machines } => {
-            bmc_from_file(pack, input, machines.as_deref()).await
-        }
+        BmcSource::File { input, machines } => bmc_from_file(pack, input, machines.as_deref()).await,
         BmcSource::Database => bmc_from_database(pack, config, host).await,
     };
     tracing::info!("duplicate-BMC checks done in {:?}", started.elapsed());

@@ -13,3 +13,4 @@ pub mod probe;
 pub mod render;
 pub mod report;
 pub mod version;
+pub mod waivers;

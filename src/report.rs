@@ -299,6 +299,8 @@ impl From<Status> for ExitCode {
 /// Counts a renderer needs for its summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Findings accepted by a waiver or the baseline (not counted below).
+    pub waived: usize,
     pub blockers: usize,
     pub warnings: usize,
     pub infos: usize,
@@ -368,6 +370,10 @@ impl Report {
             ..Tally::default()
         };
         for f in &self.findings {
+            if f.waiver.is_some() {
+                t.waived += 1;
+                continue;
+            }
             match f.severity {
                 Severity::Blocker => t.blockers += 1,
                 Severity::Warning => t.warnings += 1,
@@ -450,35 +456,17 @@ mod tests {
         let w = &Policy::default();
         assert_eq!(status_of(&[], &[outcome(Pass)], w), Status::Ok);
         assert_eq!(status_of(&[finding(Info)], &[outcome(Fail)], w), Status::Ok);
-        assert_eq!(
-            status_of(&[finding(Warning)], &[outcome(Fail)], w),
-            Status::Warning
-        );
-        assert_eq!(
-            status_of(&[finding(Warning)], &[outcome(Error)], w),
-            Status::Unknown
-        );
-        assert_eq!(
-            status_of(&[finding(Blocker)], &[outcome(Error)], w),
-            Status::Critical
-        );
+        assert_eq!(status_of(&[finding(Warning)], &[outcome(Fail)], w), Status::Warning);
+        assert_eq!(status_of(&[finding(Warning)], &[outcome(Error)], w), Status::Unknown);
+        assert_eq!(status_of(&[finding(Blocker)], &[outcome(Error)], w), Status::Critical);
         assert_eq!(status_of(&[], &[outcome(Skipped)], w), Status::Ok);
         let b = &Policy {
             fail_on: FailOn::Blocker,
             ..Policy::default()
         };
-        assert_eq!(
-            status_of(&[finding(Warning)], &[outcome(Fail)], b),
-            Status::Ok
-        );
-        assert_eq!(
-            status_of(&[finding(Warning)], &[outcome(Error)], b),
-            Status::Unknown
-        );
-        assert_eq!(
-            status_of(&[finding(Blocker)], &[outcome(Fail)], b),
-            Status::Critical
-        );
+        assert_eq!(status_of(&[finding(Warning)], &[outcome(Fail)], b), Status::Ok);
+        assert_eq!(status_of(&[finding(Warning)], &[outcome(Error)], b), Status::Unknown);
+        assert_eq!(status_of(&[finding(Blocker)], &[outcome(Fail)], b), Status::Critical);
         let mut waived = finding(Blocker);
         waived.waiver = Some(Waived {
             justification: "known".into(),
@@ -492,10 +480,7 @@ mod tests {
         };
         let two = [finding(Warning), finding(Warning)];
         assert_eq!(status_of(&two, &[outcome(Fail)], lenient), Status::Ok);
-        assert_eq!(
-            status_of(&[finding(Blocker)], &[outcome(Fail)], lenient),
-            Status::Ok
-        );
+        assert_eq!(status_of(&[finding(Blocker)], &[outcome(Fail)], lenient), Status::Ok);
     }
 
     #[rstest::rstest]

@@ -54,9 +54,7 @@ impl Version {
             if digits == 0 {
                 break;
             }
-            nums[count] = rest[..digits]
-                .parse()
-                .map_err(|_| VersionError(raw.to_string()))?;
+            nums[count] = rest[..digits].parse().map_err(|_| VersionError(raw.to_string()))?;
             count += 1;
             rest = &rest[digits..];
             match rest.strip_prefix('.') {
@@ -71,11 +69,7 @@ impl Version {
             .iter()
             .find_map(|sep| rest.strip_prefix(*sep))
             .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic()))
-            .map(|r| {
-                r.chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .collect::<String>()
-            })
+            .map(|r| r.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>())
             .filter(|p| !p.is_empty() && !p.starts_with("ubuntu") && p != "from");
         Ok(Version {
             major: nums[0],

@@ -16,19 +16,14 @@ struct Files {
 fn fleet(machines: usize, seed: u64) -> Files {
     let dir = tempfile::tempdir().unwrap();
     let fleet = Fleet::generate(machines, seed);
-    std::fs::write(
-        dir.path().join("power-parameters.json"),
-        fleet.power_parameters_json(),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("power-parameters.json"), fleet.power_parameters_json()).unwrap();
     std::fs::write(dir.path().join("machines.json"), fleet.machines_json()).unwrap();
     Files { dir, fleet }
 }
 
 fn preflight() -> Command {
     let mut cmd = Command::cargo_bin("preflight").unwrap();
-    cmd.env_remove("DATABASE_URL")
-        .current_dir(std::env::temp_dir());
+    cmd.env_remove("DATABASE_URL").current_dir(std::env::temp_dir());
     cmd
 }
 
@@ -56,8 +51,8 @@ fn groups(report: &Value, check: &str, severity: &str) -> Vec<Vec<String>> {
 
 fn run(args: &[&str]) -> (Option<i32>, Value) {
     let out = preflight().args(args).output().unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), report)
 }
 
@@ -76,14 +71,8 @@ fn input_with_machine_list_finds_exactly_the_planted_groups() {
         "json",
     ]);
     assert_eq!(code, Some(2));
-    assert_eq!(
-        groups(&report, "MAAS004", "blocker"),
-        f.fleet.truth.collisions
-    );
-    assert_eq!(
-        groups(&report, "MAAS005", "warning"),
-        f.fleet.truth.shared_addresses
-    );
+    assert_eq!(groups(&report, "MAAS004", "blocker"), f.fleet.truth.collisions);
+    assert_eq!(groups(&report, "MAAS005", "warning"), f.fleet.truth.shared_addresses);
     let first = report["findings"]
         .as_array()
         .unwrap()
@@ -91,10 +80,7 @@ fn input_with_machine_list_finds_exactly_the_planted_groups() {
         .find(|f| f["check"] == "MAAS004")
         .unwrap();
     assert!(
-        first["evidence"]["hostnames"][0]
-            .as_str()
-            .unwrap()
-            .contains('-'),
+        first["evidence"]["hostnames"][0].as_str().unwrap().contains('-'),
         "hostnames joined from the machine list"
     );
 }
@@ -103,22 +89,10 @@ fn input_with_machine_list_finds_exactly_the_planted_groups() {
 fn input_alone_infers_types_and_says_so() {
     let f = fleet(10_000, 43);
     let input = f.dir.path().join("power-parameters.json");
-    let (code, report) = run(&[
-        "bmc",
-        "--input",
-        input.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, report) = run(&["bmc", "--input", input.to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, Some(2));
-    assert_eq!(
-        groups(&report, "MAAS004", "blocker"),
-        f.fleet.truth.collisions
-    );
-    assert_eq!(
-        groups(&report, "MAAS005", "warning"),
-        f.fleet.truth.shared_addresses
-    );
+    assert_eq!(groups(&report, "MAAS004", "blocker"), f.fleet.truth.collisions);
+    assert_eq!(groups(&report, "MAAS005", "warning"), f.fleet.truth.shared_addresses);
     let infos: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -141,10 +115,7 @@ fn reads_standard_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        groups(&report, "MAAS004", "blocker"),
-        f.fleet.truth.collisions
-    );
+    assert_eq!(groups(&report, "MAAS004", "blocker"), f.fleet.truth.collisions);
 }
 
 #[rstest::rstest]

@@ -52,12 +52,7 @@ async fn exit_1_on_warnings_only() {
         .args(["scan", "--target", "maas=3.5", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["status"], "warning");
     assert_eq!(report["targets"]["maas"], "3.5");
@@ -67,10 +62,7 @@ async fn exit_1_on_warnings_only() {
         .iter()
         .map(|f| f["check"].as_str().unwrap())
         .collect();
-    assert!(
-        checks.contains(&"MAAS007") && checks.contains(&"MAAS005"),
-        "{checks:?}"
-    );
+    assert!(checks.contains(&"MAAS007") && checks.contains(&"MAAS005"), "{checks:?}");
 }
 
 #[test]
@@ -187,8 +179,7 @@ fn output_file_holds_the_report() {
         .assert()
         .code(2)
         .stdout(predicate::str::is_empty());
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(report["status"], "critical");
 }
 
@@ -210,13 +201,9 @@ fn checks_and_explain() {
         .args(["explain", "maas004"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains(
-            "MAAS004 duplicate-bmc-credentials",
-        ))
+        .stdout(predicate::str::contains("MAAS004 duplicate-bmc-credentials"))
         .stdout(predicate::str::contains("Why it matters"))
-        .stdout(predicate::str::contains(
-            "0290_migrate_node_power_parameters.py",
-        ));
+        .stdout(predicate::str::contains("0290_migrate_node_power_parameters.py"));
     preflight(&dir)
         .args(["explain", "MAAS999"])
         .assert()
@@ -228,11 +215,7 @@ fn checks_and_explain() {
 fn help_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     for args in [vec!["--help"], vec!["scan", "--help"]] {
-        let out = preflight(&dir)
-            .args(&args)
-            .env("COLUMNS", "100")
-            .output()
-            .unwrap();
+        let out = preflight(&dir).args(&args).env("COLUMNS", "100").output().unwrap();
         insta::assert_snapshot!(
             format!("help_{}", args.join("_").replace("--", "")),
             String::from_utf8(out.stdout).unwrap()

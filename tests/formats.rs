@@ -25,11 +25,7 @@ fn preflight(dir: &tempfile::TempDir) -> Command {
 }
 
 fn demo(dir: &tempfile::TempDir, args: &[&str]) -> (Option<i32>, String) {
-    let out = preflight(dir)
-        .args(["scan", "--demo"])
-        .args(args)
-        .output()
-        .unwrap();
+    let out = preflight(dir).args(["scan", "--demo"]).args(args).output().unwrap();
     (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
 
@@ -38,19 +34,13 @@ fn fingerprints(sarif: &Value) -> BTreeSet<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            r["partialFingerprints"]["preflight/v1"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|r| r["partialFingerprints"]["preflight/v1"].as_str().unwrap().to_string())
         .collect()
 }
 
 #[test]
 fn sarif_is_schema_valid_with_stable_fingerprints() {
-    let mut schema: Value =
-        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    let mut schema: Value = serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
     // Erratum of the published schema: the `language` patterns (run, toolComponent) have a
     // stray ']' that a strict meta-schema check rejects as a regex. Only those are corrected.
     for definition in ["run", "toolComponent"] {
@@ -63,11 +53,7 @@ fn sarif_is_schema_valid_with_stable_fingerprints() {
     let (code, first) = demo(&dir, &["--format", "sarif"]);
     assert_eq!(code, Some(2));
     let first: Value = serde_json::from_str(&first).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&first)
-        .map(|e| e.to_string())
-        .take(5)
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(&first).map(|e| e.to_string()).take(5).collect();
     assert!(errors.is_empty(), "{errors:?}");
     let (_, second) = demo(&dir, &["--format", "sarif"]);
     let second: Value = serde_json::from_str(&second).unwrap();
@@ -77,13 +63,11 @@ fn sarif_is_schema_valid_with_stable_fingerprints() {
         first["runs"][0]["results"].as_array().unwrap().len(),
         "one per (check, subject)"
     );
-    let rules = first["runs"][0]["tool"]["driver"]["rules"]
-        .as_array()
-        .unwrap();
+    let rules = first["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), preflight::checks::catalogue().len());
-    assert!(rules.iter().all(|r| r["fullDescription"]["text"]
-        .as_str()
-        .is_some_and(|t| !t.is_empty())));
+    assert!(rules
+        .iter()
+        .all(|r| r["fullDescription"]["text"].as_str().is_some_and(|t| !t.is_empty())));
 }
 
 #[test]
@@ -109,15 +93,8 @@ fn junit_parses_and_follows_fail_on() {
         count("blocker"),
         "warnings pass under --fail-on blocker"
     );
-    let names: Vec<String> = junit
-        .test_suites
-        .iter()
-        .map(|s| s.name.to_string())
-        .collect();
-    assert_eq!(
-        names,
-        vec!["host", "postgresql", "maas", "mender", "juju", "backendai"]
-    );
+    let names: Vec<String> = junit.test_suites.iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(names, vec!["host", "postgresql", "maas", "mender", "juju", "backendai"]);
 }
 
 #[test]
@@ -164,11 +141,7 @@ fn several_outputs_at_once() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "the m/ directory does not exist: exit 3"
-    );
+    assert_eq!(out.status.code(), Some(3), "the m/ directory does not exist: exit 3");
     std::fs::create_dir(dir.path().join("m")).unwrap();
     preflight(&dir)
         .args([
@@ -187,10 +160,7 @@ fn several_outputs_at_once() {
         .code(2)
         .stdout(predicate::str::starts_with("PREFLIGHT CRITICAL"));
     for f in ["r.sarif", "r.xml", "m/p.prom"] {
-        assert!(
-            std::fs::metadata(dir.path().join(f)).unwrap().len() > 100,
-            "{f}"
-        );
+        assert!(std::fs::metadata(dir.path().join(f)).unwrap().len() > 100, "{f}");
     }
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("m"))
         .unwrap()
@@ -223,10 +193,7 @@ async fn fail_on_blocker_lets_warnings_pass_but_not_errors() {
     };
     assert_eq!(run(&[], &server.maas_url()), Some(1));
     assert_eq!(run(&["--fail-on", "blocker"], &server.maas_url()), Some(0));
-    assert_eq!(
-        run(&["--fail-on", "blocker"], "http://127.0.0.1:9/MAAS"),
-        Some(3)
-    );
+    assert_eq!(run(&["--fail-on", "blocker"], "http://127.0.0.1:9/MAAS"), Some(3));
 }
 
 #[test]
@@ -234,14 +201,7 @@ fn select_and_ignore() {
     let dir = tempfile::tempdir().unwrap();
     let (code, json) = demo(
         &dir,
-        &[
-            "--format",
-            "json",
-            "--select",
-            "MAAS006,juju",
-            "--ignore",
-            "JUJU002",
-        ],
+        &["--format", "json", "--select", "MAAS006,juju", "--ignore", "JUJU002"],
     );
     let report: Value = serde_json::from_str(&json).unwrap();
     let checks: Vec<&str> = report["outcomes"]
@@ -258,7 +218,58 @@ fn select_and_ignore() {
         .args(["scan", "--demo", "--select", "duplicate-bmc-credential"])
         .assert()
         .code(3)
-        .stderr(predicate::str::contains(
-            "did you mean 'duplicate-bmc-credentials'",
-        ));
+        .stderr(predicate::str::contains("did you mean 'duplicate-bmc-credentials'"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn waivers_and_baselines_gate_the_exit_code() {
+    let fleet = Fleet::generate(300, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.1")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        preflight(&dir)
+            .env("MAAS_URL", server.maas_url())
+            .env("MAAS_API_KEY", API_KEY)
+            .args(["scan", "--target", "maas=3.5"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&[]).status.code(), Some(1), "MAAS005 and MAAS007 warn");
+
+    // Waivers beside the config are found without a flag.
+    std::fs::write(dir.path().join("preflight.toml"), "[scan]\ntimeout = 5\n").unwrap();
+    std::fs::write(
+        dir.path().join("preflight.waivers.toml"),
+        "[[waiver]]\ncheck = \"MAAS005\"\nsubject = \"* BMC *\"\njustification = \"two BMC records per chassis, known\"\nexpires = 2099-12-31\n\n[[waiver]]\ncheck = \"MAAS007\"\njustification = \"rack upgrade scheduled\"\n",
+    )
+    .unwrap();
+    let out = run(&["--format", "nagios"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(", WAIVED]"));
+
+    // An expired waiver stops applying.
+    std::fs::write(
+        dir.path().join("w.toml"),
+        "[[waiver]]\ncheck = \"MAAS005\"\njustification = \"old\"\nexpires = 2020-01-01\n",
+    )
+    .unwrap();
+    assert_eq!(run(&["--waivers", "w.toml"]).status.code(), Some(1));
+
+    // An unknown id is a config error with a did-you-mean.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[waiver]]\ncheck = \"MAAS05\"\njustification = \"x\"\n",
+    )
+    .unwrap();
+    let out = run(&["--waivers", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean 'MAAS005'"));
+
+    // A baseline accepts what it already holds.
+    std::fs::remove_file(dir.path().join("preflight.waivers.toml")).unwrap();
+    let out = run(&["--format", "json", "--output", "base.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(run(&["--baseline", "base.json"]).status.code(), Some(0));
+    assert_eq!(run(&["--baseline", "w.toml"]).status.code(), Some(3), "not a report");
 }

@@ -22,9 +22,7 @@ async fn power_requests(server: &MockServer, prefix: &str) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|r| {
-            r.url.path().starts_with(prefix) && r.url.query() == Some("op=power_parameters")
-        })
+        .filter(|r| r.url.path().starts_with(prefix) && r.url.query() == Some("op=power_parameters"))
         .count()
 }
 
@@ -32,10 +30,7 @@ async fn power_requests(server: &MockServer, prefix: &str) -> usize {
 const BULK: &str = "/MAAS/api/2.0/machines/";
 
 fn maas_env(url: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("MAAS_URL", url.to_string()),
-        ("MAAS_API_KEY", API_KEY.to_string()),
-    ]
+    vec![("MAAS_URL", url.to_string()), ("MAAS_API_KEY", API_KEY.to_string())]
 }
 
 async fn scan(url: &str, target: &str) -> preflight::report::Report {
@@ -65,15 +60,8 @@ async fn oauth_header_is_exactly_plaintext_with_fresh_nonce() {
                 .to_string()
         })
         .collect();
-    assert_eq!(
-        signed.len(),
-        4,
-        "controllers ×2, machines, bulk power parameters"
-    );
-    let mut nonces: Vec<String> = signed
-        .iter()
-        .map(|h| re.captures(h).expect(h)[1].to_string())
-        .collect();
+    assert_eq!(signed.len(), 4, "controllers ×2, machines, bulk power parameters");
+    let mut nonces: Vec<String> = signed.iter().map(|h| re.captures(h).expect(h)[1].to_string()).collect();
     nonces.sort();
     nonces.dedup();
     assert_eq!(nonces.len(), 4, "every request has its own nonce");
@@ -110,8 +98,7 @@ async fn refused_bulk_falls_back_to_per_machine(#[case] status: u16) {
         .unwrap()
         .iter()
         .filter(|r| {
-            r.url.path().len() > "/MAAS/api/2.0/machines/".len()
-                && r.url.query() == Some("op=power_parameters")
+            r.url.path().len() > "/MAAS/api/2.0/machines/".len() && r.url.query() == Some("op=power_parameters")
         })
         .count();
     assert_eq!(per_machine, fleet.machines.len());
@@ -122,11 +109,7 @@ async fn controller_skew_is_reported() {
     let fleet = Fleet::generate(50, 2);
     let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.3.5")).await;
     let report = scan(&server.maas_url(), "maas=3.5").await;
-    let skew: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.check == "MAAS007")
-        .collect();
+    let skew: Vec<_> = report.findings.iter().filter(|f| f.check == "MAAS007").collect();
     assert_eq!(skew.len(), 1);
     assert!(skew[0].message.contains("3.3.5") && skew[0].message.contains("3.4.2"));
     // Running 3.4 already has 0290: nothing to predict.
@@ -137,21 +120,16 @@ async fn controller_skew_is_reported() {
 async fn region_with_power_answer(answer: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
     let api = "/MAAS/api/2.0";
-    let ok =
-        |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json");
+    let ok = |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json");
     Mock::given(method("GET"))
         .and(path(format!("{api}/version/")))
-        .respond_with(ok(
-            r#"{"capabilities":[],"version":"3.2.9","subversion":""}"#,
-        ))
+        .respond_with(ok(r#"{"capabilities":[],"version":"3.2.9","subversion":""}"#))
         .mount(&server)
         .await;
     for p in ["regioncontrollers/", "rackcontrollers/"] {
         Mock::given(method("GET"))
             .and(path(format!("{api}/{p}")))
-            .respond_with(ok(
-                r#"[{"system_id":"abc123","hostname":"r1","version":"3.2.9"}]"#,
-            ))
+            .respond_with(ok(r#"[{"system_id":"abc123","hostname":"r1","version":"3.2.9"}]"#))
             .mount(&server)
             .await;
     }
@@ -164,9 +142,7 @@ async fn region_with_power_answer(answer: ResponseTemplate) -> MockServer {
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{api}/machines/")))
-        .respond_with(ok(
-            r#"[{"system_id":"m1","hostname":"h1","power_type":"ipmi"}]"#,
-        ))
+        .respond_with(ok(r#"[{"system_id":"m1","hostname":"h1","power_type":"ipmi"}]"#))
         .mount(&server)
         .await;
     server
@@ -189,10 +165,7 @@ async fn bad_answers_become_error_outcomes(#[case] answer: ResponseTemplate, #[c
     assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
     let reason = o.reason.as_deref().unwrap();
     assert!(reason.contains(cause), "{reason}");
-    assert!(
-        reason.contains("/MAAS/api/2.0/machines/"),
-        "names the URL: {reason}"
-    );
+    assert!(reason.contains("/MAAS/api/2.0/machines/"), "names the URL: {reason}");
     assert!(!reason.contains("DemoTokenSecret"));
     assert_eq!(report.status, Status::Unknown);
 }
@@ -219,11 +192,7 @@ async fn client_errors_are_not_retried() {
 async fn unreachable_region_is_an_error_not_a_pass() {
     let report = scan("http://127.0.0.1:9/MAAS", "maas=3.5").await;
     for check in ["MAAS001", "MAAS004", "MAAS005", "MAAS007"] {
-        assert_eq!(
-            outcome(&report, check).status,
-            OutcomeStatus::Error,
-            "{check}"
-        );
+        assert_eq!(outcome(&report, check).status, OutcomeStatus::Error, "{check}");
     }
     assert!(outcome(&report, "MAAS004")
         .reason

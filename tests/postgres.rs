@@ -6,9 +6,7 @@ use preflight::engine::{self, Scan};
 use preflight::probe::host::{HostSource, RecordedHost};
 use preflight::probe::postgres::{begin_read_only, Migration0290, PgTarget};
 use preflight::report::{OutcomeStatus, Status};
-use support::{
-    config_from_env, config_from_toml, database_url, outcome, scan_without_host, test_database_url,
-};
+use support::{config_from_env, config_from_toml, database_url, outcome, scan_without_host, test_database_url};
 use tokio_postgres::{Client, NoTls};
 
 async fn connect(url: &str) -> Client {
@@ -26,10 +24,7 @@ async fn fresh_database(name: &str) -> Client {
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
         .await
         .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     connect(&database_url(name)).await
 }
 
@@ -45,19 +40,13 @@ async fn ensure_role(role: &str) {
 
 fn target_for(url: &str) -> PgTarget {
     let config = config_from_env(&[("DATABASE_URL", url)], &[]);
-    PgTarget::resolve(&config, None)
-        .unwrap()
-        .expect("a DSN was given")
+    PgTarget::resolve(&config, None).unwrap().expect("a DSN was given")
 }
 
 #[tokio::test]
 async fn reads_the_server_version() {
     let db = fresh_database("pf_version").await;
-    let expected: String = db
-        .query_one("SHOW server_version_num", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let expected: String = db.query_one("SHOW server_version_num", &[]).await.unwrap().get(0);
     let facts = target_for(&database_url("pf_version"))
         .probe(std::time::Duration::from_secs(5))
         .await
@@ -66,11 +55,7 @@ async fn reads_the_server_version() {
     assert!(facts.major() >= 12);
     assert_eq!(facts.database, "pf_version");
     assert_eq!(facts.owner, "postgres");
-    assert!(
-        !facts.endpoint.contains("preflight-test-secret"),
-        "{}",
-        facts.endpoint
-    );
+    assert!(!facts.endpoint.contains("preflight-test-secret"), "{}", facts.endpoint);
 }
 
 #[tokio::test]
@@ -81,11 +66,7 @@ async fn every_probe_transaction_is_read_only() {
         .await
         .unwrap();
     let tx = begin_read_only(&mut client).await.unwrap();
-    let ro: String = tx
-        .query_one("SHOW transaction_read_only", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let ro: String = tx.query_one("SHOW transaction_read_only", &[]).await.unwrap().get(0);
     assert_eq!(ro, "on");
     let err = tx
         .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
@@ -116,9 +97,11 @@ async fn detects_migration_0290() {
     .await
     .unwrap();
     assert_eq!(probe().await, Migration0290::NotApplied);
-    db.batch_execute("INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0290_migrate_node_power_parameters')")
-        .await
-        .unwrap();
+    db.batch_execute(
+        "INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0290_migrate_node_power_parameters')",
+    )
+    .await
+    .unwrap();
     assert_eq!(probe().await, Migration0290::Applied);
 }
 
@@ -136,11 +119,7 @@ async fn database_owner_check() {
     let report = run().await;
     let owner = outcome(&report, "MAAS008");
     assert_eq!(owner.status, OutcomeStatus::Fail);
-    let finding = report
-        .findings
-        .iter()
-        .find(|f| f.check == "MAAS008")
-        .unwrap();
+    let finding = report.findings.iter().find(|f| f.check == "MAAS008").unwrap();
     assert_eq!(finding.evidence["owner"], "postgres");
     assert_eq!(finding.evidence["maas_role"], "pf_maas");
     assert_eq!(report.status, Status::Critical);
@@ -173,10 +152,7 @@ async fn wrong_password_is_an_error_that_does_not_leak_it() {
     let o = outcome(&report, "MAAS003");
     assert_eq!(o.status, OutcomeStatus::Error);
     let reason = o.reason.clone().unwrap();
-    assert!(
-        reason.contains("password authentication failed"),
-        "{reason}"
-    );
+    assert!(reason.contains("password authentication failed"), "{reason}");
     assert!(reason.contains("127.0.0.1"), "{reason}");
     let json = preflight::render::json::render(&report);
     for secret in ["Wr0ngPassw0rdXYZ", "preflight-test-secret"] {
@@ -187,10 +163,7 @@ async fn wrong_password_is_an_error_that_does_not_leak_it() {
 
 #[tokio::test]
 async fn missing_database_is_named() {
-    let config = config_from_env(
-        &[("DATABASE_URL", &database_url("pf_does_not_exist"))],
-        &["maas=3.5"],
-    );
+    let config = config_from_env(&[("DATABASE_URL", &database_url("pf_does_not_exist"))], &["maas=3.5"]);
     let report = engine::run(&scan_without_host(config)).await;
     let reason = outcome(&report, "MAAS003").reason.clone().unwrap();
     assert!(
@@ -203,14 +176,7 @@ async fn missing_database_is_named() {
 async fn discovers_the_database_from_regiond_conf() {
     fresh_database("pf_regiond").await;
     let url = test_database_url();
-    let port = url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
     let mut host = RecordedHost::default();
     host.files.insert(
         "/etc/os-release".into(),
@@ -342,10 +308,7 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
         machine_groups, fleet.truth.collisions,
         "machines behind colliding BMC rows"
     );
-    assert_eq!(
-        pod_groups, fleet.truth.pod_collisions,
-        "pods (bmc_type 1) count"
-    );
+    assert_eq!(pod_groups, fleet.truth.pod_collisions, "pods (bmc_type 1) count");
     let shared: Vec<Vec<String>> = {
         let mut g: Vec<Vec<String>> = report
             .findings
@@ -408,19 +371,15 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
 async fn database_mode_reports_0290_already_applied() {
     let fleet = mocks::fleet::Fleet::generate(300, 5);
     let db = load_fleet("pf_bmc_applied", &fleet).await;
-    db.batch_execute("INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0290_migrate_node_power_parameters')")
-        .await
-        .unwrap();
+    db.batch_execute(
+        "INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0290_migrate_node_power_parameters')",
+    )
+    .await
+    .unwrap();
     let report = bmc_report(&database_url("pf_bmc_applied")).await;
     let o = outcome(&report, "MAAS004");
     assert_eq!(o.status, OutcomeStatus::Pass);
-    assert!(
-        o.reason
-            .as_deref()
-            .unwrap()
-            .contains("0290 already applied"),
-        "{o:?}"
-    );
+    assert!(o.reason.as_deref().unwrap().contains("0290 already applied"), "{o:?}");
     assert_eq!(
         outcome(&report, "MAAS005").status,
         OutcomeStatus::Fail,
@@ -435,10 +394,7 @@ async fn database_mode_without_maas_tables_is_an_error() {
     let o = outcome(&report, "MAAS004");
     assert_eq!(o.status, OutcomeStatus::Error);
     assert!(
-        o.reason
-            .as_deref()
-            .unwrap()
-            .contains("no maasserver_bmc table"),
+        o.reason.as_deref().unwrap().contains("no maasserver_bmc table"),
         "{o:?}"
     );
     assert_eq!(report.status, Status::Unknown);

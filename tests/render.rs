@@ -31,8 +31,14 @@ fn report() -> Report {
     let outcomes = vec![
         dup.outcome(OutcomeStatus::Fail, Some("1 finding".into())),
         skew.outcome(OutcomeStatus::Fail, Some("1 finding".into())),
-        pg.outcome(OutcomeStatus::Error, Some("cannot connect to PostgreSQL at db:5432/maasdb as maas: connection refused | retry".into())),
-        host.outcome(OutcomeStatus::Skipped, Some("MAAS is not installed on this host".into())),
+        pg.outcome(
+            OutcomeStatus::Error,
+            Some("cannot connect to PostgreSQL at db:5432/maasdb as maas: connection refused | retry".into()),
+        ),
+        host.outcome(
+            OutcomeStatus::Skipped,
+            Some("MAAS is not installed on this host".into()),
+        ),
     ];
     let mut r = Report::new(
         BTreeMap::from([("maas".to_string(), "3.5".to_string())]),
@@ -69,9 +75,6 @@ fn nagios() {
         "perfdata that does not fit the status line follows the long text"
     );
     let long: Vec<&str> = text.lines().skip(1).filter(|l| *l != last).collect();
-    assert!(
-        !long.iter().any(|l| l.contains('|')),
-        "no pipe in long text"
-    );
+    assert!(!long.iter().any(|l| l.contains('|')), "no pipe in long text");
     insta::assert_snapshot!(text);
 }

@@ -39,11 +39,7 @@ async fn mender_pages_through_ten_thousand_devices() {
     let fleet = MenderFleet::generate(10_500);
     let server = MenderServer::start(&fleet).await;
     let toml = "[mender]\ncurrent = \"3.6.2\"\n[scan]\ntargets = { mender = \"3.7\" }\n";
-    let report = scan(
-        toml,
-        &[("MENDER_URL", &server.url()), ("MENDER_TOKEN", TOKEN)],
-    )
-    .await;
+    let report = scan(toml, &[("MENDER_URL", &server.url()), ("MENDER_TOKEN", TOKEN)]).await;
     let mut want = fleet.decommissioning.clone();
     want.sort();
     assert_eq!(ids(&report, "MENDER002", Severity::Blocker), want);
@@ -58,10 +54,7 @@ async fn mender_pages_through_ten_thousand_devices() {
         .iter()
         .filter(|r| r.url.path() == "/api/management/v2/devauth/devices")
         .count();
-    assert_eq!(
-        pages, 21,
-        "10,500 devices at 500 a page, following Link headers"
-    );
+    assert_eq!(pages, 21, "10,500 devices at 500 a page, following Link headers");
     assert_eq!(
         outcome(&report, "MENDER001").status,
         OutcomeStatus::Pass,
@@ -102,10 +95,7 @@ async fn mender_login_with_user_and_password() {
     let o = outcome(&report, "MENDER002");
     assert_eq!(o.status, OutcomeStatus::Error);
     assert!(
-        o.reason
-            .as_deref()
-            .unwrap()
-            .contains("rejected the credentials"),
+        o.reason.as_deref().unwrap().contains("rejected the credentials"),
         "{o:?}"
     );
     assert!(!preflight::render::json::render(&report).contains("wrong-Pa55"));
@@ -113,10 +103,7 @@ async fn mender_login_with_user_and_password() {
 
 async fn answering(answer: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(answer)
-        .mount(&server)
-        .await;
+    Mock::given(method("GET")).respond_with(answer).mount(&server).await;
     server
 }
 
@@ -185,10 +172,7 @@ async fn backendai_patch_upgrade_with_sessions_and_mixed_components() {
 #[case::unauthorized(401, "superadmin keypair")]
 #[case::server_error(500, "HTTP 500")]
 #[tokio::test]
-async fn backendai_status_failure_is_an_error_for_sessions_only(
-    #[case] status: u16,
-    #[case] says: &str,
-) {
+async fn backendai_status_failure_is_an_error_for_sessions_only(#[case] status: u16, #[case] says: &str) {
     let manager = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/"))
@@ -233,10 +217,7 @@ async fn backendai_status_failure_is_an_error_for_sessions_only(
         auth.starts_with("BackendAI signMethod=HMAC-SHA256, credential=AKTEST:"),
         "{auth}"
     );
-    assert!(
-        signed.headers.contains_key("x-backendai-date")
-            && signed.headers.contains_key("x-backendai-version")
-    );
+    assert!(signed.headers.contains_key("x-backendai-date") && signed.headers.contains_key("x-backendai-version"));
     assert!(!preflight::render::json::render(&report).contains("s3cret-bai-key"));
 }
 
@@ -245,16 +226,9 @@ async fn backendai_status_failure_is_an_error_for_sessions_only(
 #[case::garbage(ResponseTemplate::new(200).set_body_raw("{\"version\": 8}", "application/json"), "malformed JSON")]
 #[case::slow(ResponseTemplate::new(200).set_body_json(serde_json::json!({"manager": "24.09.8"})).set_delay(Duration::from_secs(5)), "timeout")]
 #[tokio::test]
-async fn backendai_manager_failures_are_error_outcomes(
-    #[case] answer: ResponseTemplate,
-    #[case] says: &str,
-) {
+async fn backendai_manager_failures_are_error_outcomes(#[case] answer: ResponseTemplate, #[case] says: &str) {
     let server = answering(answer).await;
-    let report = scan(
-        &format!("[backendai]\nmanager_url = \"{}\"\n", server.uri()),
-        &[],
-    )
-    .await;
+    let report = scan(&format!("[backendai]\nmanager_url = \"{}\"\n", server.uri()), &[]).await;
     for id in ["BAI001", "BAI002", "BAI003"] {
         let o = outcome(&report, id);
         assert_eq!(o.status, OutcomeStatus::Error, "{id}");
@@ -304,17 +278,9 @@ async fn juju_through_a_fake_cli() {
         vec![Severity::Blocker],
         "3.5 → 3.6 in place is impossible"
     );
-    assert_eq!(
-        sev("JUJU001"),
-        vec![Severity::Warning],
-        "admin/k8s left behind"
-    );
+    assert_eq!(sev("JUJU001"), vec![Severity::Warning], "admin/k8s left behind");
     let report = juju_scan(&cli, "upgrade = \"migrate\"\n").await;
-    let plan = report
-        .findings
-        .iter()
-        .find(|f| f.check == "JUJU002")
-        .unwrap();
+    let plan = report.findings.iter().find(|f| f.check == "JUJU002").unwrap();
     assert_eq!(plan.severity, Severity::Info);
     assert!(plan.message.contains("admin/k8s"), "{}", plan.message);
 }
@@ -323,11 +289,7 @@ async fn juju_through_a_fake_cli() {
 #[case::non_zero_exit("{\"models\": []}", 1, "exited with status 1")]
 #[case::garbage_json("this is not json", 0, "not the expected JSON")]
 #[tokio::test]
-async fn juju_failures_are_error_outcomes(
-    #[case] models: &str,
-    #[case] exit: i32,
-    #[case] says: &str,
-) {
+async fn juju_failures_are_error_outcomes(#[case] models: &str, #[case] exit: i32, #[case] says: &str) {
     let dir = tempfile::tempdir().unwrap();
     let cli = fake_juju(
         &dir,

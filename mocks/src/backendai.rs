@@ -29,8 +29,7 @@ impl BackendaiCluster {
         Mock::given(method("GET"))
             .and(path("/"))
             .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"version": "v8.20240915", "manager": o.manager})),
+                ResponseTemplate::new(200).set_body_json(json!({"version": "v8.20240915", "manager": o.manager})),
             )
             .mount(&manager)
             .await;
@@ -46,7 +45,9 @@ impl BackendaiCluster {
         let storage_proxy = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path("/"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "ok", "type": "manager-facing", "storage-proxy": o.storage_proxy, "api_version": 3})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"status": "ok", "type": "manager-facing", "storage-proxy": o.storage_proxy, "api_version": 3}),
+            ))
             .mount(&storage_proxy)
             .await;
         let webserver = MockServer::start().await;

@@ -78,23 +78,19 @@ impl Machine {
     pub fn bmc_params(&self) -> Map<String, Value> {
         self.params
             .iter()
-            .filter(|(k, _)| {
-                !NODE_SCOPED
-                    .iter()
-                    .any(|(t, n)| *t == self.power_type && n == k)
-            })
+            .filter(|(k, _)| !NODE_SCOPED.iter().any(|(t, n)| *t == self.power_type && n == k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
 }
 
 const ADJECTIVES: &[&str] = &[
-    "able", "bold", "calm", "deep", "eager", "fair", "glad", "happy", "keen", "lucky", "merry",
-    "noble", "proud", "quick", "rapid", "sharp", "tidy", "vital", "warm", "wise",
+    "able", "bold", "calm", "deep", "eager", "fair", "glad", "happy", "keen", "lucky", "merry", "noble", "proud",
+    "quick", "rapid", "sharp", "tidy", "vital", "warm", "wise",
 ];
 const ANIMALS: &[&str] = &[
-    "ant", "bat", "cat", "doe", "eel", "fox", "gnu", "hen", "ibis", "jay", "koi", "lynx", "mole",
-    "newt", "owl", "pug", "quail", "ram", "seal", "toad",
+    "ant", "bat", "cat", "doe", "eel", "fox", "gnu", "hen", "ibis", "jay", "koi", "lynx", "mole", "newt", "owl", "pug",
+    "quail", "ram", "seal", "toad",
 ];
 
 struct Gen {
@@ -123,13 +119,7 @@ impl Gen {
 
     fn mac(&mut self) -> String {
         let b: [u8; 5] = self.rng.gen();
-        format!(
-            "52:54:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0],
-            b[1],
-            b[2],
-            b[3] ^ b[4]
-        )
+        format!("52:54:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3] ^ b[4])
     }
 
     /// Unique, sortable-by-creation-order-free ids: base36 of a scrambled counter.
@@ -341,7 +331,10 @@ impl Gen {
                 // An APC PDU: outlets are node-scoped, the PDU is one BMC.
                 let addr = self.ip();
                 for outlet in 1..=self.rng.gen_range(1..=4) {
-                    self.push("apc", json!({"power_address": addr, "node_outlet": outlet.to_string(), "power_on_delay": "5"}));
+                    self.push(
+                        "apc",
+                        json!({"power_address": addr, "node_outlet": outlet.to_string(), "power_on_delay": "5"}),
+                    );
                 }
             }
             18 => {
@@ -427,8 +420,7 @@ impl Fleet {
     /// the pods; and for each machine, the id of its BMC row. Ids start at 1.
     pub fn bmc_rows(&self) -> (Vec<BmcRow>, Vec<i64>) {
         let mut rows: Vec<BmcRow> = Vec::new();
-        let mut ids: std::collections::HashMap<(String, String), i64> =
-            std::collections::HashMap::new();
+        let mut ids: std::collections::HashMap<(String, String), i64> = std::collections::HashMap::new();
         let mut machine_bmc = Vec::with_capacity(self.machines.len());
         for m in &self.machines {
             let params = Value::Object(m.bmc_params());

@@ -123,9 +123,7 @@ impl Respond for PerMachine {
             .unwrap_or("");
         match self.params.get(id) {
             Some(body) => ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"),
-            None => {
-                ResponseTemplate::new(404).set_body_string("No Machine matches the given query.")
-            }
+            None => ResponseTemplate::new(404).set_body_string("No Machine matches the given query."),
         }
     }
 }
@@ -141,8 +139,7 @@ impl MaasServer {
         let server = MockServer::start().await;
         let api = "/MAAS/api/2.0";
         let auth = || OAuthPlaintext::new(API_KEY);
-        let json_body =
-            |body: String| ResponseTemplate::new(200).set_body_raw(body, "application/json");
+        let json_body = |body: String| ResponseTemplate::new(200).set_body_raw(body, "application/json");
 
         Mock::given(method("GET"))
             .and(path(format!("{api}/version/")))
@@ -171,8 +168,9 @@ impl MaasServer {
             .mount(&server)
             .await;
         let bulk = match options.bulk_status {
-            Some(status) => ResponseTemplate::new(status)
-                .set_body_string("Unrecognised signature: method=GET op=power_parameters"),
+            Some(status) => {
+                ResponseTemplate::new(status).set_body_string("Unrecognised signature: method=GET op=power_parameters")
+            }
             None => json_body(fleet.power_parameters_json()),
         };
         Mock::given(method("GET"))
@@ -185,12 +183,7 @@ impl MaasServer {
         let per_machine: HashMap<String, String> = fleet
             .machines
             .iter()
-            .map(|m| {
-                (
-                    m.system_id.clone(),
-                    Value::Object(m.params.clone()).to_string(),
-                )
-            })
+            .map(|m| (m.system_id.clone(), Value::Object(m.params.clone()).to_string()))
             .collect();
         Mock::given(method("GET"))
             .and(path_regex(r"^/MAAS/api/2\.0/machines/[a-z0-9]+/$"))
@@ -204,9 +197,8 @@ impl MaasServer {
         // Anything else under the API without a valid key: 401, as MAAS answers.
         Mock::given(path_regex(r"^/MAAS/api/2\.0/"))
             .respond_with(
-                ResponseTemplate::new(401).set_body_string(
-                    "Authorization Error: 'Expired timestamp' or invalid credentials",
-                ),
+                ResponseTemplate::new(401)
+                    .set_body_string("Authorization Error: 'Expired timestamp' or invalid credentials"),
             )
             .with_priority(10)
             .mount(&server)

@@ -133,8 +133,7 @@ impl MenderServer {
             .await;
         Mock::given(wiremock::matchers::path_regex("^/api/"))
             .respond_with(
-                ResponseTemplate::new(401)
-                    .set_body_json(json!({"error": "Unauthorized", "request_id": "demo"})),
+                ResponseTemplate::new(401).set_body_json(json!({"error": "Unauthorized", "request_id": "demo"})),
             )
             .with_priority(10)
             .mount(&server)

@@ -55,18 +55,14 @@ pub enum Step {
 impl BackendaiPack {
     /// The newest major's `.0`: the default target.
     pub fn newest(&self) -> Version {
-        let last = self
-            .major
-            .last()
-            .expect("the release list is not empty (tested)");
-        Version::parse(&format!("{}.0", last.version))
-            .expect("valid version in checks/backendai.toml")
+        let last = self.major.last().expect("the release list is not empty (tested)");
+        Version::parse(&format!("{}.0", last.version)).expect("valid version in checks/backendai.toml")
     }
 
     fn index(&self, v: &Version) -> Option<usize> {
-        self.major.iter().position(|m| {
-            Version::parse(&m.version).is_ok_and(|s| s.major == v.major && s.minor == v.minor)
-        })
+        self.major
+            .iter()
+            .position(|m| Version::parse(&m.version).is_ok_and(|s| s.major == v.major && s.minor == v.minor))
     }
 
     /// The kind of step `from` → `to`, or why it is not a supported path.
@@ -117,13 +113,10 @@ impl BackendaiPack {
             ));
         }
         let required = match (&self.major[ti].enter_from, self.major[fi].last_patch) {
-            (Some(v), _) => {
-                Some(Version::parse(v).expect("valid version in checks/backendai.toml"))
+            (Some(v), _) => Some(Version::parse(v).expect("valid version in checks/backendai.toml")),
+            (None, Some(p)) => {
+                Some(Version::parse(&format!("{}.{}", self.major[fi].version, p)).expect("valid version"))
             }
-            (None, Some(p)) => Some(
-                Version::parse(&format!("{}.{}", self.major[fi].version, p))
-                    .expect("valid version"),
-            ),
             (None, None) => None,
         };
         match required {
@@ -149,11 +142,7 @@ pub struct BackendaiState {
 }
 
 /// Runs every Backend.AI check against `target`.
-pub fn evaluate(
-    pack: &BackendaiPack,
-    state: &Probed<BackendaiState>,
-    target: &Version,
-) -> Vec<Evaluation> {
+pub fn evaluate(pack: &BackendaiPack, state: &Probed<BackendaiState>, target: &Version) -> Vec<Evaluation> {
     let s = match state {
         Probed::Found(s) => s,
         Probed::Skipped(r) => {
@@ -193,11 +182,8 @@ fn mismatch(def: &CheckDef, s: &BackendaiState) -> Evaluation {
     if versions.len() <= 1 {
         return Evaluation::pass(def, summary);
     }
-    let components: serde_json::Map<String, serde_json::Value> = s
-        .components
-        .iter()
-        .map(|(n, v)| (n.clone(), json!(v)))
-        .collect();
+    let components: serde_json::Map<String, serde_json::Value> =
+        s.components.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
     let f = def.finding(
         Severity::Blocker,
         "server-side components",
@@ -214,17 +200,8 @@ fn mismatch(def: &CheckDef, s: &BackendaiState) -> Evaluation {
     Evaluation::from_findings(def, vec![f], "")
 }
 
-fn upgrade_path(
-    def: &CheckDef,
-    s: &BackendaiState,
-    target: &Version,
-    step: &Result<Step, String>,
-) -> Evaluation {
-    let subject = format!(
-        "Backend.AI {} → {}",
-        s.manager.normalized(),
-        target.normalized()
-    );
+fn upgrade_path(def: &CheckDef, s: &BackendaiState, target: &Version, step: &Result<Step, String>) -> Evaluation {
+    let subject = format!("Backend.AI {} → {}", s.manager.normalized(), target.normalized());
     match step {
         Ok(Step::None) => Evaluation::skipped(def, format!("already on {}", target.normalized())),
         Ok(_) => Evaluation::pass(def, format!("{subject} is a supported step")),
@@ -253,9 +230,7 @@ fn sessions(def: &CheckDef, s: &BackendaiState, step: &Result<Step, String>) -> 
     }
     let severity = match step {
         Ok(Step::Patch) => Severity::Warning,
-        Ok(Step::None) => {
-            return Evaluation::pass(def, format!("{active} active session(s), but no upgrade"))
-        }
+        Ok(Step::None) => return Evaluation::pass(def, format!("{active} active session(s), but no upgrade")),
         _ => Severity::Blocker,
     };
     let f = def.finding(
@@ -293,18 +268,14 @@ mod tests {
     #[case::downgrade("24.09.8", "24.09.7", None)]
     #[case::unknown_release("21.03.1", "22.03.0", None)]
     fn upgrade_paths(#[case] from: &str, #[case] to: &str, #[case] want: Option<Step>) {
-        let got =
-            backendai_pack().path(&Version::parse(from).unwrap(), &Version::parse(to).unwrap());
+        let got = backendai_pack().path(&Version::parse(from).unwrap(), &Version::parse(to).unwrap());
         assert_eq!(got.clone().ok(), want, "{from} → {to}: {got:?}");
     }
 
     fn state(manager: &str, components: &[(&str, &str)], active: u64) -> Probed<BackendaiState> {
         Probed::Found(BackendaiState {
             manager: Version::parse(manager).unwrap(),
-            components: components
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+            components: components.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             active_sessions: Ok(active),
         })
     }
@@ -313,12 +284,7 @@ mod tests {
     #[case::major_with_sessions("23.09.11", "24.03.0", 3, Some(Severity::Blocker))]
     #[case::patch_with_sessions("24.09.7", "24.09.8", 3, Some(Severity::Warning))]
     #[case::no_sessions("24.09.7", "24.09.8", 0, None)]
-    fn session_rules(
-        #[case] from: &str,
-        #[case] to: &str,
-        #[case] active: u64,
-        #[case] want: Option<Severity>,
-    ) {
+    fn session_rules(#[case] from: &str, #[case] to: &str, #[case] active: u64, #[case] want: Option<Severity>) {
         let e = evaluate(
             backendai_pack(),
             &state(from, &[("manager", from)], active),
@@ -330,21 +296,11 @@ mod tests {
     #[test]
     fn padded_versions_are_one_scheme_for_mismatch() {
         let pack = backendai_pack();
-        let same = state(
-            "24.09.8",
-            &[("manager", "24.09.8"), ("webserver", "24.9.8")],
-            0,
-        );
-        assert!(
-            evaluate(pack, &same, &Version::parse("24.09.9").unwrap())[0]
-                .findings
-                .is_empty()
-        );
-        let mixed = state(
-            "24.09.8",
-            &[("manager", "24.09.8"), ("storage-proxy", "24.09.7")],
-            0,
-        );
+        let same = state("24.09.8", &[("manager", "24.09.8"), ("webserver", "24.9.8")], 0);
+        assert!(evaluate(pack, &same, &Version::parse("24.09.9").unwrap())[0]
+            .findings
+            .is_empty());
+        let mixed = state("24.09.8", &[("manager", "24.09.8"), ("storage-proxy", "24.09.7")], 0);
         assert_eq!(
             evaluate(pack, &mixed, &Version::parse("24.09.9").unwrap())[0]
                 .findings

@@ -319,12 +319,7 @@ impl<'r> PartBuilder<'r> {
 
     /// Adds one machine's merged power parameters. `power_type` is the given type, if any;
     /// otherwise it is inferred from the keys. `pairs` is reordered (sorted by key).
-    pub fn add_map(
-        &mut self,
-        subject: &str,
-        power_type: Option<u16>,
-        pairs: &mut [(Cow<'_, str>, Param<'_>)],
-    ) {
+    pub fn add_map(&mut self, subject: &str, power_type: Option<u16>, pairs: &mut [(Cow<'_, str>, Param<'_>)]) {
         let (type_id, origin) = match power_type {
             Some(t) if t != PowerTypes::NONE => (t, TypeOrigin::Given),
             _ => match self.infer(pairs) {
@@ -332,11 +327,7 @@ impl<'r> PartBuilder<'r> {
                 None => (PowerTypes::NONE, TypeOrigin::Missing),
             },
         };
-        let (node_scoped, removed) = self
-            .scoping
-            .get(type_id as usize)
-            .copied()
-            .unwrap_or((&[], None));
+        let (node_scoped, removed) = self.scoping.get(type_id as usize).copied().unwrap_or((&[], None));
         // Maps usually arrive sorted (MAAS and serde_json write them so): check before sorting.
         if !pairs.is_sorted_by(|a, b| a.0 <= b.0) {
             pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -615,10 +606,7 @@ pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGro
     runs(keys, |run| {
         // Most runs are machines of one BMC, or BMCs that collide exactly (MAAS004's).
         let first = obs.record(run[0].1 as usize).post;
-        if run
-            .iter()
-            .all(|(_, i)| obs.record(*i as usize).post == first)
-        {
+        if run.iter().all(|(_, i)| obs.record(*i as usize).post == first) {
             return;
         }
         let members: Vec<usize> = run.iter().map(|(_, i)| *i as usize).collect();
@@ -688,10 +676,7 @@ pub fn normalize_address(address: &str) -> Cow<'_, str> {
     // "[v6]:port", "v4:port" or "name:port"; a bare IPv6 has several colons and no port.
     if let Some((host, port)) = lower.rsplit_once(':') {
         let bracketed = host.starts_with('[') && host.ends_with(']');
-        if (bracketed || !host.contains(':'))
-            && !port.is_empty()
-            && port.bytes().all(|b| b.is_ascii_digit())
-        {
+        if (bracketed || !host.contains(':')) && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
             let host = canonical_host(host);
             return Cow::Owned(if host.contains(':') {
                 format!("[{host}]:{port}")
@@ -788,10 +773,7 @@ mod tests {
         #[case] collides: bool,
     ) {
         let rules = &maas_pack().bmc;
-        let fleet = observe(&[
-            machine("aaaaaa", power_type, a),
-            machine("bbbbbb", power_type, b),
-        ]);
+        let fleet = observe(&[machine("aaaaaa", power_type, a), machine("bbbbbb", power_type, b)]);
         let groups = find_collisions(rules, &fleet);
         assert_eq!(!groups.is_empty(), collides, "{groups:?}");
         if collides {
@@ -804,10 +786,7 @@ mod tests {
     fn different_power_types_never_collide() {
         let rules = &maas_pack().bmc;
         let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
-        let fleet = observe(&[
-            machine("a", "ipmi", p("x")),
-            machine("b", "redfish", p("y")),
-        ]);
+        let fleet = observe(&[machine("a", "ipmi", p("x")), machine("b", "redfish", p("y"))]);
         assert!(find_collisions(rules, &fleet).is_empty());
     }
 
@@ -902,10 +881,7 @@ mod tests {
             json!({"power_address":"h","power_user":"u","power_pass":"s3cr3t"}),
         )]);
         assert!(!format!("{obs:?}").contains("s3cr3t"));
-        assert_eq!(
-            (obs.address(obs.record(0)), obs.user(obs.record(0))),
-            ("h", "u")
-        );
+        assert_eq!((obs.address(obs.record(0)), obs.user(obs.record(0))), ("h", "u"));
     }
 
     #[rstest]

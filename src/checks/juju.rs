@@ -83,12 +83,7 @@ pub enum Plan {
 }
 
 /// Runs every Juju check against `target`.
-pub fn evaluate(
-    pack: &JujuPack,
-    state: &Probed<JujuState>,
-    target: &Version,
-    plan: Plan,
-) -> Vec<Evaluation> {
+pub fn evaluate(pack: &JujuPack, state: &Probed<JujuState>, target: &Version, plan: Plan) -> Vec<Evaluation> {
     let s = match state {
         Probed::Found(s) => s,
         Probed::Skipped(r) => {
@@ -148,7 +143,12 @@ fn misalignment(def: &CheckDef, s: &JujuState) -> Evaluation {
                 findings.push(def.finding(
                     Severity::Warning,
                     format!("models of controller {}", c.name),
-                    format!("{} model(s) are {how} controller {} ({}).", list.len(), c.name, c.agent.normalized()),
+                    format!(
+                        "{} model(s) are {how} controller {} ({}).",
+                        list.len(),
+                        c.name,
+                        c.agent.normalized()
+                    ),
                     ev(json!({"controller": c.name, "controller_version": c.agent.raw, "models": list})),
                 ));
             }
@@ -216,19 +216,11 @@ fn in_place(def: &CheckDef, s: &JujuState, target: &Version, plan: Plan) -> Eval
     Evaluation::from_findings(
         def,
         findings,
-        format!(
-            "every controller is on {}: a patch upgrade in place",
-            target.series()
-        ),
+        format!("every controller is on {}: a patch upgrade in place", target.series()),
     )
 }
 
-fn migration_minimum(
-    pack: &JujuPack,
-    def: &CheckDef,
-    s: &JujuState,
-    target: &Version,
-) -> Evaluation {
+fn migration_minimum(pack: &JujuPack, def: &CheckDef, s: &JujuState, target: &Version) -> Evaluation {
     let Some(min) = pack.minimums(target.series()) else {
         return Evaluation::skipped(def, format!("no migration minimum for {}", target.series()));
     };
@@ -277,10 +269,7 @@ fn migration_minimum(
     Evaluation::from_findings(
         def,
         findings,
-        format!(
-            "models and client meet the minimums for {}",
-            target.series()
-        ),
+        format!("models and client meet the minimums for {}", target.series()),
     )
 }
 
@@ -310,20 +299,12 @@ mod tests {
         })
     }
 
-    fn verdict(
-        s: &Probed<JujuState>,
-        target: &str,
-        plan: Plan,
-        id: &str,
-    ) -> (OutcomeStatus, Vec<Severity>) {
+    fn verdict(s: &Probed<JujuState>, target: &str, plan: Plan, id: &str) -> (OutcomeStatus, Vec<Severity>) {
         let e = evaluate(juju_pack(), s, &Version::parse(target).unwrap(), plan)
             .into_iter()
             .find(|e| e.outcome.check == id)
             .unwrap();
-        (
-            e.outcome.status,
-            e.findings.iter().map(|f| f.severity).collect(),
-        )
+        (e.outcome.status, e.findings.iter().map(|f| f.severity).collect())
     }
 
     #[rstest]
@@ -332,12 +313,7 @@ mod tests {
     #[case::minor_migrate("3.5.4", "3.6", Plan::Migrate, vec![Severity::Info])]
     #[case::major_in_place("2.9.44", "3.0", Plan::InPlace, vec![Severity::Blocker])]
     #[case::downgrade("3.6.1", "3.5", Plan::Migrate, vec![Severity::Blocker])]
-    fn in_place_rules(
-        #[case] controller: &str,
-        #[case] target: &str,
-        #[case] plan: Plan,
-        #[case] want: Vec<Severity>,
-    ) {
+    fn in_place_rules(#[case] controller: &str, #[case] target: &str, #[case] plan: Plan, #[case] want: Vec<Severity>) {
         let s = state("3.6.4", controller, &[controller]);
         assert_eq!(verdict(&s, target, plan, "JUJU002").1, want);
     }
@@ -357,10 +333,7 @@ mod tests {
         #[case] blockers: usize,
     ) {
         let s = state(client, "2.9.44", &[model]);
-        assert_eq!(
-            verdict(&s, target, Plan::Migrate, "JUJU003").1.len(),
-            blockers
-        );
+        assert_eq!(verdict(&s, target, Plan::Migrate, "JUJU003").1.len(), blockers);
     }
 
     #[rstest]
@@ -375,20 +348,14 @@ mod tests {
         #[case] warnings: usize,
     ) {
         let s = state(client, controller, models);
-        assert_eq!(
-            verdict(&s, "3.6", Plan::InPlace, "JUJU001").1.len(),
-            warnings
-        );
+        assert_eq!(verdict(&s, "3.6", Plan::InPlace, "JUJU001").1.len(), warnings);
     }
 
     #[test]
     fn probe_failure_is_an_error_for_every_check() {
         let s = Probed::Failed("juju exited 1".into());
         for id in IMPLEMENTED {
-            assert_eq!(
-                verdict(&s, "3.6", Plan::InPlace, id).0,
-                OutcomeStatus::Error
-            );
+            assert_eq!(verdict(&s, "3.6", Plan::InPlace, id).0, OutcomeStatus::Error);
         }
     }
 }

@@ -186,8 +186,7 @@ fn upgrade_path(
         );
         return Evaluation::from_findings(def, vec![f], "");
     }
-    let untested =
-        Series::parse(&pack.paths.untested_from_at_most).expect("valid series in checks/maas.toml");
+    let untested = Series::parse(&pack.paths.untested_from_at_most).expect("valid series in checks/maas.toml");
     if current.series() <= untested && target.major >= 3 {
         let f = def.finding(
             Severity::Warning,
@@ -201,10 +200,7 @@ fn upgrade_path(
         );
         return Evaluation::from_findings(def, vec![f], "");
     }
-    Evaluation::pass(
-        def,
-        format!("MAAS {} (from {from}) → {}", current.raw, target.series()),
-    )
+    Evaluation::pass(def, format!("MAAS {} (from {from}) → {}", current.raw, target.series()))
 }
 
 /// The host facts, if MAAS is installed on this host; else the skip reason.
@@ -212,7 +208,10 @@ fn maas_host(facts: &MaasFacts) -> Result<&HostFacts, String> {
     if facts.host.maas.is_some() {
         Ok(&facts.host)
     } else {
-        Err("MAAS is not installed on this host; run preflight on each region and rack controller for host checks".into())
+        Err(
+            "MAAS is not installed on this host; run preflight on each region and rack controller for host checks"
+                .into(),
+        )
     }
 }
 
@@ -292,10 +291,7 @@ fn ubuntu_release(
         }
         None => Evaluation::error(
             def,
-            format!(
-                "cannot parse the host's release '{}' ({})",
-                os.version, os.source
-            ),
+            format!("cannot parse the host's release '{}' ({})", os.version, os.source),
         ),
     }
 }
@@ -366,10 +362,7 @@ fn postgresql_version(
     } else {
         Evaluation::pass(
             def,
-            format!(
-                "PostgreSQL {major} meets MAAS {t} (minimum {})",
-                release.postgresql_min
-            ),
+            format!("PostgreSQL {major} meets MAAS {t} (minimum {})", release.postgresql_min),
         )
     }
 }
@@ -551,10 +544,7 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
             )
         } else {
             let mut inferred: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for r in obs
-                .records()
-                .filter(|r| !r.empty && r.origin == TypeOrigin::Inferred)
-            {
+            for r in obs.records().filter(|r| !r.empty && r.origin == TypeOrigin::Inferred) {
                 inferred
                     .entry(obs.types.name(r.power_type))
                     .or_default()
@@ -573,10 +563,7 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
             Severity::Info,
             "inferred power types",
             message,
-            evidence(vec![
-                ("inferred", detail),
-                ("all_inferred", json!(n == with_params)),
-            ]),
+            evidence(vec![("inferred", detail), ("all_inferred", json!(n == with_params))]),
         ));
     }
     let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -653,11 +640,7 @@ pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation 
             )
         })
         .collect();
-    Evaluation::from_findings(
-        def,
-        findings,
-        format!("{} {} compared", view.obs.len(), view.unit()),
-    )
+    Evaluation::from_findings(def, findings, format!("{} {} compared", view.obs.len(), view.unit()))
 }
 
 fn duplicate_bmcs(
@@ -667,8 +650,7 @@ fn duplicate_bmcs(
     current: &Result<(Version, String), String>,
     target: &Version,
 ) -> Evaluation {
-    let introduced = Series::parse(&pack.paths.migration_0290_introduced_in)
-        .expect("valid series in checks/maas.toml");
+    let introduced = Series::parse(&pack.paths.migration_0290_introduced_in).expect("valid series in checks/maas.toml");
     if target.series() < introduced {
         return Evaluation::skipped(
             def,
@@ -680,18 +662,12 @@ fn duplicate_bmcs(
     }
     if let Ok((v, from)) = current {
         if v.series() >= introduced {
-            return Evaluation::pass(
-                def,
-                format!("migration 0290 already ran: MAAS {} (from {from})", v.raw),
-            );
+            return Evaluation::pass(def, format!("migration 0290 already ran: MAAS {} (from {from})", v.raw));
         }
     }
     if let Probed::Found(pg) = &facts.postgres {
         if pg.migration_0290 == Migration0290::Applied {
-            return Evaluation::pass(
-                def,
-                format!("migration 0290 already applied in {}", pg.endpoint),
-            );
+            return Evaluation::pass(def, format!("migration 0290 already applied in {}", pg.endpoint));
         }
     }
     match api_facts(def, facts) {
@@ -713,10 +689,7 @@ fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
         Err(reason) => return Evaluation::skipped(def, reason),
     };
     if !host.systemd {
-        return Evaluation::skipped(
-            def,
-            "systemd does not run on this host (no /run/systemd/system)",
-        );
+        return Evaluation::skipped(def, "systemd does not run on this host (no /run/systemd/system)");
     }
     let (maas_chrony, which) = match &host.maas {
         Some(MaasInstall::Snap { .. }) => (host.maas_chronyd, "the maas snap's chronyd"),
@@ -742,11 +715,7 @@ fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
             format!(
                 "systemd-timesyncd {}, {which} {}",
                 host.timesyncd.active.as_deref().unwrap_or("unknown"),
-                if maas_chrony {
-                    "running"
-                } else {
-                    "not running"
-                }
+                if maas_chrony { "running" } else { "not running" }
             ),
         )
     }
@@ -818,10 +787,7 @@ fn database_owner(
     if !release.database_owned_by_maas_role {
         return Evaluation::skipped(
             def,
-            format!(
-                "MAAS {} does not require it (3.5 and newer do)",
-                target.series()
-            ),
+            format!("MAAS {} does not require it (3.5 and newer do)", target.series()),
         );
     }
     let pg = match postgres_facts(def, facts) {
@@ -829,10 +795,7 @@ fn database_owner(
         Err(e) => return e,
     };
     if pg.owner == pg.maas_role {
-        return Evaluation::pass(
-            def,
-            format!("database {} is owned by {}", pg.database, pg.owner),
-        );
+        return Evaluation::pass(def, format!("database {} is owned by {}", pg.database, pg.owner));
     }
     let f = def.finding(
         Severity::Blocker,
@@ -986,11 +949,7 @@ mod tests {
     #[case::owned_by_maas_3_5("maas", "3.5", OutcomeStatus::Pass)]
     #[case::owned_by_postgres_3_4("postgres", "3.4", OutcomeStatus::Skipped)]
     #[case::owned_by_postgres_3_7("postgres", "3.7", OutcomeStatus::Fail)]
-    fn database_owner_rules(
-        #[case] owner: &str,
-        #[case] target: &str,
-        #[case] status: OutcomeStatus,
-    ) {
+    fn database_owner_rules(#[case] owner: &str, #[case] target: &str, #[case] status: OutcomeStatus) {
         let f = facts(host(None, None), pg(140000, owner));
         assert_eq!(verdict(&f, target, "MAAS008").0, status);
     }
@@ -1023,10 +982,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_skips_everything() {
-        let f = facts(
-            host(Some(("ubuntu", "22.04")), None),
-            Probed::Skipped("x".into()),
-        );
+        let f = facts(host(Some(("ubuntu", "22.04")), None), Probed::Skipped("x".into()));
         for e in evaluate(maas_pack(), &f, &Version::parse("3.5").unwrap()) {
             assert_eq!(e.outcome.status, OutcomeStatus::Skipped);
         }
@@ -1034,10 +990,7 @@ mod tests {
 
     #[test]
     fn unknown_target_series_is_an_error_for_table_checks() {
-        let f = facts(
-            host(Some(("ubuntu", "24.04")), snap("3.7.0")),
-            pg(160000, "maas"),
-        );
+        let f = facts(host(Some(("ubuntu", "24.04")), snap("3.7.0")), pg(160000, "maas"));
         assert_eq!(verdict(&f, "3.9", "MAAS002").0, OutcomeStatus::Error);
         assert_eq!(verdict(&f, "3.9", "MAAS003").0, OutcomeStatus::Error);
     }

@@ -71,12 +71,7 @@ impl MenderPack {
             ));
         }
         let s = |v: &str| Series::parse(v).ok();
-        let latest_of = |major: u64| {
-            self.paths
-                .latest_minor
-                .get(&major.to_string())
-                .and_then(|v| s(v))
-        };
+        let latest_of = |major: u64| self.paths.latest_minor.get(&major.to_string()).and_then(|v| s(v));
         if latest_of(to.major).is_some_and(|l| to > l) {
             return Some(format!(
                 "{to} is not a Mender Server release (integration tags such as 3.8.x are not server releases)"
@@ -142,12 +137,7 @@ pub struct MenderFacts {
 
 /// Runs every Mender check against `target`. `configured` is false when no `[mender]` URL or
 /// version is known: every check is then skipped.
-pub fn evaluate(
-    pack: &MenderPack,
-    facts: &MenderFacts,
-    target: &Version,
-    configured: bool,
-) -> Vec<Evaluation> {
+pub fn evaluate(pack: &MenderPack, facts: &MenderFacts, target: &Version, configured: bool) -> Vec<Evaluation> {
     if !configured {
         return IMPLEMENTED
             .iter()
@@ -166,15 +156,9 @@ pub fn evaluate(
     ]
 }
 
-const NO_CURRENT: &str =
-    "the running Mender Server version is unknown: set [mender] current (e.g. \"3.7.4\")";
+const NO_CURRENT: &str = "the running Mender Server version is unknown: set [mender] current (e.g. \"3.7.4\")";
 
-fn upgrade_path(
-    pack: &MenderPack,
-    def: &CheckDef,
-    facts: &MenderFacts,
-    target: &Version,
-) -> Evaluation {
+fn upgrade_path(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target: &Version) -> Evaluation {
     let Some(current) = &facts.current else {
         return Evaluation::error(def, NO_CURRENT);
     };
@@ -202,11 +186,7 @@ fn upgrade_path(
     Evaluation::from_findings(
         def,
         findings,
-        format!(
-            "{} → {} is a supported path",
-            current.series(),
-            target.series()
-        ),
+        format!("{} → {} is a supported path", current.series(), target.series()),
     )
 }
 
@@ -239,9 +219,9 @@ fn leftovers(def: &CheckDef, facts: &MenderFacts) -> Evaluation {
                 Severity::Warning,
                 "deviceauth: devices missing from inventory",
                 format!(
-                "{} device(s) are in deviceauth but not in inventory (likely half-decommissioned).",
-                d.missing_from_inventory.len()
-            ),
+                    "{} device(s) are in deviceauth but not in inventory (likely half-decommissioned).",
+                    d.missing_from_inventory.len()
+                ),
                 json!({"device_ids": d.missing_from_inventory})
                     .as_object()
                     .cloned()
@@ -249,24 +229,14 @@ fn leftovers(def: &CheckDef, facts: &MenderFacts) -> Evaluation {
             ),
         );
     }
-    Evaluation::from_findings(
-        def,
-        findings,
-        format!("{} devices, no leftovers", d.devices),
-    )
+    Evaluation::from_findings(def, findings, format!("{} devices, no leftovers", d.devices))
 }
 
-fn storage_proxy(
-    pack: &MenderPack,
-    def: &CheckDef,
-    facts: &MenderFacts,
-    target: &Version,
-) -> Evaluation {
+fn storage_proxy(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target: &Version) -> Evaluation {
     let Some(current) = &facts.current else {
         return Evaluation::error(def, NO_CURRENT);
     };
-    let removed = Series::parse(&pack.paths.storage_proxy_removed_in)
-        .expect("valid series in checks/mender.toml");
+    let removed = Series::parse(&pack.paths.storage_proxy_removed_in).expect("valid series in checks/mender.toml");
     if current.series() < removed && target.series() >= removed {
         let f = def.finding(
             Severity::Warning,
@@ -281,11 +251,7 @@ fn storage_proxy(
     }
     Evaluation::skipped(
         def,
-        format!(
-            "{} → {} does not cross {removed}",
-            current.series(),
-            target.series()
-        ),
+        format!("{} → {} does not cross {removed}", current.series(), target.series()),
     )
 }
 
@@ -351,12 +317,7 @@ mod tests {
     #[case("2.7.0", "3.0", false)]
     fn storage_proxy_rule(#[case] current: &str, #[case] target: &str, #[case] fires: bool) {
         let pack = mender_pack();
-        let e = evaluate(
-            pack,
-            &facts(current, None),
-            &Version::parse(target).unwrap(),
-            true,
-        );
+        let e = evaluate(pack, &facts(current, None), &Version::parse(target).unwrap(), true);
         assert_eq!(!e[2].findings.is_empty(), fires);
     }
 

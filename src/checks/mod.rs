@@ -131,11 +131,7 @@ impl Evaluation {
     }
 
     /// The check ran: `fail` if there are findings, else `pass` with `summary`.
-    pub fn from_findings(
-        def: &CheckDef,
-        findings: Vec<Finding>,
-        summary: impl Into<String>,
-    ) -> Self {
+    pub fn from_findings(def: &CheckDef, findings: Vec<Finding>, summary: impl Into<String>) -> Self {
         if findings.is_empty() {
             Evaluation::pass(def, summary)
         } else {
@@ -190,9 +186,7 @@ pub fn juju_pack() -> &'static juju::JujuPack {
 /// The parsed Backend.AI pack.
 pub fn backendai_pack() -> &'static backendai::BackendaiPack {
     static PACK: OnceLock<backendai::BackendaiPack> = OnceLock::new();
-    PACK.get_or_init(|| {
-        toml::from_str(BACKENDAI_PACK).expect("checks/backendai.toml is valid (tested)")
-    })
+    PACK.get_or_init(|| toml::from_str(BACKENDAI_PACK).expect("checks/backendai.toml is valid (tested)"))
 }
 
 /// Every check of every pack, ordered by id.

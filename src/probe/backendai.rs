@@ -48,8 +48,7 @@ struct Ping {
 }
 
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(msg);
     mac.finalize().into_bytes().to_vec()
 }
@@ -77,12 +76,7 @@ pub fn sign_get(
         now.minute(),
         now.second()
     );
-    let day = format!(
-        "{:04}{:02}{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day()
-    );
+    let day = format!("{:04}{:02}{:02}", now.year(), u8::from(now.month()), now.day());
     let body_hash = hex(&Sha256::digest(b""));
     let to_sign = format!("GET\n{path}\n{date}\nhost:{host}\ncontent-type:application/json\nx-backendai-version:{api_version}\n{body_hash}");
     let sign_key = hmac_sha256(
@@ -114,23 +108,18 @@ fn endpoint(url: &str, what: &str) -> Result<Url, String> {
 /// errors too: a version that cannot be read cannot be compared).
 pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiState, String> {
     let manager_url = endpoint(
-        config
-            .manager_url
-            .as_deref()
-            .ok_or("no Backend.AI manager URL")?,
+        config.manager_url.as_deref().ok_or("no Backend.AI manager URL")?,
         "BACKENDAI_ENDPOINT",
     )?;
     let root: ManagerRoot = http
         .get_json(&manager_url, &anonymous)
         .await
         .map_err(|e| e.to_string())?;
-    let manager = Version::parse(&root.manager)
-        .map_err(|e| format!("the manager reports version '{}': {e}", root.manager))?;
+    let manager =
+        Version::parse(&root.manager).map_err(|e| format!("the manager reports version '{}': {e}", root.manager))?;
     let mut components = vec![("manager".to_string(), root.manager.clone())];
 
-    let status_url = manager_url
-        .join("manager/status")
-        .map_err(|e| e.to_string())?;
+    let status_url = manager_url.join("manager/status").map_err(|e| e.to_string())?;
     let signed = |url: &Url| {
         let (Some(ak), Some(sk)) = (config.access_key.clone(), config.secret_key.clone()) else {
             return None;
@@ -150,14 +139,7 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
     let auth = move || {
         let mut headers = HeaderMap::new();
         if let Some((host, path, ak, sk)) = &parts {
-            let (date, authorization) = sign_get(
-                path,
-                host,
-                time::OffsetDateTime::now_utc(),
-                &api_version,
-                ak,
-                sk,
-            );
+            let (date, authorization) = sign_get(path, host, time::OffsetDateTime::now_utc(), &api_version, ak, sk);
             if let Ok(date) = HeaderValue::from_str(&date) {
                 headers.insert(HeaderName::from_static("x-backendai-date"), date);
             }
@@ -195,10 +177,7 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
         let url = endpoint(url, "[backendai] webserver_url")?
             .join("func/ping")
             .map_err(|e| e.to_string())?;
-        let ping: Ping = http
-            .get_json(&url, &anonymous)
-            .await
-            .map_err(|e| e.to_string())?;
+        let ping: Ping = http.get_json(&url, &anonymous).await.map_err(|e| e.to_string())?;
         components.push(("webserver".into(), ping.version));
     }
     Ok(BackendaiState {
@@ -235,9 +214,7 @@ mod tests {
         assert_eq!(date, "2016-09-30T01:23:45+00:00");
         assert_eq!(a, b);
         let text = a.to_str().unwrap();
-        assert!(
-            text.starts_with("BackendAI signMethod=HMAC-SHA256, credential=AKIAIOSFODNN7EXAMPLE:")
-        );
+        assert!(text.starts_with("BackendAI signMethod=HMAC-SHA256, credential=AKIAIOSFODNN7EXAMPLE:"));
         assert_eq!(text.rsplit(':').next().unwrap().len(), 64);
         assert!(!text.contains("wJalrXUtnFEMI"));
         assert!(a.is_sensitive());

@@ -67,10 +67,7 @@ impl HostSource {
     fn exists(&self, path: &str) -> bool {
         match self {
             HostSource::Live { .. } => Path::new(path).exists(),
-            HostSource::Recorded(r) => r
-                .files
-                .keys()
-                .any(|f| f == path || f.starts_with(&format!("{path}/"))),
+            HostSource::Recorded(r) => r.files.keys().any(|f| f == path || f.starts_with(&format!("{path}/"))),
         }
     }
 
@@ -98,9 +95,7 @@ impl HostSource {
                         out.status.code().unwrap_or(-1),
                         String::from_utf8_lossy(&out.stdout).into_owned(),
                     )),
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                        Err(RunError::NotFound)
-                    }
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
                     Ok(Err(e)) => Err(RunError::Failed(format!("cannot run {program}: {e}"))),
                     Err(_) => Err(RunError::Failed(format!(
                         "{program} {} did not finish within {} s",
@@ -126,12 +121,7 @@ impl HostSource {
                     return Vec::new();
                 };
                 dir.flatten()
-                    .filter(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .bytes()
-                            .all(|b| b.is_ascii_digit())
-                    })
+                    .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
                     .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
                     .filter_map(|raw| {
                         raw.split(|b| *b == 0)
@@ -278,9 +268,7 @@ pub fn parse_lsb_release(text: &str) -> Option<Release> {
     };
     let version = field("Release")?;
     Some(Release {
-        id: field("Distributor ID")
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
+        id: field("Distributor ID").unwrap_or_default().to_ascii_lowercase(),
         version,
         codename: field("Codename").unwrap_or_default(),
         source: "lsb_release -a",
@@ -292,18 +280,14 @@ pub fn parse_lsb_release(text: &str) -> Option<Release> {
 /// # Errors
 /// The YAML error in words.
 pub fn parse_regiond_conf(path: &str, text: &str) -> Result<RegiondConf, String> {
-    let mut conf: RegiondConf =
-        serde_yaml_ng::from_str(text).map_err(|e| format!("{path} is not valid YAML: {e}"))?;
+    let mut conf: RegiondConf = serde_yaml_ng::from_str(text).map_err(|e| format!("{path} is not valid YAML: {e}"))?;
     conf.path = path.to_string();
     conf.database_pass = conf.database_pass.filter(|p| !p.expose().is_empty());
     Ok(conf)
 }
 
 async fn unit(source: &HostSource, name: &str) -> UnitState {
-    let word = |out: Option<(i32, String)>| {
-        out.map(|(_, s)| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
+    let word = |out: Option<(i32, String)>| out.map(|(_, s)| s.trim().to_string()).filter(|s| !s.is_empty());
     UnitState {
         active: word(source.run("systemctl", &["is-active", name]).await),
         enabled: word(source.run("systemctl", &["is-enabled", name]).await),
@@ -323,10 +307,7 @@ pub async fn probe(source: &HostSource) -> HostFacts {
         .or_else(|| lsb_release.clone());
     let systemd = source.exists("/run/systemd/system");
     let (timesyncd, chrony) = if systemd {
-        (
-            unit(source, "systemd-timesyncd").await,
-            unit(source, "chrony").await,
-        )
+        (unit(source, "systemd-timesyncd").await, unit(source, "chrony").await)
     } else {
         (UnitState::default(), UnitState::default())
     };
@@ -349,10 +330,7 @@ pub async fn probe(source: &HostSource) -> HostFacts {
     } else {
         let mut version = None;
         for pkg in ["maas-region-api", "maas-rack-controller"] {
-            if let Some((0, v)) = source
-                .run("dpkg-query", &["-W", "-f=${Version}", pkg])
-                .await
-            {
+            if let Some((0, v)) = source.run("dpkg-query", &["-W", "-f=${Version}", pkg]).await {
                 if !v.trim().is_empty() {
                     version = Some(v);
                     break;
@@ -384,10 +362,7 @@ mod tests {
 
     #[test]
     fn os_release() {
-        let r = parse_os_release(
-            "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nVERSION_CODENAME=jammy\n",
-        )
-        .unwrap();
+        let r = parse_os_release("NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nVERSION_CODENAME=jammy\n").unwrap();
         assert_eq!(
             (r.id.as_str(), r.version.as_str(), r.codename.as_str()),
             ("ubuntu", "22.04", "jammy")
@@ -397,7 +372,10 @@ mod tests {
 
     #[test]
     fn lsb_release() {
-        let r = parse_lsb_release("Distributor ID:\tUbuntu\nDescription:\tUbuntu 20.04.6 LTS\nRelease:\t20.04\nCodename:\tfocal\n").unwrap();
+        let r = parse_lsb_release(
+            "Distributor ID:\tUbuntu\nDescription:\tUbuntu 20.04.6 LTS\nRelease:\t20.04\nCodename:\tfocal\n",
+        )
+        .unwrap();
         assert_eq!(
             (r.id.as_str(), r.version.as_str(), r.codename.as_str()),
             ("ubuntu", "20.04", "focal")
@@ -411,10 +389,7 @@ mod tests {
             "database_host: /var/snap/maas/common/test-db-socket\ndatabase_name: maasdb\ndatabase_pass: ''\ndatabase_port: 5432\ndatabase_user: maas\nmaas_url: http://10.0.0.2:5240/MAAS\n",
         )
         .unwrap();
-        assert_eq!(
-            c.database_host.as_deref(),
-            Some("/var/snap/maas/common/test-db-socket")
-        );
+        assert_eq!(c.database_host.as_deref(), Some("/var/snap/maas/common/test-db-socket"));
         assert!(c.database_pass.is_none());
         assert!(parse_regiond_conf("x", "database_port: [").is_err());
     }
@@ -422,21 +397,16 @@ mod tests {
     #[tokio::test]
     async fn recorded_snap_host() {
         let mut r = RecordedHost::default();
-        r.files.insert(
-            "/etc/os-release".into(),
-            "ID=ubuntu\nVERSION_ID=\"20.04\"\n".into(),
-        );
         r.files
-            .insert("/run/systemd/system/.keep".into(), String::new());
+            .insert("/etc/os-release".into(), "ID=ubuntu\nVERSION_ID=\"20.04\"\n".into());
+        r.files.insert("/run/systemd/system/.keep".into(), String::new());
         r.files.insert(
             format!("{SNAP_CURRENT}/meta/snap.yaml"),
             "name: maas\nversion: 3.2.9-12055-g.c3e6e4e5b\n".into(),
         );
         r.files.insert(SNAP_MODE.into(), "region+rack\n".into());
-        r.commands.insert(
-            "systemctl is-active systemd-timesyncd".into(),
-            (0, "active\n".into()),
-        );
+        r.commands
+            .insert("systemctl is-active systemd-timesyncd".into(), (0, "active\n".into()));
         r.processes.push("/snap/maas/31355/usr/sbin/chronyd".into());
         let facts = probe(&HostSource::Recorded(r)).await;
         assert!(facts.systemd && facts.timesyncd.is_active() && facts.maas_chronyd);

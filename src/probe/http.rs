@@ -26,23 +26,11 @@ pub enum HttpError {
     #[error("no answer from {url} within {seconds} s (timeout)")]
     Timeout { url: String, seconds: u64 },
     #[error("{url} answered HTTP {status}{detail}")]
-    Status {
-        url: String,
-        status: u16,
-        detail: String,
-    },
-    #[error(
-        "{url} sent more than {limit_mib} MiB; raise [scan] max_response_mib if that is expected"
-    )]
+    Status { url: String, status: u16, detail: String },
+    #[error("{url} sent more than {limit_mib} MiB; raise [scan] max_response_mib if that is expected")]
     TooLarge { url: String, limit_mib: u64 },
-    #[error(
-        "{url} returned an HTML page instead of JSON (HTTP {status}{title}); is the URL right?"
-    )]
-    Html {
-        url: String,
-        status: u16,
-        title: String,
-    },
+    #[error("{url} returned an HTML page instead of JSON (HTTP {status}{title}); is the URL right?")]
+    Html { url: String, status: u16, title: String },
     #[error("{url} returned malformed JSON: {cause}")]
     Json { url: String, cause: String },
     #[error("reading the answer of {url} failed: {cause}")]
@@ -150,30 +138,18 @@ impl Http {
     ///
     /// # Errors
     /// As [`Http::get_bytes`], plus [`HttpError::Json`] when the body is not the expected JSON.
-    pub async fn get_json<T: DeserializeOwned>(
-        &self,
-        url: &Url,
-        auth: Auth<'_>,
-    ) -> Result<T, HttpError> {
+    pub async fn get_json<T: DeserializeOwned>(&self, url: &Url, auth: Auth<'_>) -> Result<T, HttpError> {
         let body = self.get_bytes(url, auth).await?;
         serde_json::from_slice(&body).map_err(|e| json_error(url, &e))
     }
 
     /// Sends one GET and checks the answer's status and type. Error statuses and HTML pages
     /// are read (capped) for their detail.
-    async fn send_checked(
-        &self,
-        method: Method,
-        url: &Url,
-        auth: Auth<'_>,
-    ) -> Result<Response, HttpError> {
+    async fn send_checked(&self, method: Method, url: &Url, auth: Auth<'_>) -> Result<Response, HttpError> {
         let shown = display_url(url);
         tracing::debug!("{method} {shown}");
         let request = self.client.request(method, url.clone()).headers(auth());
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&shown, &e))?;
+        let response = request.send().await.map_err(|e| self.transport_error(&shown, &e))?;
         let status = response.status();
         let is_html = response
             .headers()
@@ -211,12 +187,7 @@ impl Http {
     }
 
     /// Reads a body up to `limit` bytes (the rest is dropped) for error details.
-    async fn read_body(
-        &self,
-        shown: &str,
-        response: Response,
-        limit: usize,
-    ) -> Result<Vec<u8>, HttpError> {
+    async fn read_body(&self, shown: &str, response: Response, limit: usize) -> Result<Vec<u8>, HttpError> {
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -248,12 +219,7 @@ impl Http {
     ///
     /// # Errors
     /// As [`Http::get_bytes`].
-    pub async fn get_stream<F, Fut>(
-        &self,
-        url: &Url,
-        auth: Auth<'_>,
-        mut sink: F,
-    ) -> Result<(), HttpError>
+    pub async fn get_stream<F, Fut>(&self, url: &Url, auth: Auth<'_>, mut sink: F) -> Result<(), HttpError>
     where
         F: FnMut(Bytes) -> Fut,
         Fut: std::future::Future<Output = bool>,

@@ -48,11 +48,7 @@ pub fn juju_version(text: &str) -> Option<Version> {
     Version::parse(&core).ok()
 }
 
-async fn run_json<T: for<'de> Deserialize<'de>>(
-    source: &HostSource,
-    cli: &str,
-    args: &[&str],
-) -> Result<T, String> {
+async fn run_json<T: for<'de> Deserialize<'de>>(source: &HostSource, cli: &str, args: &[&str]) -> Result<T, String> {
     let line = format!("{cli} {}", args.join(" "));
     let (code, out) = source.command(cli, args).await.map_err(|e| match e {
         RunError::NotFound => format!("{cli} is not installed (set [juju] cli)"),
@@ -61,8 +57,7 @@ async fn run_json<T: for<'de> Deserialize<'de>>(
     if code != 0 {
         return Err(format!("`{line}` exited with status {code}"));
     }
-    serde_json::from_str(&out)
-        .map_err(|e| format!("`{line}` printed something that is not the expected JSON: {e}"))
+    serde_json::from_str(&out).map_err(|e| format!("`{line}` printed something that is not the expected JSON: {e}"))
 }
 
 /// Reads client, controllers and models. Skipped when no juju CLI is configured and none is on
@@ -74,30 +69,20 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
     };
     let version = match source.command(cli, &["version"]).await {
         Ok((0, out)) => out,
-        Ok((code, _)) => {
-            return Probed::Failed(format!("`{cli} version` exited with status {code}"))
-        }
+        Ok((code, _)) => return Probed::Failed(format!("`{cli} version` exited with status {code}")),
         Err(RunError::NotFound) if !explicit => {
-            return Probed::Skipped(
-                "Juju not found: no juju CLI on PATH (set [juju] cli to check Juju)".into(),
-            )
+            return Probed::Skipped("Juju not found: no juju CLI on PATH (set [juju] cli to check Juju)".into())
         }
-        Err(RunError::NotFound) => {
-            return Probed::Failed(format!("the configured juju CLI {cli} is not there"))
-        }
+        Err(RunError::NotFound) => return Probed::Failed(format!("the configured juju CLI {cli} is not there")),
         Err(RunError::Failed(cause)) => return Probed::Failed(cause),
     };
     let Some(client) = juju_version(&version) else {
-        return Probed::Failed(format!(
-            "`{cli} version` printed '{}', not a version",
-            version.trim()
-        ));
+        return Probed::Failed(format!("`{cli} version` printed '{}', not a version", version.trim()));
     };
-    let listed: Controllers =
-        match run_json(source, cli, &["controllers", "--format=json", "--refresh"]).await {
-            Ok(c) => c,
-            Err(e) => return Probed::Failed(e),
-        };
+    let listed: Controllers = match run_json(source, cli, &["controllers", "--format=json", "--refresh"]).await {
+        Ok(c) => c,
+        Err(e) => return Probed::Failed(e),
+    };
     if listed.controllers.is_empty() {
         return Probed::Skipped("the juju client knows no controller".into());
     }
@@ -106,11 +91,10 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
         let Some(agent) = entry.agent_version.as_deref().and_then(juju_version) else {
             return Probed::Failed(format!("controller {name} reports no agent-version"));
         };
-        let models: Models =
-            match run_json(source, cli, &["models", "--format=json", "-c", &name]).await {
-                Ok(m) => m,
-                Err(e) => return Probed::Failed(e),
-            };
+        let models: Models = match run_json(source, cli, &["models", "--format=json", "-c", &name]).await {
+            Ok(m) => m,
+            Err(e) => return Probed::Failed(e),
+        };
         let models = models
             .models
             .into_iter()
@@ -118,22 +102,12 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
                 m.agent_version
                     .as_deref()
                     .and_then(juju_version)
-                    .map(|agent| Model {
-                        name: m.name,
-                        agent,
-                    })
+                    .map(|agent| Model { name: m.name, agent })
             })
             .collect();
-        controllers.push(Controller {
-            name,
-            agent,
-            models,
-        });
+        controllers.push(Controller { name, agent, models });
     }
-    Probed::Found(JujuState {
-        client,
-        controllers,
-    })
+    Probed::Found(JujuState { client, controllers })
 }
 
 #[cfg(test)]
@@ -142,16 +116,8 @@ mod tests {
 
     #[test]
     fn strips_os_and_arch() {
-        assert_eq!(
-            juju_version("3.6.4-genericlinux-amd64")
-                .unwrap()
-                .normalized(),
-            "3.6.4"
-        );
-        assert_eq!(
-            juju_version("2.9.42-ubuntu-amd64").unwrap().normalized(),
-            "2.9.42"
-        );
+        assert_eq!(juju_version("3.6.4-genericlinux-amd64").unwrap().normalized(), "3.6.4");
+        assert_eq!(juju_version("2.9.42-ubuntu-amd64").unwrap().normalized(), "2.9.42");
         assert_eq!(juju_version("3.6.4").unwrap().normalized(), "3.6.4");
         assert!(juju_version("garbage").is_none());
     }

@@ -28,11 +28,7 @@ use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
 use crate::config::Secret;
 
 /// RFC 5849 §3.6: everything but ALPHA, DIGIT, `-`, `.`, `_`, `~` is percent-encoded.
-const OAUTH_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const OAUTH_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// A MAAS API key, `consumer_key:token_key:token_secret` (the consumer secret is empty).
 /// Debug output hides every part.
@@ -89,8 +85,7 @@ impl ApiKey {
             enc(nonce),
             timestamp
         );
-        let mut value =
-            HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("OAuth"));
+        let mut value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("OAuth"));
         value.set_sensitive(true);
         value
     }
@@ -98,9 +93,7 @@ impl ApiKey {
     /// [`ApiKey::authorization`] with a random nonce and the current time.
     pub fn fresh_authorization(&self) -> HeaderValue {
         let nonce: u64 = rand::thread_rng().gen();
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         self.authorization(&nonce.to_string(), now)
     }
 }
@@ -166,9 +159,7 @@ pub struct MaasApiFacts {
 /// Why the MAAS probe failed (each text names the cause and the next step).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MaasError {
-    #[error(
-        "MAAS rejected the API key (HTTP 401) at {url}; check MAAS_API_KEY / MAAS_API_KEY_FILE"
-    )]
+    #[error("MAAS rejected the API key (HTTP 401) at {url}; check MAAS_API_KEY / MAAS_API_KEY_FILE")]
     Unauthorized { url: String },
     #[error("the MAAS user of this API key is not an administrator: {what} needs admin privilege (HTTP 403 at {url}); use an admin's API key")]
     NotAdmin { what: &'static str, url: String },
@@ -194,14 +185,8 @@ impl<'a> MaasApi<'a> {
     ///
     /// # Errors
     /// [`MaasError::BadUrl`] when the URL does not parse.
-    pub fn new(
-        http: &'a Http,
-        maas_url: &str,
-        key: Option<ApiKey>,
-        concurrency: usize,
-    ) -> Result<Self, MaasError> {
-        let mut base =
-            Url::parse(maas_url.trim()).map_err(|_| MaasError::BadUrl(maas_url.to_string()))?;
+    pub fn new(http: &'a Http, maas_url: &str, key: Option<ApiKey>, concurrency: usize) -> Result<Self, MaasError> {
+        let mut base = Url::parse(maas_url.trim()).map_err(|_| MaasError::BadUrl(maas_url.to_string()))?;
         if base.cannot_be_a_base() {
             return Err(MaasError::BadUrl(maas_url.to_string()));
         }
@@ -221,9 +206,7 @@ impl<'a> MaasApi<'a> {
     }
 
     fn url(&self, path: &str) -> Url {
-        self.base
-            .join(path)
-            .expect("API paths are valid relative URLs")
+        self.base.join(path).expect("API paths are valid relative URLs")
     }
 
     fn auth(&self) -> impl Fn() -> HeaderMap + Sync + '_ {
@@ -236,9 +219,7 @@ impl<'a> MaasApi<'a> {
 
     fn explain(&self, e: HttpError, url: &Url, what: &'static str) -> MaasError {
         match e.status() {
-            Some(401) => MaasError::Unauthorized {
-                url: display_url(url),
-            },
+            Some(401) => MaasError::Unauthorized { url: display_url(url) },
             Some(403) => MaasError::NotAdmin {
                 what,
                 url: display_url(url),
@@ -247,11 +228,7 @@ impl<'a> MaasApi<'a> {
         }
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        what: &'static str,
-    ) -> Result<T, MaasError> {
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, what: &'static str) -> Result<T, MaasError> {
         let url = self.url(path);
         self.http
             .get_json(&url, &self.auth())
@@ -281,8 +258,7 @@ impl<'a> MaasApi<'a> {
             Err(MaasError::Http(e)) if matches!(e.status(), Some(400 | 404)) => {
                 tracing::info!("bulk power parameters refused ({e}); reading them per machine");
                 (
-                    self.per_machine_power(rules, types, &given, &machines)
-                        .await?,
+                    self.per_machine_power(rules, types, &given, &machines).await?,
                     PowerSource::PerMachine,
                 )
             }

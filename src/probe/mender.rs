@@ -36,7 +36,9 @@ struct InventoryDevice {
 
 fn explain(e: HttpError) -> String {
     match e.status() {
-        Some(401) => format!("{e} — Mender rejected the credentials: check MENDER_TOKEN or MENDER_USERNAME/MENDER_PASSWORD"),
+        Some(401) => {
+            format!("{e} — Mender rejected the credentials: check MENDER_TOKEN or MENDER_USERNAME/MENDER_PASSWORD")
+        }
         Some(403) => format!("{e} — the Mender user lacks the permission to list devices"),
         _ => e.to_string(),
     }
@@ -65,16 +67,18 @@ async fn token(http: &Http, base: &Url, config: &MenderConfig) -> Result<Secret,
         return Ok(t.clone());
     }
     let (Some(user), Some(password)) = (&config.username, &config.password) else {
-        return Err("no Mender credentials: set MENDER_TOKEN (a personal access token) or MENDER_USERNAME and MENDER_PASSWORD".into());
+        return Err(
+            "no Mender credentials: set MENDER_TOKEN (a personal access token) or MENDER_USERNAME and MENDER_PASSWORD"
+                .into(),
+        );
     };
     let url = base
         .join("api/management/v1/useradm/auth/login")
         .map_err(|e| e.to_string())?;
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
     let auth = move || {
-        let mut v = HeaderValue::from_str(&format!("Basic {basic}"))
-            .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+        let mut v =
+            HeaderValue::from_str(&format!("Basic {basic}")).unwrap_or_else(|_| HeaderValue::from_static("Basic"));
         v.set_sensitive(true);
         authorization(v)
     };
@@ -94,9 +98,8 @@ async fn token(http: &Http, base: &Url, config: &MenderConfig) -> Result<Secret,
 /// The cause in words: bad URL, missing credentials, any HTTP failure, malformed JSON.
 pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers, String> {
     let url = config.url.as_deref().ok_or("no Mender URL")?;
-    let mut base = Url::parse(url.trim()).map_err(|_| {
-        format!("MENDER_URL '{url}' is not a valid URL (expected e.g. https://mender.example.com)")
-    })?;
+    let mut base = Url::parse(url.trim())
+        .map_err(|_| format!("MENDER_URL '{url}' is not a valid URL (expected e.g. https://mender.example.com)"))?;
     if !base.path().ends_with('/') {
         let path = format!("{}/", base.path());
         base.set_path(&path);
@@ -108,15 +111,10 @@ pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers
     // until a short page.
     let mut devices = Vec::new();
     let mut url = base
-        .join(&format!(
-            "api/management/v2/devauth/devices?page=1&per_page={PER_PAGE}"
-        ))
+        .join(&format!("api/management/v2/devauth/devices?page=1&per_page={PER_PAGE}"))
         .map_err(|e| e.to_string())?;
     for page_no in 1..=MAX_PAGES {
-        let (page, headers): (Vec<AuthDevice>, _) = http
-            .get_json_with_headers(&url, &auth)
-            .await
-            .map_err(explain)?;
+        let (page, headers): (Vec<AuthDevice>, _) = http.get_json_with_headers(&url, &auth).await.map_err(explain)?;
         let n = page.len();
         devices.extend(page);
         let next = if headers.contains_key(reqwest::header::LINK) {
@@ -143,10 +141,8 @@ pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers
                 "api/management/v1/inventory/devices?page={page_no}&per_page={PER_PAGE}"
             ))
             .map_err(|e| e.to_string())?;
-        let (page, headers): (Vec<InventoryDevice>, _) = http
-            .get_json_with_headers(&url, &auth)
-            .await
-            .map_err(explain)?;
+        let (page, headers): (Vec<InventoryDevice>, _) =
+            http.get_json_with_headers(&url, &auth).await.map_err(explain)?;
         let total = headers
             .get("x-total-count")
             .and_then(|v| v.to_str().ok())

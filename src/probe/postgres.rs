@@ -124,21 +124,16 @@ impl PgTarget {
     ///
     /// # Errors
     /// [`PgError::BadDsn`] for a connection string that does not parse.
-    pub fn resolve(
-        config: &Config,
-        regiond: Option<&RegiondConf>,
-    ) -> Result<Option<PgTarget>, PgError> {
+    pub fn resolve(config: &Config, regiond: Option<&RegiondConf>) -> Result<Option<PgTarget>, PgError> {
         let (mut pg, origin, password) = match &config.pg_dsn {
             Some((dsn, origin)) => {
                 let mut pg = if dsn.expose().trim().is_empty() {
                     PgConfig::new()
                 } else {
-                    dsn.expose()
-                        .parse::<PgConfig>()
-                        .map_err(|e| PgError::BadDsn {
-                            origin: origin.to_string(),
-                            cause: scrub(e.to_string(), Some(dsn)),
-                        })?
+                    dsn.expose().parse::<PgConfig>().map_err(|e| PgError::BadDsn {
+                        origin: origin.to_string(),
+                        cause: scrub(e.to_string(), Some(dsn)),
+                    })?
                 };
                 let libpq = &config.libpq;
                 if pg.get_hosts().is_empty() {
@@ -179,10 +174,7 @@ impl PgTarget {
             None => {
                 let Some(conf) = regiond else { return Ok(None) };
                 let mut pg = PgConfig::new();
-                add_host(
-                    &mut pg,
-                    conf.database_host.as_deref().unwrap_or("localhost"),
-                );
+                add_host(&mut pg, conf.database_host.as_deref().unwrap_or("localhost"));
                 pg.port(conf.database_port.unwrap_or(5432));
                 pg.user(conf.database_user.as_deref().unwrap_or(DEFAULT_MAAS_ROLE));
                 pg.dbname(conf.database_name.as_deref().unwrap_or(DEFAULT_DATABASE));
@@ -317,17 +309,11 @@ fn add_host(pg: &mut PgConfig, host: &str) {
 ///
 /// # Errors
 /// The driver's error when `BEGIN` fails.
-pub async fn begin_read_only(
-    client: &mut Client,
-) -> Result<Transaction<'_>, tokio_postgres::Error> {
+pub async fn begin_read_only(client: &mut Client) -> Result<Transaction<'_>, tokio_postgres::Error> {
     client.build_transaction().read_only(true).start().await
 }
 
-async fn read_facts(
-    tx: &Transaction<'_>,
-    database: &str,
-    maas_role: &str,
-) -> Result<PgFacts, tokio_postgres::Error> {
+async fn read_facts(tx: &Transaction<'_>, database: &str, maas_role: &str) -> Result<PgFacts, tokio_postgres::Error> {
     let version: String = tx
         .query_one("SELECT current_setting('server_version_num')", &[])
         .await?
@@ -384,10 +370,7 @@ pub struct BmcTable {
 fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
     let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (power_type, key) in &rules.removed_by_0290 {
-        by_key
-            .entry(key.as_str())
-            .or_default()
-            .push(power_type.clone());
+        by_key.entry(key.as_str()).or_default().push(power_type.clone());
     }
     let mut arms = String::new();
     let mut params = Vec::new();
@@ -418,11 +401,7 @@ impl PgTarget {
     ///
     /// # Errors
     /// Any [`PgError`]; a database without `maasserver_bmc` is named as such.
-    pub async fn read_bmcs(
-        &self,
-        rules: &BmcRules,
-        timeout: Duration,
-    ) -> Result<BmcTable, PgError> {
+    pub async fn read_bmcs(&self, rules: &BmcRules, timeout: Duration) -> Result<BmcTable, PgError> {
         let mut client = self.connect(timeout).await?;
         let query_err = |e: tokio_postgres::Error| PgError::Query {
             endpoint: self.endpoint(),
@@ -451,18 +430,10 @@ impl PgTarget {
         let (sql, params) = bmc_query(rules);
         let values: Vec<Box<dyn ToSql + Sync + Send>> = params
             .into_iter()
-            .flat_map(|(types, key)| {
-                [
-                    Box::new(types) as Box<dyn ToSql + Sync + Send>,
-                    Box::new(key),
-                ]
-            })
+            .flat_map(|(types, key)| [Box::new(types) as Box<dyn ToSql + Sync + Send>, Box::new(key)])
             .collect();
         let stream = tx
-            .query_raw(
-                &sql,
-                values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)),
-            )
+            .query_raw(&sql, values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)))
             .await
             .map_err(query_err)?;
         futures::pin_mut!(stream);

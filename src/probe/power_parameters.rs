@@ -336,14 +336,7 @@ fn worker(queue: &Mutex<Receiver<Batch>>, input: &PowerInput) -> Result<Part, Pa
         let mut pairs = Vec::with_capacity(16);
         for e in &batch.entries {
             let entry = &batch.data[e.start as usize..(e.start + e.len) as usize];
-            parse_entry(
-                entry,
-                e.colon as usize,
-                e.offset,
-                input,
-                &mut builder,
-                &mut pairs,
-            )?;
+            parse_entry(entry, e.colon as usize, e.offset, input, &mut builder, &mut pairs)?;
         }
     }
     Ok(builder.finish())
@@ -392,11 +385,7 @@ impl Splitter {
     }
 
     /// Consumes `chunk`, calling `emit(entry, colon, offset)` for every complete entry.
-    fn push(
-        &mut self,
-        chunk: &[u8],
-        emit: &mut impl FnMut(&[u8], usize, u64),
-    ) -> Result<(), ParseError> {
+    fn push(&mut self, chunk: &[u8], emit: &mut impl FnMut(&[u8], usize, u64)) -> Result<(), ParseError> {
         let mut i = 0;
         let mut seg = 0;
         while i < chunk.len() {
@@ -444,11 +433,7 @@ impl Splitter {
             if !b.is_ascii_whitespace() {
                 match (self.top, b) {
                     (Top::Start, b'{') => self.top = Top::FirstKey,
-                    (Top::Start, _) => {
-                        return Err(
-                            self.structure(i, &format!("found {} instead of '{{'", describe(b)))
-                        )
-                    }
+                    (Top::Start, _) => return Err(self.structure(i, &format!("found {} instead of '{{'", describe(b)))),
                     (Top::FirstKey | Top::NextKey, b'"') => {
                         self.top = Top::InEntry;
                         self.in_str = true;
@@ -464,19 +449,13 @@ impl Splitter {
                     (Top::FirstKey | Top::NextKey, _) => {
                         return Err(self.structure(
                             i,
-                            &format!(
-                                "found {} where a machine's system_id should start",
-                                describe(b)
-                            ),
+                            &format!("found {} where a machine's system_id should start", describe(b)),
                         ))
                     }
                     // Handled above: entries are scanned before this match.
                     (Top::InEntry, _) => {}
                     (Top::Done, _) => {
-                        return Err(self.structure(
-                            i,
-                            &format!("found {} after the end of the object", describe(b)),
-                        ))
+                        return Err(self.structure(i, &format!("found {} after the end of the object", describe(b))))
                     }
                 }
             }
@@ -494,11 +473,7 @@ impl Splitter {
         Ok(())
     }
 
-    fn end_entry(
-        &mut self,
-        tail: &[u8],
-        emit: &mut impl FnMut(&[u8], usize, u64),
-    ) -> Result<(), ParseError> {
+    fn end_entry(&mut self, tail: &[u8], emit: &mut impl FnMut(&[u8], usize, u64)) -> Result<(), ParseError> {
         let Some(colon) = self.colon else {
             return Err(ParseError::Structure {
                 offset: self.entry_start,
@@ -554,16 +529,12 @@ fn describe(b: u8) -> String {
 /// The first [`ParseError`] in document order (structure, truncation, an entry that is not a
 /// JSON object, invalid UTF-8, an oversized entry) or a read error.
 pub fn read<R: Read>(mut source: R, input: &PowerInput) -> Result<Observations, ParseError> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let (tx, rx) = sync_channel::<Batch>(workers * 2);
     let queue = Mutex::new(rx);
     let mut splitter = Splitter::new();
     let (results, split_result) = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| scope.spawn(|| worker(&queue, input)))
-            .collect();
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| worker(&queue, input))).collect();
         let split_result = (|| {
             let mut buf = vec![0u8; READ_CHUNK];
             let mut batch = Batch::default();
@@ -665,12 +636,7 @@ mod tests {
             assert_eq!(ids, vec!["a1", "b2", "c3"], "chunk {chunk}");
             let a = obs.records().find(|r| obs.subject(r) == "a1").unwrap();
             assert_eq!(obs.types.name(a.power_type), "ipmi");
-            assert!(
-                obs.records()
-                    .find(|r| obs.subject(r) == "b2")
-                    .unwrap()
-                    .empty
-            );
+            assert!(obs.records().find(|r| obs.subject(r) == "b2").unwrap().empty);
         }
     }
 
@@ -689,10 +655,7 @@ mod tests {
         assert_eq!(flat_strings(bytes, &mut quick).is_some(), fast);
         let mut slow = Vec::new();
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let serde_ok = MapSeed(&mut slow)
-            .deserialize(&mut de)
-            .and_then(|_| de.end())
-            .is_ok();
+        let serde_ok = MapSeed(&mut slow).deserialize(&mut de).and_then(|_| de.end()).is_ok();
         let mut both = Vec::new();
         assert_eq!(parse_params(bytes, &mut both).is_ok(), serde_ok);
         if fast {

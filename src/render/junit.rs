@@ -20,8 +20,7 @@ pub fn render(report: &Report) -> String {
             match o.status {
                 OutcomeStatus::Pass => {
                     let mut case = TestCase::new(o.check.clone(), TestCaseStatus::success());
-                    case.set_classname(format!("preflight.{system}"))
-                        .set_system_out(reason);
+                    case.set_classname(format!("preflight.{system}")).set_system_out(reason);
                     suite.add_test_case(case);
                 }
                 OutcomeStatus::Skipped => {
@@ -49,8 +48,7 @@ pub fn render(report: &Report) -> String {
                     {
                         let counts = f.waiver.is_none()
                             && (f.severity == Severity::Blocker
-                                || (f.severity == Severity::Warning
-                                    && report.policy.fail_on == FailOn::Warning));
+                                || (f.severity == Severity::Warning && report.policy.fail_on == FailOn::Warning));
                         let body = format!("{}\n\nRemediation: {}", f.message, f.remediation);
                         let status = if counts {
                             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);

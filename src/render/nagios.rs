@@ -9,10 +9,7 @@ use crate::report::{plural, OutcomeStatus, Report};
 pub const FIRST_LINE_MAX: usize = 80;
 
 fn clean(text: &str) -> String {
-    text.replace('|', "/")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.replace('|', "/").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The plugin output for `report`.
@@ -72,11 +69,7 @@ pub fn render(report: &Report) -> String {
             clean(&f.message)
         ));
     }
-    for o in report
-        .outcomes
-        .iter()
-        .filter(|o| o.status == OutcomeStatus::Error)
-    {
+    for o in report.outcomes.iter().filter(|o| o.status == OutcomeStatus::Error) {
         out.push_str(&format!(
             "[ERROR] {} could not run: {}\n",
             o.check,

@@ -8,10 +8,7 @@ use std::fmt::Write;
 use crate::report::{OutcomeStatus, Report, Severity};
 
 fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// The report as metrics. `now` is the run's end in seconds since the Unix epoch.
@@ -23,7 +20,9 @@ pub fn render(report: &Report, now: f64) -> String {
             .entry((f.system.as_str(), f.check.as_str(), f.severity))
             .or_default() += 1;
     }
-    out.push_str("# HELP preflight_findings Findings of the last run by system, check and severity (waived ones excluded).\n");
+    out.push_str(
+        "# HELP preflight_findings Findings of the last run by system, check and severity (waived ones excluded).\n",
+    );
     out.push_str("# TYPE preflight_findings gauge\n");
     for o in &report.outcomes {
         for severity in [Severity::Blocker, Severity::Warning, Severity::Info] {
@@ -39,7 +38,9 @@ pub fn render(report: &Report, now: f64) -> String {
             );
         }
     }
-    out.push_str("# HELP preflight_check_status Outcome of each check in the last run: 1 for its status, 0 for the others.\n");
+    out.push_str(
+        "# HELP preflight_check_status Outcome of each check in the last run: 1 for its status, 0 for the others.\n",
+    );
     out.push_str("# TYPE preflight_check_status gauge\n");
     for o in &report.outcomes {
         for status in [
@@ -57,7 +58,9 @@ pub fn render(report: &Report, now: f64) -> String {
             );
         }
     }
-    out.push_str("# HELP preflight_status Overall status of the last run (exit code: 0 ok, 1 warning, 2 critical, 3 unknown).\n");
+    out.push_str(
+        "# HELP preflight_status Overall status of the last run (exit code: 0 ok, 1 warning, 2 critical, 3 unknown).\n",
+    );
     out.push_str("# TYPE preflight_status gauge\n");
     let _ = writeln!(out, "preflight_status {}", report.status.exit_code());
     out.push_str("# HELP preflight_last_run_timestamp_seconds When the last run ended.\n");

@@ -22,10 +22,7 @@ fn level(severity: Severity) -> &'static str {
 
 /// A fingerprint that stays the same across runs for the same (check, subject).
 pub fn fingerprint(check: &str, subject: &str) -> String {
-    format!(
-        "{:032x}",
-        xxh3_128(format!("{check}\0{subject}").as_bytes())
-    )
+    format!("{:032x}", xxh3_128(format!("{check}\0{subject}").as_bytes()))
 }
 
 /// The report as a SARIF 2.1.0 log (pretty JSON).
@@ -45,10 +42,7 @@ pub fn render(report: &Report, ctx: &Context) -> String {
         })
         .collect();
     let index = |id: &str| catalogue().iter().position(|c| c.id == id);
-    let artifact = ctx
-        .config_path
-        .clone()
-        .unwrap_or_else(|| "preflight.toml".into());
+    let artifact = ctx.config_path.clone().unwrap_or_else(|| "preflight.toml".into());
     let results: Vec<Value> = report
         .findings
         .iter()
@@ -66,6 +60,9 @@ pub fn render(report: &Report, ctx: &Context) -> String {
             });
             if let Some(i) = index(&f.check) {
                 result["ruleIndex"] = json!(i);
+            }
+            if let Some(w) = &f.waiver {
+                result["suppressions"] = json!([{"kind": "external", "status": "accepted", "justification": w.justification}]);
             }
             result
         })

@@ -14,7 +14,10 @@ const ROWS_PER_CHECK: usize = 25;
 /// Hostnames shown per finding before "(+N more)".
 const SHOWN_MACHINES: usize = 6;
 
-fn severity_cell(sev: Severity, color: bool) -> Cell {
+fn severity_cell(sev: Severity, waived: bool, color: bool) -> Cell {
+    if waived {
+        return Cell::new(format!("{} (waived)", sev.to_string().to_uppercase()));
+    }
     let cell = Cell::new(sev.to_string().to_uppercase());
     if !color {
         return cell;
@@ -50,10 +53,7 @@ fn machines_line(f: &Finding) -> Option<String> {
         .enumerate()
         .take(SHOWN_MACHINES)
         .map(|(i, n)| {
-            let id = ids
-                .and_then(|ids| ids.get(i))
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
+            let id = ids.and_then(|ids| ids.get(i)).and_then(|v| v.as_str()).unwrap_or("");
             format!("{} ({id})", n.as_str().unwrap_or(""))
         })
         .collect();
@@ -72,11 +72,7 @@ fn machines_line(f: &Finding) -> Option<String> {
 /// Renders the report for a terminal (or a file); `color` adds ANSI colors.
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
-    let targets: Vec<String> = report
-        .targets
-        .iter()
-        .map(|(s, v)| format!("{s} {v}"))
-        .collect();
+    let targets: Vec<String> = report.targets.iter().map(|(s, v)| format!("{s} {v}")).collect();
     out.push_str(&format!(
         "preflight {} — upgrade target: {}\n",
         report.preflight_version,
@@ -87,11 +83,7 @@ pub fn render(report: &Report, color: bool) -> String {
     systems.sort();
     systems.dedup();
     for system in systems {
-        let findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.system == system)
-            .collect();
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.system == system).collect();
         if findings.is_empty() {
             continue;
         }
@@ -106,11 +98,18 @@ pub fn render(report: &Report, color: bool) -> String {
                 continue;
             }
             let mut text = f.message.clone();
+            if let Some(w) = &f.waiver {
+                text.push_str(&format!(
+                    "\nWaived: {}{}",
+                    w.justification,
+                    w.expires.as_ref().map_or_else(String::new, |e| format!(" (until {e})"))
+                ));
+            }
             if let Some(line) = machines_line(f) {
                 text.push_str(&format!("\n{line}"));
             }
             table.add_row(vec![
-                severity_cell(f.severity, color),
+                severity_cell(f.severity, f.waiver.is_some(), color),
                 Cell::new(&f.check),
                 Cell::new(&f.subject),
                 Cell::new(text),
@@ -137,10 +136,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 "→ {} ({}): {}\n",
                 f.check,
                 plural(count, "finding"),
-                f.remediation
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                f.remediation.split_whitespace().collect::<Vec<_>>().join(" ")
             ));
         }
     }
@@ -170,11 +166,16 @@ pub fn render(report: &Report, color: bool) -> String {
 
     let t = report.tally();
     out.push_str(&format!(
-        "\n{}: {}, {}, {} · {}: {} passed, {} failed, {} skipped, {} could not run · {} ms\n",
+        "\n{}: {}, {}, {}{} · {}: {} passed, {} failed, {} skipped, {} could not run · {} ms\n",
         report.status.nagios_name(),
         plural(t.blockers, "blocker"),
         plural(t.warnings, "warning"),
         plural(t.infos, "info"),
+        if t.waived > 0 {
+            format!(", {} waived", t.waived)
+        } else {
+            String::new()
+        },
         plural(t.checks, "check"),
         t.passed,
         t.failed,

@@ -69,16 +69,12 @@ pub fn database_url(name: &str) -> String {
 /// A config from preflight.toml text plus env pairs, with a 2 s timeout.
 pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) -> Config {
     let file = preflight::config::parse_file_config("test.toml", text).expect("valid test toml");
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let overrides = Overrides {
         config: None,
         targets: targets.iter().map(|t| t.to_string()).collect(),
         timeout: Some(2),
         ..Overrides::default()
     };
-    Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned())
-        .expect("valid test config")
+    Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned()).expect("valid test config")
 }

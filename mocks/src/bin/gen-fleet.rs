@@ -27,10 +27,7 @@ fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let fleet = Fleet::generate(args.machines, args.seed);
     std::fs::create_dir_all(&args.out)?;
-    std::fs::write(
-        args.out.join("power-parameters.json"),
-        fleet.power_parameters_json(),
-    )?;
+    std::fs::write(args.out.join("power-parameters.json"), fleet.power_parameters_json())?;
     std::fs::write(args.out.join("machines.json"), fleet.machines_json())?;
     std::fs::write(args.out.join("truth.json"), fleet.truth_json())?;
     eprintln!(
