@@ -59,6 +59,11 @@ pub enum Command {
     /// From the database: every maasserver_bmc row (pods included), hashed by PostgreSQL with
     /// 0290's exact key removal, in a READ ONLY transaction.
     Bmc(BmcArgs),
+    /// Scan on a schedule and serve /healthz, /metrics and /report.json for monitoring.
+    ///
+    /// The first scan runs before the server listens; later ones every --interval seconds.
+    /// /healthz answers 200 for OK and WARNING, 503 for CRITICAL and UNKNOWN.
+    Serve(ServeArgs),
     /// List every check: id, name, system, default severity and title.
     Checks {
         /// Output format.
@@ -142,6 +147,21 @@ pub struct ScanArgs {
     pub report: ReportArgs,
 }
 
+/// Arguments of `preflight serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9795")]
+    pub listen: std::net::SocketAddr,
+
+    /// Seconds between scans.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub interval: u64,
+
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
 /// Arguments of `preflight bmc`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["input", "database"])))]
@@ -216,6 +236,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Bmc(args) => bmc(args),
+        Command::Serve(args) => serve(args),
         Command::Checks { format } => {
             print!("{}", list_checks(format));
             ExitCode::SUCCESS
@@ -369,6 +390,38 @@ fn scan(args: ScanArgs) -> ExitCode {
         }
     });
     emit(&report, &args.report, config_path)
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let config = match load_config(&args.scan.report, &args.scan.targets) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let interval = std::time::Duration::from_secs(args.interval.max(1));
+    let served = runtime.block_on(async {
+        if args.scan.demo {
+            let demo = Demo::start(config).await;
+            eprintln!("{}", demo.banner());
+            crate::serve::serve(args.listen, interval, || engine::run(&demo.scan)).await
+        } else {
+            let scan = Scan::live(config);
+            crate::serve::serve(args.listen, interval, || engine::run(&scan)).await
+        }
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report_error(CliError {
+                message: format!("cannot serve on {}: {e}", args.listen),
+                help: Some("pick another --listen address or port".into()),
+            });
+            unknown()
+        }
+    }
 }
 
 fn bmc(args: BmcArgs) -> ExitCode {

@@ -12,5 +12,6 @@ pub mod engine;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod version;
 pub mod waivers;
