@@ -144,6 +144,7 @@ async fn backendai_patch_upgrade_with_sessions_and_mixed_components() {
         storage_proxy: "24.09.8".into(),
         webserver: "24.9.7".into(),
         active_sessions: 2,
+        agents: vec![("i-1".into(), "24.09.8".into())],
     })
     .await;
     let report = scan(&bai_env(&cluster), &[]).await;
@@ -185,6 +186,11 @@ async fn backendai_status_failure_is_an_error_for_sessions_only(#[case] status: 
     Mock::given(method("GET"))
         .and(path("/manager/status"))
         .respond_with(ResponseTemplate::new(status))
+        .mount(&manager)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/gql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"agents": []}})))
         .mount(&manager)
         .await;
     let report = scan(
@@ -310,4 +316,65 @@ async fn juju_failures_are_error_outcomes(#[case] models: &str, #[case] exit: i3
 async fn a_configured_juju_that_is_missing_is_an_error() {
     let report = juju_scan("/nonexistent/juju", "").await;
     assert_eq!(outcome(&report, "JUJU001").status, OutcomeStatus::Error);
+}
+
+#[tokio::test]
+async fn backendai_agents_need_a_keypair_and_count() {
+    let cluster = BackendaiCluster::start(&BackendaiOptions {
+        manager: "24.09.8".into(),
+        storage_proxy: "24.09.8".into(),
+        webserver: "24.09.8".into(),
+        active_sessions: 0,
+        agents: vec![("i-1".into(), "24.09.8".into()), ("i-2".into(), "24.09.6".into())],
+    })
+    .await;
+    let report = scan(&bai_env(&cluster), &[]).await;
+    let o = outcome(&report, "BAI001");
+    assert_eq!(o.status, OutcomeStatus::Pass);
+    assert!(o.reason.as_deref().unwrap().contains("agents not compared"), "{o:?}");
+
+    let keys = [
+        ("BACKENDAI_ACCESS_KEY", "AKTEST"),
+        ("BACKENDAI_SECRET_KEY", "s3cret-bai-key"),
+    ];
+    let report = scan(&bai_env(&cluster), &keys).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check == "BAI001")
+        .expect("an agent on 24.09.6");
+    assert!(
+        f.message.contains("24.09.6") && f.evidence["components"]["agent i-2"] == "24.09.6",
+        "{f:?}"
+    );
+    assert!(
+        f.evidence["components"].get("agent i-lost").is_none(),
+        "lost agents are not compared"
+    );
+
+    let broken = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"version": "v8.20240915", "manager": "24.09.8"})),
+        )
+        .mount(&broken)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/manager/status"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"nodes": [], "active_sessions": 0})))
+        .mount(&broken)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/gql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"errors": [{"message": "permission denied"}]})),
+        )
+        .mount(&broken)
+        .await;
+    let report = scan(&format!("[backendai]\nmanager_url = \"{}\"\n", broken.uri()), &keys).await;
+    let o = outcome(&report, "BAI001");
+    assert_eq!(o.status, OutcomeStatus::Error);
+    assert!(o.reason.as_deref().unwrap().contains("permission denied"), "{o:?}");
 }

@@ -13,6 +13,8 @@ pub struct BackendaiOptions {
     pub storage_proxy: String,
     pub webserver: String,
     pub active_sessions: u64,
+    /// (agent id, version) the GraphQL agent list reports (needs a signed request).
+    pub agents: Vec<(String, String)>,
 }
 
 /// The running fake components. Dropping it stops them.
@@ -40,6 +42,23 @@ impl BackendaiCluster {
                            "ssl_enabled": false, "active_sessions": o.active_sessions, "status": "running",
                            "version": o.manager, "api_version": "v8.20240915"}],
                 "status": "running", "active_sessions": o.active_sessions})))
+            .mount(&manager)
+            .await;
+        let agents: Vec<serde_json::Value> = o
+            .agents
+            .iter()
+            .map(|(id, v)| json!({"id": id, "status": "ALIVE", "version": v}))
+            .chain(std::iter::once(
+                json!({"id": "i-lost", "status": "LOST", "version": "22.09.1"}),
+            ))
+            .collect();
+        Mock::given(method("POST"))
+            .and(path("/admin/gql"))
+            .and(wiremock::matchers::header_regex(
+                "authorization",
+                "^BackendAI signMethod=HMAC-SHA256, credential=[^:]+:[0-9a-f]{64}$",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"agents": agents}})))
             .mount(&manager)
             .await;
         let storage_proxy = MockServer::start().await;

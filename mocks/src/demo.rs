@@ -30,5 +30,9 @@ pub fn backendai() -> crate::backendai::BackendaiOptions {
         storage_proxy: "23.09.8".into(),
         webserver: "23.09.9".into(),
         active_sessions: 3,
+        agents: vec![
+            ("i-agent-1".into(), "23.09.9".into()),
+            ("i-agent-2".into(), "23.09.9".into()),
+        ],
     }
 }

@@ -130,6 +130,17 @@ impl BackendaiPack {
     }
 }
 
+/// Whether the agents' versions were read (they need a superadmin keypair).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentVersions {
+    /// This many alive agents were compared.
+    Read(usize),
+    /// No keypair configured: agents not compared (said in the outcome).
+    NoKeypair,
+    /// The agent list could not be read: BAI001 cannot vouch for the agents.
+    Failed(String),
+}
+
 /// What the Backend.AI endpoints told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackendaiState {
@@ -139,6 +150,7 @@ pub struct BackendaiState {
     pub components: Vec<(String, String)>,
     /// `active_sessions` from `GET /manager/status`, or why it could not be read.
     pub active_sessions: Result<u64, String>,
+    pub agents: AgentVersions,
 }
 
 /// Runs every Backend.AI check against `target`.
@@ -167,6 +179,9 @@ pub fn evaluate(pack: &BackendaiPack, state: &Probed<BackendaiState>, target: &V
 }
 
 fn mismatch(def: &CheckDef, s: &BackendaiState) -> Evaluation {
+    if let AgentVersions::Failed(cause) = &s.agents {
+        return Evaluation::error(def, cause.clone());
+    }
     // 24.09.8 and 24.9.8 are one version: compare normalized, show what the components said.
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
     for (_, v) in &s.components {
@@ -174,8 +189,15 @@ fn mismatch(def: &CheckDef, s: &BackendaiState) -> Evaluation {
         versions.entry(key).or_insert_with(|| v.clone());
     }
     let versions: BTreeSet<String> = versions.into_values().collect();
+    let agents = match &s.agents {
+        AgentVersions::NoKeypair => {
+            "; agents not compared (set BACKENDAI_ACCESS_KEY / BACKENDAI_SECRET_KEY)".to_string()
+        }
+        AgentVersions::Read(n) => format!(" (with {n} agent(s))"),
+        AgentVersions::Failed(_) => String::new(),
+    };
     let summary = format!(
-        "{} component(s) on {}",
+        "{} component(s) on {}{agents}",
         s.components.len(),
         versions.iter().cloned().collect::<Vec<_>>().join(", ")
     );
@@ -277,6 +299,7 @@ mod tests {
             manager: Version::parse(manager).unwrap(),
             components: components.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             active_sessions: Ok(active),
+            agents: AgentVersions::NoKeypair,
         })
     }
 

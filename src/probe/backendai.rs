@@ -1,8 +1,9 @@
 //! The Backend.AI probe (FACTS.md §4; lablup/backend.ai): versions of the manager (`GET /`),
 //! its nodes and the active compute sessions (`GET /manager/status`), the storage proxy
-//! (`GET /`) and the web server (`GET /func/ping`). `/manager/status` is signed with the
-//! keypair from BACKENDAI_ACCESS_KEY / BACKENDAI_SECRET_KEY when given (superadmin only from
-//! 26.x), as the upstream client signs (docs/manager/common-api/auth.rst).
+//! (`GET /`), the web server (`GET /func/ping`), and with a keypair the agents
+//! (`POST /admin/gql`, `query { agents { id status version } }`, a read). Requests are signed
+//! with the keypair from BACKENDAI_ACCESS_KEY / BACKENDAI_SECRET_KEY when given (superadmin; the
+//! status needs it from 26.x), as the upstream client signs (docs/manager/common-api/auth.rst).
 
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
@@ -11,7 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::http::{anonymous, Http, HttpError};
-use crate::checks::backendai::BackendaiState;
+use crate::checks::backendai::{AgentVersions, BackendaiState};
 use crate::config::{BackendaiConfig, Secret};
 use crate::version::Version;
 
@@ -57,9 +58,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The headers of one signed GET: `(Date, Authorization)`. `path` includes the query string;
-/// `now` is the request time in UTC; `api_version` goes into `X-BackendAI-Version`.
-pub fn sign_get(
+/// The signature of one request without a body (API versions since v4.20181215 sign an empty
+/// body): `(X-BackendAI-Date, Authorization)`. `path` includes the query string; `now` is the
+/// request time in UTC; `api_version` goes into `X-BackendAI-Version`.
+pub fn sign(
+    method: &str,
     path: &str,
     host: &str,
     now: time::OffsetDateTime,
@@ -78,7 +81,7 @@ pub fn sign_get(
     );
     let day = format!("{:04}{:02}{:02}", now.year(), u8::from(now.month()), now.day());
     let body_hash = hex(&Sha256::digest(b""));
-    let to_sign = format!("GET\n{path}\n{date}\nhost:{host}\ncontent-type:application/json\nx-backendai-version:{api_version}\n{body_hash}");
+    let to_sign = format!("{method}\n{path}\n{date}\nhost:{host}\ncontent-type:application/json\nx-backendai-version:{api_version}\n{body_hash}");
     let sign_key = hmac_sha256(
         &hmac_sha256(secret_key.expose().as_bytes(), day.as_bytes()),
         host.as_bytes(),
@@ -90,6 +93,74 @@ pub fn sign_get(
     .unwrap_or_else(|_| HeaderValue::from_static("BackendAI"));
     auth.set_sensitive(true);
     (date, auth)
+}
+
+/// Signs requests with a keypair (upstream's scheme, as in [`sign`]).
+struct Signer {
+    access_key: String,
+    secret_key: Secret,
+    api_version: String,
+}
+
+impl Signer {
+    /// The signed headers for `method` on `url`, dated now.
+    fn headers(&self, method: &str, url: &Url) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let Some(host) = url.host_str().map(|h| match url.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_string(),
+        }) else {
+            return headers;
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let (date, authorization) = sign(
+            method,
+            &path,
+            &host,
+            now,
+            &self.api_version,
+            &self.access_key,
+            &self.secret_key,
+        );
+        if let Ok(date) = HeaderValue::from_str(&date) {
+            headers.insert(HeaderName::from_static("x-backendai-date"), date);
+        }
+        if let Ok(version) = HeaderValue::from_str(&self.api_version) {
+            headers.insert(HeaderName::from_static("x-backendai-version"), version);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(AUTHORIZATION, authorization);
+        headers
+    }
+}
+
+#[derive(Deserialize)]
+struct GqlAnswer {
+    #[serde(default)]
+    data: Option<GqlAgents>,
+    #[serde(default)]
+    errors: Vec<GqlError>,
+}
+
+#[derive(Deserialize)]
+struct GqlAgents {
+    agents: Vec<Agent>,
+}
+
+#[derive(Deserialize)]
+struct Agent {
+    id: String,
+    status: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct GqlError {
+    message: String,
 }
 
 fn endpoint(url: &str, what: &str) -> Result<Url, String> {
@@ -120,36 +191,18 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
     let mut components = vec![("manager".to_string(), root.manager.clone())];
 
     let status_url = manager_url.join("manager/status").map_err(|e| e.to_string())?;
-    let signed = |url: &Url| {
-        let (Some(ak), Some(sk)) = (config.access_key.clone(), config.secret_key.clone()) else {
-            return None;
-        };
-        let host = url.host_str().map(|h| match url.port() {
-            Some(p) => format!("{h}:{p}"),
-            None => h.to_string(),
-        })?;
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        Some((host, path, ak, sk))
+    let signer = match (&config.access_key, &config.secret_key) {
+        (Some(ak), Some(sk)) => Some(Signer {
+            access_key: ak.clone(),
+            secret_key: sk.clone(),
+            api_version: root.version.clone().unwrap_or_else(|| "v8.20240915".into()),
+        }),
+        _ => None,
     };
-    let parts = signed(&status_url);
-    let api_version = root.version.clone().unwrap_or_else(|| "v8.20240915".into());
-    let auth = move || {
-        let mut headers = HeaderMap::new();
-        if let Some((host, path, ak, sk)) = &parts {
-            let (date, authorization) = sign_get(path, host, time::OffsetDateTime::now_utc(), &api_version, ak, sk);
-            if let Ok(date) = HeaderValue::from_str(&date) {
-                headers.insert(HeaderName::from_static("x-backendai-date"), date);
-            }
-            if let Ok(version) = HeaderValue::from_str(&api_version) {
-                headers.insert(HeaderName::from_static("x-backendai-version"), version);
-            }
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            headers.insert(AUTHORIZATION, authorization);
-        }
-        headers
+    let auth = || {
+        signer
+            .as_ref()
+            .map_or_else(HeaderMap::new, |s| s.headers("GET", &status_url))
     };
     let active_sessions = match http.get_json::<Status>(&status_url, &auth).await {
         Ok(status) => {
@@ -163,6 +216,33 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
             "{e} — /manager/status needs a superadmin keypair: set BACKENDAI_ACCESS_KEY and BACKENDAI_SECRET_KEY"
         )),
         Err(e) => Err(e.to_string()),
+    };
+
+    let agents = match &signer {
+        None => AgentVersions::NoKeypair,
+        Some(signer) => {
+            let gql = manager_url.join("admin/gql").map_err(|e| e.to_string())?;
+            let auth = || signer.headers("POST", &gql);
+            let query = serde_json::json!({"query": "query { agents { id status version } }"});
+            match http.post_query::<GqlAnswer>(&gql, &auth, &query).await {
+                Ok(GqlAnswer { data: Some(data), .. }) => {
+                    let alive: Vec<&Agent> = data
+                        .agents
+                        .iter()
+                        .filter(|a| a.status.eq_ignore_ascii_case("alive"))
+                        .collect();
+                    for a in &alive {
+                        components.push((format!("agent {}", a.id), a.version.clone()));
+                    }
+                    AgentVersions::Read(alive.len())
+                }
+                Ok(GqlAnswer { errors, .. }) => AgentVersions::Failed(format!(
+                    "the agent list (POST /admin/gql) failed: {}",
+                    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+                )),
+                Err(e) => AgentVersions::Failed(format!("the agent list could not be read: {e}")),
+            }
+        }
     };
 
     if let Some(url) = &config.storage_proxy_url {
@@ -184,6 +264,7 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
         manager,
         components,
         active_sessions,
+        agents,
     })
 }
 
@@ -195,7 +276,8 @@ mod tests {
     fn signature_is_deterministic_and_hides_the_secret() {
         let now = time::OffsetDateTime::from_unix_timestamp(1_475_198_625).unwrap();
         let secret = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into());
-        let (date, a) = sign_get(
+        let (date, a) = sign(
+            "GET",
             "/manager/status",
             "manager:8081",
             now,
@@ -203,7 +285,8 @@ mod tests {
             "AKIAIOSFODNN7EXAMPLE",
             &secret,
         );
-        let (_, b) = sign_get(
+        let (_, b) = sign(
+            "GET",
             "/manager/status",
             "manager:8081",
             now,

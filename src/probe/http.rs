@@ -146,9 +146,22 @@ impl Http {
     /// Sends one GET and checks the answer's status and type. Error statuses and HTML pages
     /// are read (capped) for their detail.
     async fn send_checked(&self, method: Method, url: &Url, auth: Auth<'_>) -> Result<Response, HttpError> {
+        self.send_with_body(method, url, auth, None).await
+    }
+
+    async fn send_with_body(
+        &self,
+        method: Method,
+        url: &Url,
+        auth: Auth<'_>,
+        body: Option<&[u8]>,
+    ) -> Result<Response, HttpError> {
         let shown = display_url(url);
         tracing::debug!("{method} {shown}");
-        let request = self.client.request(method, url.clone()).headers(auth());
+        let mut request = self.client.request(method, url.clone()).headers(auth());
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body.to_vec());
+        }
         let response = request.send().await.map_err(|e| self.transport_error(&shown, &e))?;
         let status = response.status();
         let is_html = response
@@ -303,6 +316,28 @@ impl Http {
         let response = self.send_checked(Method::POST, url, auth).await?;
         let body = self.read_capped(&shown, response).await?;
         Ok(String::from_utf8_lossy(&body).trim().to_string())
+    }
+
+    /// POST a JSON query that reads (a GraphQL query) and deserialize the JSON answer. Not
+    /// retried: only reads are retried blindly.
+    ///
+    /// # Errors
+    /// As [`Http::get_json`].
+    pub async fn post_query<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        query: &serde_json::Value,
+    ) -> Result<T, HttpError> {
+        let shown = display_url(url);
+        let body = serde_json::to_vec(query).expect("a JSON value serializes");
+        let response = self.send_with_body(Method::POST, url, auth, Some(&body)).await?;
+        let status = response.status();
+        let answer = self.read_capped(&shown, response).await?;
+        if answer.trim_ascii_start().starts_with(b"<") {
+            return Err(self.html_error(shown, status, &answer));
+        }
+        serde_json::from_slice(&answer).map_err(|e| json_error(url, &e))
     }
 
     async fn read_capped(&self, shown: &str, response: Response) -> Result<Vec<u8>, HttpError> {
