@@ -77,6 +77,8 @@ async fn bulk_path_finds_exactly_the_planted_groups() {
     assert_eq!(outcome(&report, "MAAS007").status, OutcomeStatus::Pass);
     assert_eq!(report.status, Status::Critical);
     assert_eq!(power_requests(&server.server, BULK).await, 1);
+    let methods: Vec<String> = server.server.received_requests().await.unwrap().iter().map(|r| r.method.to_string()).collect();
+    assert!(methods.iter().all(|m| m == "GET"), "preflight only reads: {methods:?}");
 }
 
 #[rstest]

@@ -68,14 +68,24 @@ async fn every_probe_transaction_is_read_only() {
     let tx = begin_read_only(&mut client).await.unwrap();
     let ro: String = tx.query_one("SHOW transaction_read_only", &[]).await.unwrap().get(0);
     assert_eq!(ro, "on");
-    let err = tx
-        .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
-        .await
-        .unwrap_err();
+    let err = tx.batch_execute("CREATE TABLE preflight_must_not_write (i int)").await.unwrap_err();
     assert_eq!(
         err.code(),
         Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
     );
+}
+
+#[tokio::test]
+async fn sessions_refuse_writes_even_outside_a_transaction() {
+    fresh_database("pf_session_ro").await;
+    let client = target_for(&database_url("pf_session_ro"))
+        .connect(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let ro: String = client.query_one("SHOW default_transaction_read_only", &[]).await.unwrap().get(0);
+    assert_eq!(ro, "on");
+    let err = client.batch_execute("CREATE TABLE preflight_must_not_write (i int)").await.unwrap_err();
+    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION));
 }
 
 #[tokio::test]

@@ -233,6 +233,8 @@ impl PgTarget {
     pub async fn connect(&self, timeout: Duration) -> Result<Client, PgError> {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
+        // Belt and braces: the session itself refuses writes, whatever a query would do.
+        config.options("-c default_transaction_read_only=on");
         let connecting = config.connect(NoTls);
         let (client, connection) = match tokio::time::timeout(timeout, connecting).await {
             Err(_) => {
