@@ -24,8 +24,10 @@ pub const DEFAULT_WAIVERS: &str = "preflight.waivers.toml";
 
 /// Default location searched after `./preflight.toml`.
 pub const SYSTEM_CONFIG: &str = "/etc/preflight/preflight.toml";
-/// Seconds for connecting and for each read, unless configured.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// Seconds the whole run may take, unless configured.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// The same with `--format nagios` (the plugin convention).
+pub const NAGIOS_TIMEOUT_SECS: u64 = 10;
 /// Retries for retryable HTTP failures, unless configured.
 pub const DEFAULT_RETRIES: usize = 2;
 /// Largest accepted HTTP response, unless configured (MiB).
@@ -399,6 +401,8 @@ pub struct Overrides {
     pub warning: Option<String>,
     /// `-c`: range on the blocker count.
     pub critical: Option<String>,
+    /// The timeout when neither flag nor file sets one (10 s for `--format nagios`).
+    pub default_timeout: Option<u64>,
     /// `--waivers FILE`.
     pub waivers: Option<PathBuf>,
     /// `--baseline report.json`.
@@ -548,7 +552,11 @@ impl Config {
             targets.insert(s, v);
         }
 
-        let timeout = overrides.timeout.or(file.scan.timeout).unwrap_or(DEFAULT_TIMEOUT_SECS);
+        let timeout = overrides
+            .timeout
+            .or(file.scan.timeout)
+            .or(overrides.default_timeout)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS);
         if timeout == 0 {
             return Err(ConfigError::Value {
                 what: "timeout",

@@ -143,9 +143,21 @@ async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) 
     let target = |system: &str, newest: Version| config.targets.get(system).cloned().unwrap_or(newest);
     let juju_cli = config.juju.cli.as_ref().map(|p| p.display().to_string());
     let (devices, juju_state, bai_state) = tokio::join!(
-        probe_mender(config),
-        juju::probe(&scan.host, juju_cli.as_deref()),
-        probe_backendai(config),
+        within(
+            config,
+            at("Mender Server", config.mender.url.as_deref()),
+            probe_mender(config)
+        ),
+        within(
+            config,
+            at("Juju (the juju CLI)", None),
+            juju::probe(&scan.host, juju_cli.as_deref())
+        ),
+        within(
+            config,
+            at("Backend.AI", config.backendai.manager_url.as_deref()),
+            probe_backendai(config)
+        ),
     );
     let mut evaluations = Vec::new();
     let mut targets = Vec::new();
@@ -193,6 +205,25 @@ async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) 
     (evaluations, targets)
 }
 
+/// `system at URL` for messages (user-info removed from the URL).
+fn at(system: &str, url: Option<&str>) -> String {
+    match url.and_then(|u| reqwest::Url::parse(u).ok()) {
+        Some(u) => format!("{system} at {}", crate::probe::http::display_url(&u)),
+        None => system.to_string(),
+    }
+}
+
+/// `probe`, or a failure naming `system` when it has not finished by the run's deadline.
+async fn within<T>(config: &Config, system: String, probe: impl std::future::Future<Output = Probed<T>>) -> Probed<T> {
+    match tokio::time::timeout(config.timeout, probe).await {
+        Ok(p) => p,
+        Err(_) => Probed::Failed(format!(
+            "{system} did not answer within {} s (--timeout bounds the whole run)",
+            config.timeout.as_secs()
+        )),
+    }
+}
+
 /// Runs the scan and returns the report. Never fails: what cannot be read becomes outcome
 /// `error` in the report.
 pub async fn run(scan: &Scan) -> Report {
@@ -213,8 +244,15 @@ pub async fn run(scan: &Scan) -> Report {
             None => probe_postgres(&scan.config, &host).await,
         }
     };
-    let (postgres, api, (other_evaluations, other_targets)) =
-        tokio::join!(postgres, probe_maas_api(&scan.config, &host), others);
+    let (postgres, api, (other_evaluations, other_targets)) = tokio::join!(
+        within(&scan.config, "PostgreSQL".to_string(), postgres),
+        within(
+            &scan.config,
+            at("the MAAS API", scan.config.maas_url.as_deref()),
+            probe_maas_api(&scan.config, &host)
+        ),
+        others
+    );
     let facts = MaasFacts {
         host,
         postgres,

@@ -77,7 +77,14 @@ async fn bulk_path_finds_exactly_the_planted_groups() {
     assert_eq!(outcome(&report, "MAAS007").status, OutcomeStatus::Pass);
     assert_eq!(report.status, Status::Critical);
     assert_eq!(power_requests(&server.server, BULK).await, 1);
-    let methods: Vec<String> = server.server.received_requests().await.unwrap().iter().map(|r| r.method.to_string()).collect();
+    let methods: Vec<String> = server
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
     assert!(methods.iter().all(|m| m == "GET"), "preflight only reads: {methods:?}");
 }
 
@@ -167,7 +174,10 @@ async fn bad_answers_become_error_outcomes(#[case] answer: ResponseTemplate, #[c
     assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
     let reason = o.reason.as_deref().unwrap();
     assert!(reason.contains(cause), "{reason}");
-    assert!(reason.contains("/MAAS/api/2.0/machines/"), "names the URL: {reason}");
+    assert!(
+        reason.contains(&format!("{}/MAAS", server.uri())),
+        "names the endpoint: {reason}"
+    );
     assert!(!reason.contains("DemoTokenSecret"));
     assert_eq!(report.status, Status::Unknown);
 }
@@ -201,5 +211,40 @@ async fn unreachable_region_is_an_error_not_a_pass() {
         .as_deref()
         .unwrap()
         .contains("cannot connect"));
+    assert_eq!(report.status, Status::Unknown);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_the_run_stays_bounded() {
+    let server = region_with_power_answer(ResponseTemplate::new(429).insert_header("retry-after", "1")).await;
+    let started = std::time::Instant::now();
+    let report = scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
+    let o = outcome(&report, "MAAS004");
+    assert_eq!(o.status, OutcomeStatus::Error);
+    // Two retries after the first refusal, each after the server's Retry-After (1 s), all inside
+    // the 2 s deadline of the test config — or cut by it.
+    let attempts = power_requests(&server, BULK).await;
+    assert!((2..=3).contains(&attempts), "{attempts} attempts");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "waited as asked"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "bounded by --timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_region_is_cut_at_the_deadline_and_named() {
+    let server = region_with_power_answer(
+        ResponseTemplate::new(200)
+            .set_body_raw("{}", "application/json")
+            .set_delay(std::time::Duration::from_secs(60)),
+    )
+    .await;
+    let report = scan(&format!("{}/MAAS", server.uri()), "maas=3.5").await;
+    let reason = outcome(&report, "MAAS004").reason.clone().unwrap();
+    assert!(reason.contains("within 2 s"), "{reason}");
     assert_eq!(report.status, Status::Unknown);
 }

@@ -68,7 +68,10 @@ async fn every_probe_transaction_is_read_only() {
     let tx = begin_read_only(&mut client).await.unwrap();
     let ro: String = tx.query_one("SHOW transaction_read_only", &[]).await.unwrap().get(0);
     assert_eq!(ro, "on");
-    let err = tx.batch_execute("CREATE TABLE preflight_must_not_write (i int)").await.unwrap_err();
+    let err = tx
+        .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
+        .await
+        .unwrap_err();
     assert_eq!(
         err.code(),
         Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
@@ -82,10 +85,20 @@ async fn sessions_refuse_writes_even_outside_a_transaction() {
         .connect(std::time::Duration::from_secs(5))
         .await
         .unwrap();
-    let ro: String = client.query_one("SHOW default_transaction_read_only", &[]).await.unwrap().get(0);
+    let ro: String = client
+        .query_one("SHOW default_transaction_read_only", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(ro, "on");
-    let err = client.batch_execute("CREATE TABLE preflight_must_not_write (i int)").await.unwrap_err();
-    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION));
+    let err = client
+        .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
+    );
 }
 
 #[tokio::test]

@@ -56,7 +56,10 @@ async fn mender_pages_through_ten_thousand_devices() {
         .count();
     assert_eq!(pages, 21, "10,500 devices at 500 a page, following Link headers");
     let requests = server.server.received_requests().await.unwrap();
-    assert!(requests.iter().all(|r| r.method.as_str() == "GET"), "preflight only reads");
+    assert!(
+        requests.iter().all(|r| r.method.as_str() == "GET"),
+        "preflight only reads"
+    );
     assert_eq!(
         outcome(&report, "MENDER001").status,
         OutcomeStatus::Pass,
@@ -103,7 +106,11 @@ async fn mender_login_with_user_and_password() {
     assert!(!preflight::render::json::render(&report).contains("wrong-Pa55"));
     let requests = server.server.received_requests().await.unwrap();
     for r in requests.iter().filter(|r| r.method.as_str() != "GET") {
-        assert_eq!((r.method.as_str(), r.url.path()), ("POST", "/api/management/v1/useradm/auth/login"), "the one write-shaped call is the login");
+        assert_eq!(
+            (r.method.as_str(), r.url.path()),
+            ("POST", "/api/management/v1/useradm/auth/login"),
+            "the one write-shaped call is the login"
+        );
     }
 }
 

@@ -26,7 +26,13 @@ pub enum HttpError {
     #[error("no answer from {url} within {seconds} s (timeout)")]
     Timeout { url: String, seconds: u64 },
     #[error("{url} answered HTTP {status}{detail}")]
-    Status { url: String, status: u16, detail: String },
+    Status {
+        url: String,
+        status: u16,
+        detail: String,
+        /// The server's `Retry-After`, in seconds, when it sent one.
+        retry_after: Option<u64>,
+    },
     #[error("{url} sent more than {limit_mib} MiB; raise [scan] max_response_mib if that is expected")]
     TooLarge { url: String, limit_mib: u64 },
     #[error("{url} returned an HTML page instead of JSON (HTTP {status}{title}); is the URL right?")]
@@ -46,6 +52,17 @@ impl HttpError {
             HttpError::Connect { retryable, .. } => *retryable,
             HttpError::Body { .. } => true,
             _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before retrying (`Retry-After`), capped at the longest
+    /// single wait a run allows.
+    pub fn retry_after(&self, cap: Duration) -> Option<Duration> {
+        match self {
+            HttpError::Status {
+                retry_after: Some(s), ..
+            } => Some(Duration::from_secs(*s).min(cap)),
+            _ => None,
         }
     }
 
@@ -129,6 +146,7 @@ impl Http {
     pub async fn get_bytes(&self, url: &Url, auth: Auth<'_>) -> Result<Vec<u8>, HttpError> {
         (|| self.attempt(url, auth))
             .retry(self.backoff())
+            .adjust(|e: &HttpError, wait| e.retry_after(self.settings.timeout).or(wait))
             .when(HttpError::is_retryable)
             .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
             .await
@@ -177,6 +195,11 @@ impl Http {
         if status.is_success() && !is_html {
             return Ok(response);
         }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let body = self.read_body(&shown, response, 64 * 1024).await?;
         let looks_html = is_html || body.trim_ascii_start().starts_with(b"<");
         if !status.is_success() {
@@ -184,6 +207,7 @@ impl Http {
                 url: shown,
                 status: status.as_u16(),
                 detail: status_detail(status, &body, looks_html),
+                retry_after,
             });
         }
         Err(self.html_error(shown, status, &body))
@@ -240,6 +264,7 @@ impl Http {
         let shown = display_url(url);
         let response = (|| self.send_checked(Method::GET, url, auth))
             .retry(self.backoff())
+            .adjust(|e: &HttpError, wait| e.retry_after(self.settings.timeout).or(wait))
             .when(HttpError::is_retryable)
             .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
             .await?;
