@@ -113,6 +113,10 @@ pub struct ReportArgs {
     #[arg(short = 'c', long, value_name = "RANGE", allow_hyphen_values = true)]
     pub critical: Option<String>,
 
+    /// Extra CA certificates (PEM) to trust for HTTPS systems, e.g. an internal CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
     /// Waivers file ([[waiver]] tables: check, subject glob, justification, expires)
     /// [default: preflight.waivers.toml beside the config, if there].
     #[arg(long, value_name = "FILE")]
@@ -272,6 +276,7 @@ fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCo
         fail_on: report.fail_on,
         warning: report.warning.clone(),
         critical: report.critical.clone(),
+        ca_cert: report.ca_cert.clone(),
         default_timeout: (report.format == Format::Nagios).then_some(crate::config::NAGIOS_TIMEOUT_SECS),
         waivers: report.waivers.clone(),
         baseline: report.baseline.clone(),

@@ -178,6 +178,11 @@ pub struct ScanSection {
     pub ignore: Vec<String>,
     /// `warning` (default) or `blocker`.
     pub fail_on: Option<crate::report::FailOn>,
+    /// PEM file of extra CA certificates (internal CAs) for every HTTPS system.
+    pub ca_cert: Option<PathBuf>,
+    /// Turn TLS certificate verification off (config only; reported in every output).
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 /// A configuration problem. Exit code 3.
@@ -284,6 +289,10 @@ pub struct Config {
     pub waivers: Vec<crate::waivers::Waiver>,
     /// (check, subject) of the baseline's findings.
     pub baseline: Option<std::collections::BTreeSet<(String, String)>>,
+    /// Extra trusted CA certificates (PEM), from `--ca-cert` or `[scan] ca_cert`.
+    pub ca_pem: Option<Vec<u8>>,
+    /// TLS verification off (`[scan] insecure = true`).
+    pub insecure: bool,
 }
 
 /// `--select` / `--ignore`: check ids, names or system names.
@@ -401,6 +410,8 @@ pub struct Overrides {
     pub warning: Option<String>,
     /// `-c`: range on the blocker count.
     pub critical: Option<String>,
+    /// `--ca-cert FILE`.
+    pub ca_cert: Option<PathBuf>,
     /// The timeout when neither flag nor file sets one (10 s for `--format nagios`).
     pub default_timeout: Option<u64>,
     /// `--waivers FILE`.
@@ -645,7 +656,31 @@ impl Config {
             .as_deref()
             .map(crate::waivers::read_baseline)
             .transpose()?;
+        let ca_pem = match overrides.ca_cert.as_ref().or(file.scan.ca_cert.as_ref()) {
+            None => None,
+            Some(p) => {
+                let pem = std::fs::read(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    cause: e.to_string(),
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ConfigError::Value {
+                    what: "CA certificate file",
+                    given: p.display().to_string(),
+                    why: format!("not PEM certificates: {e}"),
+                })?;
+                if certs.is_empty() {
+                    return Err(ConfigError::Value {
+                        what: "CA certificate file",
+                        given: p.display().to_string(),
+                        why: "not PEM certificates: no BEGIN CERTIFICATE block in it".into(),
+                    });
+                }
+                Some(pem)
+            }
+        };
         Ok(Config {
+            ca_pem,
+            insecure: file.scan.insecure,
             waivers,
             baseline,
             selection,

@@ -14,7 +14,7 @@ use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
 use crate::config::Config;
 use crate::probe::host::{self, HostFacts, HostSource};
-use crate::probe::http::{Http, HttpSettings};
+use crate::probe::http::{Http, HttpSettings, Trust};
 use crate::probe::maas::Machine;
 use crate::probe::maas::{ApiKey, MaasApi};
 use crate::probe::postgres::Migration0290;
@@ -101,12 +101,18 @@ async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::prob
 }
 
 fn http(config: &Config) -> Result<Http, String> {
-    Http::new(HttpSettings {
-        timeout: config.timeout,
-        retries: config.retries,
-        backoff: BACKOFF,
-        max_body: config.max_response_bytes,
-    })
+    Http::new(
+        HttpSettings {
+            timeout: config.timeout,
+            retries: config.retries,
+            backoff: BACKOFF,
+            max_body: config.max_response_bytes,
+        },
+        &Trust {
+            ca_pem: config.ca_pem.clone(),
+            insecure: config.insecure,
+        },
+    )
     .map_err(|e| e.to_string())
 }
 
@@ -284,6 +290,12 @@ fn finish(
         outcomes.push(e.outcome);
     }
     let mut report = Report::new(targets, findings, outcomes, started.elapsed().as_millis() as u64);
+    if config.insecure {
+        report.notices.push(
+            "TLS certificate verification is OFF ([scan] insecure = true): any server could have answered for the systems above"
+                .into(),
+        );
+    }
     let today = time::OffsetDateTime::now_utc().date();
     crate::waivers::apply(&mut report, &config.waivers, config.baseline.as_ref(), today);
     report.apply_policy(config.policy);

@@ -323,6 +323,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub outcomes: Vec<Outcome>,
     pub duration_ms: u64,
+    /// Things about the run itself a reader must not miss (e.g. TLS verification turned off).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
     /// The gating policy the status was computed with (not part of the JSON report).
     #[serde(skip)]
     pub policy: Policy,
@@ -353,6 +356,7 @@ impl Report {
             findings,
             outcomes,
             duration_ms,
+            notices: Vec::new(),
             policy: Policy::default(),
         }
     }

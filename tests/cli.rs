@@ -222,3 +222,44 @@ fn help_snapshots() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_failures_are_errors_and_insecure_is_loud() {
+    let fleet = Fleet::generate(20, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
+    // A TLS client against a plain-HTTP port: the handshake fails.
+    let https = server.maas_url().replace("http://", "https://");
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir)
+        .env("MAAS_URL", &https)
+        .env("MAAS_API_KEY", API_KEY)
+        .args(["scan", "--format", "nagios", "--timeout", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("[ERROR] MAAS004 could not run: cannot connect to https://"),
+        "{text}"
+    );
+
+    std::fs::write(dir.path().join("preflight.toml"), "[scan]\ninsecure = true\n").unwrap();
+    let out = preflight(&dir)
+        .env("MAAS_URL", server.maas_url())
+        .env("MAAS_API_KEY", API_KEY)
+        .args(["scan", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["notices"][0]
+        .as_str()
+        .unwrap()
+        .contains("TLS certificate verification is OFF"));
+
+    std::fs::write(dir.path().join("ca.pem"), "not a certificate").unwrap();
+    preflight(&dir)
+        .args(["scan", "--ca-cert", "ca.pem"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not PEM certificates"));
+}

@@ -104,6 +104,15 @@ pub struct HttpSettings {
     pub max_body: u64,
 }
 
+/// Trust settings of [`Http`].
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Extra CA certificates (PEM bundle) besides the system's.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Accept any certificate (never by default).
+    pub insecure: bool,
+}
+
 /// A shared reqwest client with preflight's policies. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Http {
@@ -120,21 +129,26 @@ pub fn display_url(url: &Url) -> String {
 }
 
 impl Http {
-    /// Builds the client (rustls, no proxy surprises beyond the system's).
+    /// Builds the client: rustls with the system's roots, plus `trust`'s CA certificates.
     ///
     /// # Errors
     /// When the TLS backend cannot be initialised.
-    pub fn new(settings: HttpSettings) -> Result<Http, HttpError> {
-        let client = Client::builder()
+    pub fn new(settings: HttpSettings, trust: &Trust) -> Result<Http, HttpError> {
+        let mut builder = Client::builder()
             .user_agent(concat!("preflight/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.timeout)
             .read_timeout(settings.timeout)
-            .build()
-            .map_err(|e| HttpError::Connect {
-                url: String::from("(client set-up)"),
-                cause: e.to_string(),
-                retryable: false,
-            })?;
+            .danger_accept_invalid_certs(trust.insecure);
+        if let Some(pem) = &trust.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default() {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().map_err(|e| HttpError::Connect {
+            url: String::from("(client set-up)"),
+            cause: e.to_string(),
+            retryable: false,
+        })?;
         Ok(Http { client, settings })
     }
 

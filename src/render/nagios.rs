@@ -59,6 +59,9 @@ pub fn render(report: &Report) -> String {
         }
     }
     let mut out = format!("{first}\n");
+    for n in &report.notices {
+        out.push_str(&format!("[NOTICE] {}\n", clean(n)));
+    }
     for f in &report.findings {
         out.push_str(&format!(
             "[{}{}] {} {}: {}\n",

@@ -72,6 +72,9 @@ fn machines_line(f: &Finding) -> Option<String> {
 /// Renders the report for a terminal (or a file); `color` adds ANSI colors.
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
+    for n in &report.notices {
+        out.push_str(&format!("!! {n}\n"));
+    }
     let targets: Vec<String> = report.targets.iter().map(|(s, v)| format!("{s} {v}")).collect();
     out.push_str(&format!(
         "preflight {} — upgrade target: {}\n",
