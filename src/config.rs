@@ -767,6 +767,20 @@ mod tests {
     }
 
     #[test]
+    fn config_debug_redacts_every_secret() {
+        let env = env_of(&[
+            ("MAAS_API_KEY", "ck:tk:CANARY-ts"),
+            ("DATABASE_URL", "postgresql://u:CANARY-pw@h/db"),
+            ("PGPASSWORD", "CANARY-pg"),
+            ("MENDER_TOKEN", "CANARY-mt"),
+            ("MENDER_PASSWORD", "CANARY-mp"),
+            ("BACKENDAI_SECRET_KEY", "CANARY-bs"),
+        ]);
+        let c = Config::from_layers(None, FileConfig::default(), &Overrides::default(), &env).unwrap();
+        assert!(!format!("{c:?}").contains("CANARY"), "{c:?}");
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let s = Secret::new("hunter2".into());
         assert_eq!(format!("{s} {s:?}"), "*** ***");

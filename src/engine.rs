@@ -116,30 +116,48 @@ fn http(config: &Config) -> Result<Http, String> {
     .map_err(|e| e.to_string())
 }
 
-async fn probe_mender(config: &Config) -> Probed<DeviceLeftovers> {
-    if config.mender.url.is_none() {
-        return Probed::Skipped("Mender Server not configured (MENDER_URL or [mender] url)".into());
+/// Probes an HTTP system: skipped with `not_configured` when `url` is unset, else `probe`'s
+/// result through one client.
+async fn probe_http<T, Fut>(
+    config: &Config,
+    url: Option<&str>,
+    not_configured: &str,
+    probe: impl FnOnce(Http) -> Fut,
+) -> Probed<T>
+where
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    if url.is_none() {
+        return Probed::Skipped(not_configured.into());
     }
-    match http(config) {
-        Ok(h) => match mender::probe(&h, &config.mender).await {
-            Ok(d) => Probed::Found(d),
-            Err(e) => Probed::Failed(e),
-        },
+    let result = match http(config) {
+        Ok(h) => probe(h).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(t) => Probed::Found(t),
         Err(e) => Probed::Failed(e),
     }
 }
 
+async fn probe_mender(config: &Config) -> Probed<DeviceLeftovers> {
+    let url = config.mender.url.as_deref();
+    probe_http(
+        config,
+        url,
+        "Mender Server not configured (MENDER_URL or [mender] url)",
+        |h| async move { mender::probe(&h, &config.mender).await },
+    )
+    .await
+}
+
 async fn probe_backendai(config: &Config) -> Probed<BackendaiState> {
-    if config.backendai.manager_url.is_none() {
-        return Probed::Skipped("Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)".into());
-    }
-    match http(config) {
-        Ok(h) => match backendai::probe(&h, &config.backendai).await {
-            Ok(s) => Probed::Found(s),
-            Err(e) => Probed::Failed(e),
-        },
-        Err(e) => Probed::Failed(e),
-    }
+    let url = config.backendai.manager_url.as_deref();
+    let reason = "Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)";
+    probe_http(config, url, reason, |h| async move {
+        backendai::probe(&h, &config.backendai).await
+    })
+    .await
 }
 
 /// The other systems of FACTS.md §2–§4, probed and evaluated; (system, target) of each one

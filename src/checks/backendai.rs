@@ -155,20 +155,9 @@ pub struct BackendaiState {
 
 /// Runs every Backend.AI check against `target`.
 pub fn evaluate(pack: &BackendaiPack, state: &Probed<BackendaiState>, target: &Version) -> Vec<Evaluation> {
-    let s = match state {
-        Probed::Found(s) => s,
-        Probed::Skipped(r) => {
-            return IMPLEMENTED
-                .iter()
-                .map(|id| Evaluation::skipped(pack.def(id), r.clone()))
-                .collect()
-        }
-        Probed::Failed(c) => {
-            return IMPLEMENTED
-                .iter()
-                .map(|id| Evaluation::error(pack.def(id), c.clone()))
-                .collect()
-        }
+    let s = match super::found_or_every(pack, IMPLEMENTED, state) {
+        Ok(s) => s,
+        Err(evaluations) => return evaluations,
     };
     let step = pack.path(&s.manager, target);
     vec![

@@ -84,20 +84,9 @@ pub enum Plan {
 
 /// Runs every Juju check against `target`.
 pub fn evaluate(pack: &JujuPack, state: &Probed<JujuState>, target: &Version, plan: Plan) -> Vec<Evaluation> {
-    let s = match state {
-        Probed::Found(s) => s,
-        Probed::Skipped(r) => {
-            return IMPLEMENTED
-                .iter()
-                .map(|id| Evaluation::skipped(pack.def(id), r.clone()))
-                .collect()
-        }
-        Probed::Failed(c) => {
-            return IMPLEMENTED
-                .iter()
-                .map(|id| Evaluation::error(pack.def(id), c.clone()))
-                .collect()
-        }
+    let s = match super::found_or_every(pack, IMPLEMENTED, state) {
+        Ok(s) => s,
+        Err(evaluations) => return evaluations,
     };
     vec![
         misalignment(pack.def("JUJU001"), s),

@@ -148,6 +148,30 @@ impl Evaluation {
     }
 }
 
+/// The facts of a probe that found its system, or the same skipped/error outcome for every
+/// check in `ids` when it did not.
+///
+/// # Errors
+/// The evaluations to report instead, when the probe skipped or failed.
+pub fn found_or_every<'a, T>(
+    pack: &dyn Pack,
+    ids: &[&str],
+    state: &'a crate::probe::Probed<T>,
+) -> Result<&'a T, Vec<Evaluation>> {
+    use crate::probe::Probed;
+    match state {
+        Probed::Found(s) => Ok(s),
+        Probed::Skipped(r) => Err(ids
+            .iter()
+            .map(|id| Evaluation::skipped(pack.def(id), r.clone()))
+            .collect()),
+        Probed::Failed(c) => Err(ids
+            .iter()
+            .map(|id| Evaluation::error(pack.def(id), c.clone()))
+            .collect()),
+    }
+}
+
 /// The MAAS pack: catalogue plus version and BMC tables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
