@@ -28,6 +28,7 @@ const FAULTS: &[&str] = &[
     "JSON of the wrong shape",
     "100 MB body",
     "non-UTF-8 bytes",
+    "another protocol on the port",
     "command not found",
     "command exits non-zero",
     "command hangs",
@@ -37,8 +38,32 @@ const PROBES: &[(&str, &str)] = &[
     ("MAAS API", "MAAS004"),
     ("Mender", "MENDER002"),
     ("Backend.AI", "BAI001"),
+    ("PostgreSQL", "MAAS003"),
     ("Juju", "JUJU001"),
 ];
+
+async fn postgres_cell(fault: &str) -> String {
+    // A listener that accepts and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let http = answering(ResponseTemplate::new(200)).await;
+    let dsn = match fault {
+        "connection refused" => "postgresql://maas@127.0.0.1:9/maasdb".to_string(),
+        "DNS failure" => "postgresql://maas@preflight-fault.invalid/maasdb".to_string(),
+        "timeout (never answers)" => format!("postgresql://maas@127.0.0.1:{silent_port}/maasdb"),
+        "another protocol on the port" => http.uri().replace("http://", "postgresql://maas@") + "/maasdb",
+        _ => return "n/a".into(),
+    };
+    let config = config_from_toml("[scan]\ntargets = { maas = \"3.5\" }\n", &[("DATABASE_URL", &dsn)], &[]);
+    let report = engine::run(&scan_without_host(config)).await;
+    cell(&report, "MAAS003")
+}
 
 /// A server answering every request with `answer`.
 async fn answering(answer: ResponseTemplate) -> MockServer {
@@ -157,10 +182,10 @@ async fn every_fault_of_every_probe_is_an_error_never_ok() {
     let mut cells = BTreeMap::new();
     for (r, fault) in FAULTS.iter().enumerate() {
         for (c, (probe, check)) in PROBES.iter().enumerate() {
-            let value = if *probe == "Juju" {
-                juju_cell(fault).await
-            } else {
-                http_cell(probe, check, fault).await
+            let value = match *probe {
+                "Juju" => juju_cell(fault).await,
+                "PostgreSQL" => postgres_cell(fault).await,
+                _ => http_cell(probe, check, fault).await,
             };
             if value != "n/a" {
                 assert!(value.starts_with("error"), "{fault} × {probe}: {value}");
