@@ -75,6 +75,9 @@ impl BackendaiCluster {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": o.webserver})))
             .mount(&webserver)
             .await;
+        for server in [&manager, &storage_proxy, &webserver] {
+            crate::refuse_writes(server).await;
+        }
         BackendaiCluster {
             manager,
             storage_proxy,

@@ -203,6 +203,7 @@ impl MaasServer {
             .with_priority(10)
             .mount(&server)
             .await;
+        crate::refuse_writes(&server).await;
         MaasServer { server }
     }
 

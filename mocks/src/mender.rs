@@ -138,6 +138,16 @@ impl MenderServer {
             .with_priority(10)
             .mount(&server)
             .await;
+        // A login with other credentials: 401, as useradm answers.
+        Mock::given(method("POST"))
+            .and(path("/api/management/v1/useradm/auth/login"))
+            .respond_with(
+                ResponseTemplate::new(401).set_body_json(json!({"error": "Unauthorized", "request_id": "demo"})),
+            )
+            .with_priority(6)
+            .mount(&server)
+            .await;
+        crate::refuse_writes(&server).await;
         MenderServer { server }
     }
 

@@ -691,6 +691,14 @@ fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
     if !host.systemd {
         return Evaluation::skipped(def, "systemd does not run on this host (no /run/systemd/system)");
     }
+    // systemd runs but did not say (systemctl missing, failing or hanging): no verdict.
+    let deb = !matches!(host.maas, Some(MaasInstall::Snap { .. }));
+    if host.timesyncd.active.is_none() || (deb && host.chrony.active.is_none()) {
+        return Evaluation::error(
+            def,
+            "cannot read the state of systemd-timesyncd/chrony: `systemctl is-active` did not answer",
+        );
+    }
     let (maas_chrony, which) = match &host.maas {
         Some(MaasInstall::Snap { .. }) => (host.maas_chronyd, "the maas snap's chronyd"),
         _ => (host.chrony.is_active(), "chrony.service"),
@@ -978,6 +986,15 @@ mod tests {
         let f = facts(h, Probed::Skipped("x".into()));
         let (status, _) = verdict(&f, "3.5", "MAAS006");
         assert_eq!(status == OutcomeStatus::Fail, conflict);
+    }
+
+    #[test]
+    fn unreadable_unit_state_is_an_error_not_a_pass() {
+        let f = facts(
+            host(Some(("ubuntu", "22.04")), snap("3.4.0")),
+            Probed::Skipped("x".into()),
+        );
+        assert_eq!(verdict(&f, "3.5", "MAAS006").0, OutcomeStatus::Error);
     }
 
     #[test]
