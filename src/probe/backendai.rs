@@ -16,15 +16,17 @@ use crate::checks::backendai::{AgentVersions, BackendaiState};
 use crate::config::{BackendaiConfig, Secret};
 use crate::version::Version;
 
+/// The manager's `GET /` answer (wire shape).
 #[derive(Deserialize)]
-struct ManagerRoot {
+pub struct ManagerRoot {
     #[serde(default)]
     version: Option<String>,
     manager: String,
 }
 
+/// The manager's `GET /manager/status` answer (wire shape).
 #[derive(Deserialize)]
-struct Status {
+pub struct Status {
     #[serde(default)]
     nodes: Vec<Node>,
     active_sessions: u64,
@@ -138,8 +140,9 @@ impl Signer {
     }
 }
 
+/// The answer to the agent-list GraphQL query (wire shape).
 #[derive(Deserialize)]
-struct GqlAnswer {
+pub struct GqlAnswer {
     #[serde(default)]
     data: Option<GqlAgents>,
     #[serde(default)]

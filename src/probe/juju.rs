@@ -11,8 +11,9 @@ use super::Probed;
 use crate::checks::juju::{Controller, JujuState, Model};
 use crate::version::Version;
 
+/// `juju controllers --format=json` (wire shape).
 #[derive(Deserialize)]
-struct Controllers {
+pub struct Controllers {
     #[serde(default)]
     controllers: BTreeMap<String, ControllerEntry>,
 }
@@ -23,8 +24,9 @@ struct ControllerEntry {
     agent_version: Option<String>,
 }
 
+/// `juju models --format=json` (wire shape).
 #[derive(Deserialize)]
-struct Models {
+pub struct Models {
     #[serde(default)]
     models: Vec<ModelEntry>,
 }

@@ -22,15 +22,17 @@ pub const PER_PAGE: usize = 500;
 /// links is not followed forever.
 const MAX_PAGES: usize = 20_000;
 
+/// One deviceauth device (wire shape).
 #[derive(Debug, Deserialize)]
-struct AuthDevice {
+pub struct AuthDevice {
     id: String,
     #[serde(default)]
     decommissioning: bool,
 }
 
+/// One inventory device (wire shape).
 #[derive(Debug, Deserialize)]
-struct InventoryDevice {
+pub struct InventoryDevice {
     id: String,
 }
 
