@@ -40,7 +40,37 @@ const PROBES: &[(&str, &str)] = &[
     ("Backend.AI", "BAI001"),
     ("PostgreSQL", "MAAS003"),
     ("Juju", "JUJU001"),
+    ("host commands", "MAAS006"),
 ];
+
+/// A recorded MAAS host whose `systemctl` is missing or fails.
+async fn host_cell(fault: &str) -> String {
+    use preflight::probe::host::{HostSource, RecordedHost};
+    let mut host = RecordedHost::default();
+    host.files
+        .insert("/etc/os-release".into(), "ID=ubuntu\nVERSION_ID=\"22.04\"\n".into());
+    host.files.insert("/run/systemd/system/.x".into(), String::new());
+    host.files
+        .insert("/snap/maas/current/meta/snap.yaml".into(), "version: 3.4.2\n".into());
+    match fault {
+        "command not found" => {}
+        "command exits non-zero" => {
+            for unit in ["systemd-timesyncd", "chrony"] {
+                for verb in ["is-active", "is-enabled"] {
+                    host.commands
+                        .insert(format!("systemctl {verb} {unit}"), (1, String::new()));
+                }
+            }
+        }
+        _ => return "n/a".into(),
+    }
+    let scan = engine::Scan {
+        config: config_from_toml("[scan]\ntargets = { maas = \"3.5\" }\n", &[], &[]),
+        host: HostSource::Recorded(host),
+        postgres: None,
+    };
+    cell(&engine::run(&scan).await, "MAAS006")
+}
 
 async fn postgres_cell(fault: &str) -> String {
     // A listener that accepts and never says a word.
@@ -185,6 +215,7 @@ async fn every_fault_of_every_probe_is_an_error_never_ok() {
             let value = match *probe {
                 "Juju" => juju_cell(fault).await,
                 "PostgreSQL" => postgres_cell(fault).await,
+                "host commands" => host_cell(fault).await,
                 _ => http_cell(probe, check, fault).await,
             };
             if value != "n/a" {
