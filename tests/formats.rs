@@ -175,10 +175,14 @@ fn several_outputs_at_once() {
         .stderr(predicate::str::contains("no file name"));
 }
 
+/// A region on 3.4 with mixed controllers and shared BMC addresses: warnings only for 3.5.
+async fn warnings_only_region() -> MaasServer {
+    MaasServer::start(&Fleet::generate(300, 3), &MaasOptions::mixed("3.4.2", "3.4.1")).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fail_on_blocker_lets_warnings_pass_but_not_errors() {
-    let fleet = Fleet::generate(300, 3);
-    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.1")).await;
+    let server = warnings_only_region().await;
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str], url: &str| {
         preflight(&dir)
@@ -223,8 +227,7 @@ fn select_and_ignore() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn waivers_and_baselines_gate_the_exit_code() {
-    let fleet = Fleet::generate(300, 3);
-    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.1")).await;
+    let server = warnings_only_region().await;
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         preflight(&dir)
