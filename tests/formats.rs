@@ -123,39 +123,27 @@ fn prometheus_parses_with_a_real_parser() {
     assert!(matches!(maas004.value, prometheus_parse::Value::Gauge(v) if v > 10.0));
 }
 
+const SEVERAL_OUTPUTS: &[&str] = &[
+    "scan",
+    "--demo",
+    "--format",
+    "nagios",
+    "--output",
+    "sarif=r.sarif",
+    "--output",
+    "junit=r.xml",
+    "--output",
+    "prometheus=m/p.prom",
+];
+
 #[test]
 fn several_outputs_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let out = preflight(&dir)
-        .args([
-            "scan",
-            "--demo",
-            "--format",
-            "nagios",
-            "--output",
-            "sarif=r.sarif",
-            "--output",
-            "junit=r.xml",
-            "--output",
-            "prometheus=m/p.prom",
-        ])
-        .output()
-        .unwrap();
+    let out = preflight(&dir).args(SEVERAL_OUTPUTS).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "the m/ directory does not exist: exit 3");
     std::fs::create_dir(dir.path().join("m")).unwrap();
     preflight(&dir)
-        .args([
-            "scan",
-            "--demo",
-            "--format",
-            "nagios",
-            "--output",
-            "sarif=r.sarif",
-            "--output",
-            "junit=r.xml",
-            "--output",
-            "prometheus=m/p.prom",
-        ])
+        .args(SEVERAL_OUTPUTS)
         .assert()
         .code(2)
         .stdout(predicate::str::starts_with("PREFLIGHT CRITICAL"));

@@ -38,6 +38,18 @@ async fn ensure_role(role: &str) {
         .unwrap();
 }
 
+/// Asserts that a write through `client` fails as read-only (SQLSTATE 25006).
+async fn assert_refuses_writes(client: &impl tokio_postgres::GenericClient) {
+    let err = client
+        .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
+    );
+}
+
 fn target_for(url: &str) -> PgTarget {
     let config = config_from_env(&[("DATABASE_URL", url)], &[]);
     PgTarget::resolve(&config, None).unwrap().expect("a DSN was given")
@@ -68,14 +80,7 @@ async fn every_probe_transaction_is_read_only() {
     let tx = begin_read_only(&mut client).await.unwrap();
     let ro: String = tx.query_one("SHOW transaction_read_only", &[]).await.unwrap().get(0);
     assert_eq!(ro, "on");
-    let err = tx
-        .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
-    );
+    assert_refuses_writes(&tx).await;
 }
 
 #[tokio::test]
@@ -91,14 +96,7 @@ async fn sessions_refuse_writes_even_outside_a_transaction() {
         .unwrap()
         .get(0);
     assert_eq!(ro, "on");
-    let err = client
-        .batch_execute("CREATE TABLE preflight_must_not_write (i int)")
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
-    );
+    assert_refuses_writes(&client).await;
 }
 
 #[tokio::test]

@@ -141,6 +141,18 @@ async fn mender_failures_are_error_outcomes(#[case] answer: ResponseTemplate, #[
     assert_eq!(report.status, Status::Unknown);
 }
 
+/// `GET /` of a Backend.AI manager on 24.09.8.
+async fn mount_manager_root(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"version": "v8.20240915", "manager": "24.09.8"})),
+        )
+        .mount(server)
+        .await;
+}
+
 fn bai_env(c: &BackendaiCluster) -> String {
     format!(
         "[backendai]\nmanager_url = \"{}\"\nstorage_proxy_url = \"{}\"\nwebserver_url = \"{}\"\n[scan]\ntargets = {{ backendai = \"24.09.9\" }}\n",
@@ -188,14 +200,7 @@ async fn backendai_patch_upgrade_with_sessions_and_mixed_components() {
 #[tokio::test]
 async fn backendai_status_failure_is_an_error_for_sessions_only(#[case] status: u16, #[case] says: &str) {
     let manager = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"version": "v8.20240915", "manager": "24.09.8"})),
-        )
-        .mount(&manager)
-        .await;
+    mount_manager_root(&manager).await;
     Mock::given(method("GET"))
         .and(path("/manager/status"))
         .respond_with(ResponseTemplate::new(status))
@@ -366,14 +371,7 @@ async fn backendai_agents_need_a_keypair_and_count() {
     );
 
     let broken = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"version": "v8.20240915", "manager": "24.09.8"})),
-        )
-        .mount(&broken)
-        .await;
+    mount_manager_root(&broken).await;
     Mock::given(method("GET"))
         .and(path("/manager/status"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"nodes": [], "active_sessions": 0})))
