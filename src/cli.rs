@@ -327,7 +327,10 @@ fn destinations(args: &ReportArgs) -> Result<Vec<(Format, Option<PathBuf>)>, Str
 
 /// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
 /// reader (node_exporter, a CI upload) never sees half a report.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+fn write_atomically(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -337,10 +340,12 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let mut file = std::fs::File::create(&tmp)?;
+    write(&mut file)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
 
 /// Renders `report` to standard output and every `--output`, and returns its exit code.
@@ -360,14 +365,15 @@ fn emit(report: &Report, args: &ReportArgs, config_path: Option<String>) -> Exit
             color: path.is_none() && format == Format::Table && color_enabled(&std::io::stdout()),
             config_path: config_path.clone(),
         };
-        let text = render::render(report, format, &ctx);
+        // JSON, the format of large reports, streams; the others are rendered whole first.
+        let write = |out: &mut dyn Write| match format {
+            Format::Json => render::json::write(report, out),
+            _ => out.write_all(render::render(report, format, &ctx).as_bytes()),
+        };
         let written = match &path {
-            Some(path) => write_atomically(path, &text)
+            Some(path) => write_atomically(path, write)
                 .map_err(|e| format!("cannot write the {} report to {}: {e}", format.name(), path.display())),
-            None => std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(|e| format!("cannot write the report to stdout: {e}")),
+            None => write(&mut std::io::stdout().lock()).map_err(|e| format!("cannot write the report to stdout: {e}")),
         };
         if let Err(message) = written {
             report_error(CliError { message, help: None });
@@ -473,6 +479,9 @@ fn bmc(args: BmcArgs) -> ExitCode {
         config.path.as_ref().map(|p| p.display().to_string()),
     );
     tracing::info!("report rendered in {:?}", started.elapsed());
+    // The process ends next: freeing a fleet-sized report one allocation at a time (tens of
+    // milliseconds for 20,000 findings) would only delay the exit.
+    std::mem::forget(report);
     code
 }
 

@@ -170,7 +170,7 @@ pub struct Record {
     /// The map is empty: 0290 skips it and it takes no part.
     pub empty: bool,
     /// Which part's text holds the strings below.
-    part: u16,
+    part: u32,
     /// Where subject, address and user start in the part's text (stored back to back).
     text: u32,
     subject_len: u32,
@@ -187,19 +187,38 @@ const CHUNK: usize = 1 << 16;
 pub struct Part {
     text: String,
     chunks: Vec<Vec<Record>>,
+    /// Capacity of the first chunk (records expected); later chunks hold [`CHUNK`].
+    expected: usize,
+    /// The part's number in [`Observations::from_parts`], stamped on its records.
+    index: u32,
 }
 
 impl Part {
     fn push(&mut self, record: Record) {
         match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push(record),
+            Some(c) if c.len() < c.capacity() => c.push(record),
             _ => {
-                let mut c = Vec::with_capacity(CHUNK);
+                let capacity = if self.chunks.is_empty() && self.expected > 0 {
+                    self.expected.min(CHUNK)
+                } else {
+                    CHUNK
+                };
+                let mut c = Vec::with_capacity(capacity);
                 c.push(record);
                 self.chunks.push(c);
             }
         }
     }
+}
+
+/// `a <= b`, byte-wise, without a call into memcmp (keys are short and differ early).
+fn bytes_le(a: &[u8], b: &[u8]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x < y;
+        }
+    }
+    a.len() <= b.len()
 }
 
 /// Appends one key and value in canonical form: `key \0 s value \0` for strings,
@@ -253,13 +272,38 @@ pub struct HashedBmc<'a> {
     pub empty: bool,
 }
 
+/// What the detector knows of one key name, found with a single lookup per key.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyFacts {
+    /// The power type this key names (`[bmc.infer]`), or [`PowerTypes::NONE`].
+    infers: u16,
+    /// The key's bit in [`TypeKeys`] masks (0: a key no table names).
+    bit: u64,
+}
+
+/// Bits of `power_address` and `power_user` in [`KeyFacts::bit`].
+const ADDRESS_BIT: u64 = 1;
+const USER_BIT: u64 = 2;
+
+/// One power type's special keys, as [`KeyFacts::bit`] masks.
+#[derive(Debug, Clone, Copy, Default)]
+struct TypeKeys {
+    /// Keys that belong to the machine, not the BMC: left out of both hashes.
+    node_scoped: u64,
+    /// The key 0290 removes.
+    removed: u64,
+}
+
 /// Builds one [`Part`]: the detector's input, one record at a time.
 pub struct PartBuilder<'r> {
     types: &'r PowerTypes,
     /// key → inferred power type id (only keys of `rules.infer`).
-    infer: FxHashMap<&'r str, u16>,
-    /// Per power type id: (node-scoped keys, key 0290 removes).
-    scoping: Vec<(&'r [String], Option<&'r str>)>,
+    /// Every key a table names.
+    keys: FxHashMap<&'r str, KeyFacts>,
+    /// Per power type id (ids past the end: none of them).
+    type_keys: Vec<TypeKeys>,
+    /// The facts of the current map's keys, in order.
+    facts: Vec<KeyFacts>,
     full: Vec<u8>,
     post: Vec<u8>,
     part: Part,
@@ -268,27 +312,71 @@ pub struct PartBuilder<'r> {
 impl<'r> PartBuilder<'r> {
     /// An empty part for `rules` and the interned `types`.
     pub fn new(rules: &'r BmcRules, types: &'r PowerTypes) -> Self {
-        let infer = rules
-            .infer
-            .iter()
-            .filter_map(|(k, t)| types.get(t).map(|id| (k.as_str(), id)))
-            .collect();
-        let scoping = (0..types.names.len())
+        Self::numbered(rules, types, 0, 0)
+    }
+
+    /// [`PartBuilder::new`] for part number `index` (unique among the parts joined by
+    /// [`Observations::from_parts`]) of about `records` records (0: unknown).
+    pub fn numbered(rules: &'r BmcRules, types: &'r PowerTypes, index: u32, records: usize) -> Self {
+        let mut keys: FxHashMap<&str, KeyFacts> = FxHashMap::default();
+        keys.insert(
+            "power_address",
+            KeyFacts {
+                infers: 0,
+                bit: ADDRESS_BIT,
+            },
+        );
+        keys.insert(
+            "power_user",
+            KeyFacts {
+                infers: 0,
+                bit: USER_BIT,
+            },
+        );
+        let special = rules
+            .removed_by_0290
+            .values()
+            .chain(rules.node_scoped.values().flatten());
+        for key in special {
+            let next = 1u64 << keys.values().filter(|f| f.bit != 0).count().min(63);
+            let facts = keys.entry(key).or_default();
+            if facts.bit == 0 {
+                facts.bit = next;
+            }
+        }
+        for (key, t) in &rules.infer {
+            if let Some(id) = types.get(t) {
+                keys.entry(key).or_default().infers = id;
+            }
+        }
+        let bit = |key: &str| keys.get(key).map_or(0, |f| f.bit);
+        let type_keys = (0..types.names.len())
             .map(|id| {
                 let name = types.name(id as u16);
-                (
-                    rules.node_scoped.get(name).map_or(&[][..], Vec::as_slice),
-                    rules.removed_by_0290.get(name).map(String::as_str),
-                )
+                TypeKeys {
+                    node_scoped: rules
+                        .node_scoped
+                        .get(name)
+                        .into_iter()
+                        .flatten()
+                        .map(|k| bit(k))
+                        .fold(0, |a, b| a | b),
+                    removed: rules.removed_by_0290.get(name).map_or(0, |k| bit(k)),
+                }
             })
             .collect();
         PartBuilder {
             types,
-            infer,
-            scoping,
+            keys,
+            type_keys,
+            facts: Vec::with_capacity(32),
             full: Vec::with_capacity(512),
             post: Vec::with_capacity(512),
-            part: Part::default(),
+            part: Part {
+                expected: records,
+                index,
+                ..Part::default()
+            },
         }
     }
 
@@ -303,15 +391,13 @@ impl<'r> PartBuilder<'r> {
 
     /// The power type the keys point at when exactly one driver fits: a key listed in
     /// `[bmc.infer]` names its driver; keys naming two drivers leave the type unknown.
-    fn infer(&self, pairs: &[(Cow<'_, str>, Param<'_>)]) -> Option<u16> {
+    fn infer(facts: &[KeyFacts]) -> Option<u16> {
         let mut found = None;
-        for (key, _) in pairs {
-            if let Some(&t) = self.infer.get(key.as_ref()) {
-                match found {
-                    None => found = Some(t),
-                    Some(f) if f == t => {}
-                    Some(_) => return None,
-                }
+        for f in facts.iter().filter(|f| f.infers != PowerTypes::NONE) {
+            match found {
+                None => found = Some(f.infers),
+                Some(t) if t == f.infers => {}
+                Some(_) => return None,
             }
         }
         found
@@ -320,46 +406,52 @@ impl<'r> PartBuilder<'r> {
     /// Adds one machine's merged power parameters. `power_type` is the given type, if any;
     /// otherwise it is inferred from the keys. `pairs` is reordered (sorted by key).
     pub fn add_map(&mut self, subject: &str, power_type: Option<u16>, pairs: &mut [(Cow<'_, str>, Param<'_>)]) {
+        // Maps usually arrive sorted (MAAS and serde_json write them so): check before sorting.
+        if !pairs.is_sorted_by(|a, b| bytes_le(a.0.as_bytes(), b.0.as_bytes())) {
+            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
+        self.facts.clear();
+        self.facts.extend(
+            pairs
+                .iter()
+                .map(|(key, _)| self.keys.get(key.as_ref()).copied().unwrap_or_default()),
+        );
         let (type_id, origin) = match power_type {
             Some(t) if t != PowerTypes::NONE => (t, TypeOrigin::Given),
-            _ => match self.infer(pairs) {
+            _ => match Self::infer(&self.facts) {
                 Some(t) => (t, TypeOrigin::Inferred),
                 None => (PowerTypes::NONE, TypeOrigin::Missing),
             },
         };
-        let (node_scoped, removed) = self.scoping.get(type_id as usize).copied().unwrap_or((&[], None));
-        // Maps usually arrive sorted (MAAS and serde_json write them so): check before sorting.
-        if !pairs.is_sorted_by(|a, b| a.0 <= b.0) {
-            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        }
+        let type_keys = self.type_keys.get(usize::from(type_id)).copied().unwrap_or_default();
 
         // Canonical text of the BMC-scoped map, whole and without 0290's key; hashed once each.
-        let type_name = self.types.name(type_id).as_bytes();
         self.full.clear();
-        self.post.clear();
-        for buf in [&mut self.full, &mut self.post] {
-            buf.extend_from_slice(type_name);
-            buf.push(0);
-        }
+        self.full.extend_from_slice(self.types.name(type_id).as_bytes());
+        self.full.push(0);
+        let mut removed = 0..0;
         let mut address = "";
         let mut user = "";
-        for (key, value) in pairs.iter() {
+        for ((key, value), facts) in pairs.iter().zip(&self.facts) {
+            if facts.bit & type_keys.node_scoped != 0 {
+                continue;
+            }
             if let Param::Str(s) = value {
-                match key.as_ref() {
-                    "power_address" => address = s.trim(),
-                    "power_user" => user = s.trim(),
+                match facts.bit {
+                    ADDRESS_BIT => address = s.trim(),
+                    USER_BIT => user = s.trim(),
                     _ => {}
                 }
             }
-            if node_scoped.iter().any(|n| n == key) {
-                continue;
-            }
             let start = self.full.len();
             write_param(&mut self.full, key, value);
-            if Some(key.as_ref()) != removed {
-                self.post.extend_from_slice(&self.full[start..]);
+            if facts.bit & type_keys.removed != 0 {
+                removed = start..self.full.len();
             }
         }
+        self.post.clear();
+        self.post.extend_from_slice(&self.full[..removed.start]);
+        self.post.extend_from_slice(&self.full[removed.end..]);
         let record = Record {
             bmc: xxh3_128(&self.full),
             post: xxh3_128(&self.post),
@@ -367,7 +459,7 @@ impl<'r> PartBuilder<'r> {
             power_type: type_id,
             origin,
             empty: pairs.is_empty(),
-            part: 0,
+            part: self.part.index,
             text: self.push_texts(subject, address, user),
             subject_len: subject.len() as u32,
             address_len: address.len() as u32,
@@ -386,7 +478,7 @@ impl<'r> PartBuilder<'r> {
             power_type: row.power_type,
             origin: TypeOrigin::Given,
             empty: row.empty,
-            part: 0,
+            part: self.part.index,
             text: self.push_texts(row.id, address, user),
             subject_len: row.id.len() as u32,
             address_len: address.len() as u32,
@@ -413,18 +505,16 @@ pub struct Observations {
 }
 
 impl Observations {
-    /// Joins the parts built by several workers.
+    /// Joins the parts built by several workers, each numbered differently.
     pub fn from_parts(types: PowerTypes, parts: Vec<Part>) -> Observations {
-        let mut texts = Vec::with_capacity(parts.len());
+        let mut texts = vec![String::new(); parts.iter().map(|p| p.index as usize + 1).max().unwrap_or(0)];
         let mut chunks = Vec::new();
         let mut starts = Vec::new();
         let mut total = 0;
-        for (i, part) in parts.into_iter().enumerate() {
-            texts.push(part.text);
-            for mut chunk in part.chunks {
-                for r in &mut chunk {
-                    r.part = i as u16;
-                }
+        for part in parts {
+            debug_assert!(texts[part.index as usize].is_empty(), "part numbers are unique");
+            texts[part.index as usize] = part.text;
+            for chunk in part.chunks {
                 starts.push(total);
                 total += chunk.len();
                 chunks.push(chunk);
@@ -493,10 +583,9 @@ impl Observations {
             .collect()
     }
 
-    /// Records with parameters whose power type is missing or not one preflight knows.
-    pub fn untyped(&self) -> impl Iterator<Item = &Record> {
-        self.records()
-            .filter(|r| !r.empty && !self.types.is_known(r.power_type))
+    /// Whether `r` has parameters but a power type that is missing or not one preflight knows.
+    pub fn is_untyped(&self, r: &Record) -> bool {
+        !r.empty && !self.types.is_known(r.power_type)
     }
 }
 
@@ -514,20 +603,46 @@ pub struct BmcGroup {
     pub members: Vec<usize>,
 }
 
-/// Sorts `(key, index)` pairs and calls `emit` with every run of two or more equal keys.
-/// Keys are fixed-size; singletons (almost every record) cost nothing more.
-fn runs<K: Ord + Copy>(mut keys: Vec<(K, u32)>, mut emit: impl FnMut(&[(K, u32)])) {
-    keys.sort_unstable();
-    let mut start = 0;
-    while start < keys.len() {
-        let mut end = start + 1;
-        while end < keys.len() && keys[end].0 == keys[start].0 {
-            end += 1;
+/// Both halves of a 128-bit identity in one word: row ids (database mode) live in the low half,
+/// hashes in both.
+fn fold(x: u128) -> u64 {
+    (x ^ (x >> 64)) as u64
+}
+
+/// One record in a grouping pass: the key it is grouped by, a second hash that tells at once
+/// whether a run is uniform (then nothing is reported and no record is looked up), its index.
+type Keyed = (u64, u64, u32);
+
+/// Groups records by their first key and calls `emit` with every run of two or more equal keys
+/// whose second hashes differ (in no particular order). `keys` yields every record's key (it is
+/// walked twice). Keys are hashes, spread evenly: they are written straight into buckets by
+/// their top bits (one array, no copy), then each bucket (a few thousand, in cache) is sorted.
+/// Singletons (almost every record) cost nothing more.
+fn runs<I: Iterator<Item = Keyed>>(keys: impl Fn() -> I, mut emit: impl FnMut(&[Keyed])) {
+    const BITS: u32 = 10;
+    let bucket = |key: u64| (key >> (64 - BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BITS) + 1];
+    for (key, ..) in keys() {
+        starts[bucket(key) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut next = starts.clone();
+    let mut scattered = vec![(0u64, 0u64, 0u32); starts[starts.len() - 1]];
+    for keyed in keys() {
+        let slot = &mut next[bucket(keyed.0)];
+        scattered[*slot] = keyed;
+        *slot += 1;
+    }
+    for window in starts.windows(2) {
+        let keys = &mut scattered[window[0]..window[1]];
+        keys.sort_unstable_by_key(|k| k.0);
+        for run in keys.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() > 1 && run.iter().any(|k| k.1 != run[0].1) {
+                emit(run);
+            }
         }
-        if end - start > 1 {
-            emit(&keys[start..end]);
-        }
-        start = end;
     }
 }
 
@@ -539,13 +654,9 @@ fn distinct<T: Ord>(mut values: Vec<T>) -> usize {
 
 fn finish_groups(obs: &Observations, mut groups: Vec<BmcGroup>) -> Vec<BmcGroup> {
     for g in &mut groups {
-        g.members
-            .sort_by(|a, b| obs.subject(obs.record(*a)).cmp(obs.subject(obs.record(*b))));
+        g.members.sort_by_cached_key(|i| obs.subject(obs.record(*i)));
     }
-    groups.sort_by(|a, b| {
-        obs.subject(obs.record(a.members[0]))
-            .cmp(obs.subject(obs.record(b.members[0])))
-    });
+    groups.sort_by_cached_key(|g| obs.subject(obs.record(g.members[0])));
     groups
 }
 
@@ -555,23 +666,16 @@ pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
     // Sort on the high 64 bits of the post-0290 hash (half the bytes to move), then split each
     // run on the full 128 bits, so the answer is exact.
     let eligible = obs.eligible_types(rules);
-    let keys: Vec<(u64, u32)> = obs
-        .records()
-        .enumerate()
-        .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
-        .map(|(i, r)| ((r.post >> 64) as u64, i as u32))
-        .collect();
+    let keys = || {
+        obs.records()
+            .enumerate()
+            .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
+            .map(|(i, r)| ((r.post >> 64) as u64, fold(r.bmc), i as u32))
+    };
     let mut groups = Vec::new();
+    // Runs whose records all share one BMC (machines of one BMC row) are never emitted.
     runs(keys, |run| {
-        // Most runs are machines sharing one BMC row (same full map): nothing to report.
-        let first = obs.record(run[0].1 as usize);
-        if run.iter().all(|(_, i)| {
-            let r = obs.record(*i as usize);
-            r.bmc == first.bmc && r.post == first.post
-        }) {
-            return;
-        }
-        let mut run: Vec<usize> = run.iter().map(|(_, i)| *i as usize).collect();
+        let mut run: Vec<usize> = run.iter().map(|(.., i)| *i as usize).collect();
         run.sort_by_key(|i| obs.record(*i).post);
         for members in run.chunk_by(|a, b| obs.record(*a).post == obs.record(*b).post) {
             let bmc_count = distinct(members.iter().map(|i| obs.record(*i).bmc).collect());
@@ -596,20 +700,17 @@ pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
 /// part.
 pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
     let eligible = obs.eligible_types(rules);
-    let keys: Vec<(u64, u32)> = obs
-        .records()
-        .enumerate()
-        .filter(|(_, r)| r.shared != 0 && !r.empty && eligible[r.power_type as usize])
-        .map(|(i, r)| (r.shared, i as u32))
-        .collect();
+    let keys = || {
+        obs.records()
+            .enumerate()
+            .filter(|(_, r)| r.shared != 0 && !r.empty && eligible[r.power_type as usize])
+            .map(|(i, r)| (r.shared, fold(r.post), i as u32))
+    };
     let mut groups = Vec::new();
+    // Runs of one post-0290 map (machines of one BMC, or BMCs that collide exactly: MAAS004's)
+    // are never emitted.
     runs(keys, |run| {
-        // Most runs are machines of one BMC, or BMCs that collide exactly (MAAS004's).
-        let first = obs.record(run[0].1 as usize).post;
-        if run.iter().all(|(_, i)| obs.record(*i as usize).post == first) {
-            return;
-        }
-        let members: Vec<usize> = run.iter().map(|(_, i)| *i as usize).collect();
+        let members: Vec<usize> = run.iter().map(|(.., i)| *i as usize).collect();
         let mut power_types: Vec<String> = members
             .iter()
             .map(|i| obs.types.name(obs.record(*i).power_type).to_string())
@@ -631,18 +732,74 @@ pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGro
 /// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.
 fn is_canonical_ipv4(s: &str) -> bool {
     let mut octets = 0;
-    for part in s.split('.') {
+    for part in s.as_bytes().split(|b| *b == b'.') {
         octets += 1;
-        let ok = !part.is_empty()
-            && part.len() <= 3
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && !(part.len() > 1 && part.starts_with('0'))
-            && part.parse::<u16>().is_ok_and(|n| n <= 255);
+        let ok = match part {
+            [d] => d.is_ascii_digit(),
+            [b'1'..=b'9', d] => d.is_ascii_digit(),
+            [b'1', a, b] => a.is_ascii_digit() && b.is_ascii_digit(),
+            [b'2', b'0'..=b'4', d] => d.is_ascii_digit(),
+            [b'2', b'5', b'0'..=b'5'] => true,
+            _ => false,
+        };
         if !ok || octets > 4 {
             return false;
         }
     }
     octets == 4
+}
+
+/// A URL the URL parser would leave as it is (up to trailing slashes): a scheme that is not
+/// one of the WHATWG special ones (those get host and port rewriting), then `://`, at most one
+/// `@` in the authority, no port, and only lower-case letters, digits and `._~-/` — nothing to
+/// lower-case, percent-encode or resolve (no `.` or `..` path segment).
+fn is_plain_url(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let default_port = match scheme {
+        _ if !scheme_ok => return false,
+        "http" | "ws" => 80,
+        "https" | "wss" => 443,
+        "ftp" => 21,
+        "file" => return false,
+        _ => 0,
+    };
+    if default_port != 0 {
+        // A special scheme: the parser rewrites hosts and drops default ports, so only a
+        // canonical IPv4 host with no port or another port in canonical form is already plain.
+        let (host, port) = authority
+            .split_once(':')
+            .map_or((authority, None), |(h, p)| (h, Some(p)));
+        let port_ok = port.is_none_or(|port| {
+            !port.is_empty()
+                && !port.starts_with('0')
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u32>().is_ok_and(|p| p <= 65535 && p != default_port)
+        });
+        return is_canonical_ipv4(host)
+            && port_ok
+            && path.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/')
+            })
+            && !path.split('/').any(|seg| seg == "." || seg == "..");
+    }
+    let userinfo_ok = match authority.split_once('@') {
+        None => true,
+        Some((user, host)) => !user.is_empty() && !host.is_empty() && !host.contains('@'),
+    };
+    userinfo_ok
+        && rest.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/' | b'@')
+        })
+        && !path.contains('@')
+        && !path.split('/').any(|seg| seg == "." || seg == "..")
 }
 
 /// Canonical form of a BMC address for MAAS005: trimmed, lower-cased; IP literals in canonical
@@ -654,6 +811,9 @@ pub fn normalize_address(address: &str) -> Cow<'_, str> {
     // Fast path: a plain dotted-quad IPv4 address is already canonical.
     if is_canonical_ipv4(trimmed) {
         return Cow::Borrowed(trimmed);
+    }
+    if is_plain_url(trimmed) {
+        return Cow::Borrowed(trimmed.trim_end_matches('/'));
     }
     let lower = trimmed.to_lowercase();
     if lower.contains("://") {
@@ -827,6 +987,82 @@ mod tests {
         assert_eq!(normalize_address(raw), want);
     }
 
+    /// Random strings over an alphabet that hits every branch of the fast paths.
+    fn random_strings(alphabet: &[&str], count: usize) -> Vec<String> {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        (0..count)
+            .map(|_| (0..next() % 9).map(|_| alphabet[next() % alphabet.len()]).collect())
+            .collect()
+    }
+
+    #[test]
+    fn plain_url_fast_path_agrees_with_the_url_parser() {
+        let alphabet = [
+            "qemu+ssh://",
+            "https://",
+            "http://",
+            "lxd://",
+            "a",
+            "Z",
+            "0",
+            "10.0.0.1",
+            "8443",
+            "443",
+            "80",
+            "65536",
+            "@",
+            ":",
+            "/",
+            ".",
+            "..",
+            "%20",
+            "_",
+            "~",
+            "-",
+            "?",
+            "#",
+            "u@h",
+            " ",
+        ];
+        let mut plain = 0;
+        for raw in random_strings(&alphabet, 200_000) {
+            if !is_plain_url(&raw) {
+                continue;
+            }
+            plain += 1;
+            let slow = reqwest::Url::parse(&raw.to_lowercase())
+                .map(|u| u.to_string().trim_end_matches('/').to_string())
+                .unwrap_or_else(|_| raw.to_lowercase());
+            assert_eq!(raw.trim_end_matches('/'), slow, "{raw:?}");
+        }
+        assert!(plain > 1000, "only {plain} plain URLs generated");
+    }
+
+    #[test]
+    fn canonical_ipv4_fast_path_agrees_with_the_ip_parser() {
+        let alphabet = ["0", "1", "2", "5", "9", "25", "255", "256", "00", ".", "a", ":"];
+        for raw in random_strings(&alphabet, 50_000) {
+            let slow = raw.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.to_string() == raw);
+            assert_eq!(is_canonical_ipv4(&raw), slow, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn address_and_user_are_never_node_scoped() {
+        // PartBuilder reads them through one role per key; a node-scoped address would hide it.
+        let rules = &maas_pack().bmc;
+        for keys in rules.node_scoped.values() {
+            assert!(
+                !keys.iter().any(|k| k == "power_address" || k == "power_user"),
+                "{keys:?}"
+            );
+        }
+    }
+
     #[test]
     fn shared_address_without_exact_collision_warns() {
         let rules = &maas_pack().bmc;
@@ -916,7 +1152,7 @@ mod tests {
             machine("b", "foo", p("y")),
             machine("c", "", p("z")),
         ]);
-        assert_eq!(obs.untyped().count(), 3);
+        assert_eq!(obs.records().filter(|r| obs.is_untyped(r)).count(), 3);
         assert!(find_collisions(&maas_pack().bmc, &obs).is_empty());
     }
 }

@@ -516,12 +516,22 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
 
     // Which machines' types were inferred: by name when only some were (a machine list was
     // given but incomplete), by count when all were (no machine list at all).
+    // One pass over the fleet: inferred types by type, and machines whose type is unknown.
     let mut by_type = vec![0usize; obs.types.len()];
-    let mut with_params = 0;
+    let mut any_given = false;
+    let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in obs.records().filter(|r| !r.empty) {
-        with_params += 1;
-        if r.origin == TypeOrigin::Inferred {
-            by_type[r.power_type as usize] += 1;
+        match r.origin {
+            TypeOrigin::Inferred => by_type[r.power_type as usize] += 1,
+            TypeOrigin::Given => any_given = true,
+            TypeOrigin::Missing => {}
+        }
+        if obs.is_untyped(r) {
+            let name = obs.types.name(r.power_type);
+            unknown
+                .entry(if name.is_empty() { "(none)" } else { name })
+                .or_default()
+                .push(obs.subject(r));
         }
     }
     let counts: BTreeMap<&str, usize> = by_type
@@ -533,10 +543,10 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
     if !counts.is_empty() {
         let n: usize = counts.values().sum();
         let listed: Vec<String> = counts.iter().map(|(t, c)| format!("{t} {c}")).collect();
-        let (message, detail) = if n == with_params {
+        let (message, detail) = if !any_given {
             (
                 format!(
-                    "Power types of all {n} {} with parameters were inferred from their keys ({}); pass the machine list (--machines) for certainty.",
+                    "No machine list was given: the power types of {n} {} were inferred from their keys ({}); pass the machine list (--machines) for certainty.",
                     view.unit(),
                     listed.join(", ")
                 ),
@@ -563,16 +573,8 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
             Severity::Info,
             "inferred power types",
             message,
-            evidence(vec![("inferred", detail), ("all_inferred", json!(n == with_params))]),
+            evidence(vec![("inferred", detail), ("all_inferred", json!(!any_given))]),
         ));
-    }
-    let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in obs.untyped() {
-        let name = obs.types.name(r.power_type);
-        unknown
-            .entry(if name.is_empty() { "(none)" } else { name })
-            .or_default()
-            .push(obs.subject(r));
     }
     let unknown_count: usize = unknown.values().map(Vec::len).sum();
     let summary = format!(

@@ -12,10 +12,10 @@
 //! flight; whitespace between entries is skipped, never buffered.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
@@ -27,10 +27,10 @@ use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, Power
 
 /// Largest accepted entry (one machine's parameters with its key).
 pub const MAX_ENTRY: usize = 16 * 1024 * 1024;
-/// Bytes read per call from the source.
-const READ_CHUNK: usize = 4 * 1024 * 1024;
-/// Bytes of entries handed to a worker at once.
-const BATCH_BYTES: usize = 1024 * 1024;
+/// Bytes read into one piece of the document (more when one entry is larger).
+const PIECE_BYTES: usize = 2 * 1024 * 1024;
+/// Pieces per worker read ahead of the one taken next in document order.
+const IN_FLIGHT: usize = 4;
 
 /// Why a power-parameters document could not be read. Offsets are bytes from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -51,19 +51,6 @@ pub enum ParseError {
     EntryTooLarge { offset: u64 },
     #[error("reading the input failed: {0}")]
     Io(String),
-}
-
-impl ParseError {
-    fn offset(&self) -> u64 {
-        match self {
-            ParseError::Structure { offset, .. }
-            | ParseError::Truncated { offset, .. }
-            | ParseError::Entry { offset, .. }
-            | ParseError::Syntax { offset, .. }
-            | ParseError::EntryTooLarge { offset } => *offset,
-            ParseError::Io(_) => u64::MAX,
-        }
-    }
 }
 
 /// What the reader needs besides the bytes.
@@ -192,63 +179,93 @@ pub fn parse_params<'de>(
 /// and no string has an escape or a control character. `None` means "not that simple" (the
 /// caller falls back to serde_json), never "invalid".
 fn flat_strings<'de>(bytes: &'de [u8], pairs: &mut Vec<(Cow<'de, str>, Param<'de>)>) -> Option<()> {
-    let ws = |i: &mut usize| {
-        while *i < bytes.len() && matches!(bytes[*i], b' ' | b'\n' | b'\r' | b'\t') {
-            *i += 1;
-        }
-    };
-    let string = |i: &mut usize| -> Option<&'de str> {
-        if bytes.get(*i) != Some(&b'"') {
-            return None;
-        }
-        let start = *i + 1;
-        let len = memchr::memchr2(b'"', b'\\', &bytes[start..])?;
-        if bytes[start + len] != b'"' {
-            return None;
-        }
-        let raw = &bytes[start..start + len];
-        if raw.iter().any(|b| *b < 0x20) {
-            return None;
-        }
-        *i = start + len + 1;
-        std::str::from_utf8(raw).ok()
-    };
-    let mut i = 0;
-    ws(&mut i);
-    if bytes.get(i) != Some(&b'{') {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut i = skip_ws(bytes, 0);
+    flat_object(text, &mut i, pairs)?;
+    (skip_ws(bytes, i) == bytes.len()).then_some(())
+}
+
+/// The index of the first byte at or after `i` that is not JSON whitespace.
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'\n' | b'\r' | b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// A string without escapes or control characters starting at `*i` (its opening quote); moves
+/// `*i` past the closing quote. Quotes are ASCII, so the slice is on character boundaries.
+fn plain_string<'t>(text: &'t str, i: &mut usize) -> Option<&'t str> {
+    let bytes = text.as_bytes();
+    if bytes.get(*i) != Some(&b'"') {
         return None;
     }
-    i += 1;
-    ws(&mut i);
-    if bytes.get(i) == Some(&b'}') {
-        i += 1;
-    } else {
-        loop {
-            let key = string(&mut i)?;
-            ws(&mut i);
-            if bytes.get(i) != Some(&b':') {
-                return None;
+    let start = *i + 1;
+    let end = start + string_stop(&bytes[start..])?;
+    if bytes[end] != b'"' {
+        return None;
+    }
+    *i = end + 1;
+    text.get(start..end)
+}
+
+/// The index of the first `"`, `\` or control character (< 0x20) in `bytes`: where a JSON
+/// string's plain run stops. Eight bytes at a time (the "has less / has zero byte" bit tricks:
+/// the lowest flagged byte is exact, borrows only run upward).
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().ok()?);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        let flagged = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let flagged = flagged & HIGHS;
+        if flagged != 0 {
+            return Some(i + flagged.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
+        .map(|p| i + p)
+}
+
+/// A flat object of plain strings (`{ "k" : "v" , … }`) starting at `*i`; fills `pairs` and
+/// moves `*i` past the closing brace. `None` when the object is anything else.
+fn flat_object<'t>(text: &'t str, i: &mut usize, pairs: &mut Vec<(Cow<'t, str>, Param<'t>)>) -> Option<()> {
+    let bytes = text.as_bytes();
+    if bytes.get(*i) != Some(&b'{') {
+        return None;
+    }
+    *i = skip_ws(bytes, *i + 1);
+    if bytes.get(*i) == Some(&b'}') {
+        *i += 1;
+        return Some(());
+    }
+    loop {
+        let key = plain_string(text, i)?;
+        *i = skip_ws(bytes, *i);
+        if bytes.get(*i) != Some(&b':') {
+            return None;
+        }
+        *i = skip_ws(bytes, *i + 1);
+        let value = plain_string(text, i)?;
+        pairs.push((Cow::Borrowed(key), Param::Str(Cow::Borrowed(value))));
+        *i = skip_ws(bytes, *i);
+        match bytes.get(*i) {
+            Some(b',') => *i = skip_ws(bytes, *i + 1),
+            Some(b'}') => {
+                *i += 1;
+                return Some(());
             }
-            i += 1;
-            ws(&mut i);
-            let value = string(&mut i)?;
-            pairs.push((Cow::Borrowed(key), Param::Str(Cow::Borrowed(value))));
-            ws(&mut i);
-            match bytes.get(i) {
-                Some(b',') => {
-                    i += 1;
-                    ws(&mut i);
-                }
-                Some(b'}') => {
-                    i += 1;
-                    break;
-                }
-                _ => return None,
-            }
+            _ => return None,
         }
     }
-    ws(&mut i);
-    (i == bytes.len()).then_some(())
 }
 
 fn absolute(base: u64, e: &serde_json::Error) -> u64 {
@@ -265,21 +282,6 @@ fn strip_position(e: &serde_json::Error) -> String {
         Some(i) => text[..i].to_string(),
         None => text,
     }
-}
-
-/// One machine's entry: `"system_id" : {…}`, with the position of its colon.
-#[derive(Debug, Clone, Copy)]
-struct EntryRef {
-    start: u32,
-    len: u32,
-    colon: u32,
-    offset: u64,
-}
-
-#[derive(Default)]
-struct Batch {
-    data: Vec<u8>,
-    entries: Vec<EntryRef>,
 }
 
 fn parse_entry<'b>(
@@ -325,23 +327,6 @@ fn parse_entry<'b>(
     Ok(())
 }
 
-fn worker(queue: &Mutex<Receiver<Batch>>, input: &PowerInput) -> Result<Part, ParseError> {
-    let mut builder = PartBuilder::new(input.rules, input.types);
-    loop {
-        let batch = match queue.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => break,
-        };
-        let Ok(batch) = batch else { break };
-        let mut pairs = Vec::with_capacity(16);
-        for e in &batch.entries {
-            let entry = &batch.data[e.start as usize..(e.start + e.len) as usize];
-            parse_entry(entry, e.colon as usize, e.offset, input, &mut builder, &mut pairs)?;
-        }
-    }
-    Ok(builder.finish())
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Top {
     Start,
@@ -375,6 +360,20 @@ impl Splitter {
             colon: None,
             offset: 0,
         }
+    }
+
+    /// A splitter in state `top` whose next byte is `offset` bytes into the document.
+    fn resume(top: Top, offset: u64) -> Self {
+        Splitter {
+            top,
+            offset,
+            ..Splitter::new()
+        }
+    }
+
+    /// Whether the bytes so far end right after the `,` between two entries.
+    fn between_entries(&self) -> bool {
+        self.top == Top::NextKey && self.carry.is_empty()
     }
 
     fn structure(&self, at: usize, message: &str) -> ParseError {
@@ -522,79 +521,327 @@ fn describe(b: u8) -> String {
     }
 }
 
-/// Reads a whole power-parameters document from `source` into [`Observations`], using up to
-/// the machine's available parallelism for parsing.
+/// A piece of the document handed to a worker: `data[..len]`, which starts `offset` bytes into
+/// the document. Every piece but the first is cut right after a `,` that follows a `}`, so it
+/// most likely starts between two entries (see [`read`]).
+struct Piece {
+    seq: usize,
+    offset: u64,
+    data: Vec<u8>,
+    len: usize,
+}
+
+/// Where a piece's parse stopped.
+enum PieceEnd {
+    /// After the `,` between two entries: the next piece starts where it was assumed to.
+    Between,
+    /// After the document's closing `}` and only whitespace.
+    Closed,
+    /// Anywhere else (inside an entry, or before the document's `{`): the exact splitter, ready
+    /// to take the next piece.
+    Open(Splitter),
+}
+
+/// A worker's answer for one piece, parsed as if it started where assumed.
+struct Parsed {
+    piece: Piece,
+    result: Result<(Part, PieceEnd), ParseError>,
+}
+
+/// Parses a piece that holds only simple entries (`"id" : {flat strings}` separated by `,`),
+/// in one pass over its text; `None` when anything else appears (the caller then uses the exact
+/// splitter, which also words every error).
+fn simple_piece<'t>(
+    text: &'t str,
+    first: bool,
+    input: &PowerInput,
+    builder: &mut PartBuilder,
+    pairs: &mut Vec<(Cow<'t, str>, Param<'t>)>,
+) -> Option<PieceEnd> {
+    let bytes = text.as_bytes();
+    let mut i = skip_ws(bytes, 0);
+    if first {
+        if bytes.get(i) != Some(&b'{') {
+            return None;
+        }
+        i = skip_ws(bytes, i + 1);
+        if bytes.get(i) == Some(&b'}') {
+            return (skip_ws(bytes, i + 1) == bytes.len()).then_some(PieceEnd::Closed);
+        }
+    }
+    loop {
+        let key = plain_string(text, &mut i)?;
+        i = skip_ws(bytes, i);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(bytes, i + 1);
+        pairs.clear();
+        flat_object(text, &mut i, pairs)?;
+        let given = input.given.and_then(|g| g.get(key).copied());
+        builder.add_map(key, given, pairs);
+        i = skip_ws(bytes, i);
+        match bytes.get(i) {
+            Some(b',') if i + 1 == bytes.len() => return Some(PieceEnd::Between),
+            Some(b',') => i = skip_ws(bytes, i + 1),
+            Some(b'}') => return (skip_ws(bytes, i + 1) == bytes.len()).then_some(PieceEnd::Closed),
+            _ => return None,
+        }
+    }
+}
+
+/// Feeds `bytes` to the exact splitter, parsing each entry it cuts into `builder`.
+fn split_exactly(
+    splitter: &mut Splitter,
+    bytes: &[u8],
+    input: &PowerInput,
+    builder: &mut PartBuilder,
+) -> Result<(), ParseError> {
+    let mut failure = None;
+    splitter.push(bytes, &mut |entry, colon, offset| {
+        if failure.is_none() {
+            let mut pairs = Vec::new();
+            failure = parse_entry(entry, colon, offset, input, builder, &mut pairs).err();
+        }
+    })?;
+    failure.map_or(Ok(()), Err)
+}
+
+/// Parses one piece as if it starts where assumed: at the document's start (the first piece)
+/// or between two entries.
+fn parse_piece(piece: &Piece, input: &PowerInput) -> Result<(Part, PieceEnd), ParseError> {
+    let bytes = &piece.data[..piece.len];
+    let capacity = piece.len / 128 + 16;
+    let first = piece.seq == 0;
+    // Part 0 is the reading thread's (entries it parses itself); piece n makes part n + 1.
+    let index = u32::try_from(piece.seq + 1).map_err(|_| ParseError::Io("the input has too many pieces".into()))?;
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let mut builder = PartBuilder::numbered(input.rules, input.types, index, capacity);
+        let mut pairs = Vec::with_capacity(16);
+        if let Some(end) = simple_piece(text, first, input, &mut builder, &mut pairs) {
+            return Ok((builder.finish(), end));
+        }
+    }
+    let mut builder = PartBuilder::numbered(input.rules, input.types, index, capacity);
+    let mut splitter = Splitter::resume(if first { Top::Start } else { Top::NextKey }, piece.offset);
+    split_exactly(&mut splitter, bytes, input, &mut builder)?;
+    let end = match splitter.top {
+        _ if splitter.between_entries() => PieceEnd::Between,
+        Top::Done => PieceEnd::Closed,
+        _ => PieceEnd::Open(splitter),
+    };
+    Ok((builder.finish(), end))
+}
+
+fn worker(pieces: &Mutex<Receiver<Piece>>, parsed: &std::sync::mpsc::Sender<Parsed>, input: &PowerInput) {
+    loop {
+        let piece = match pieces.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(piece) = piece else { return };
+        let result = parse_piece(&piece, input);
+        if parsed.send(Parsed { piece, result }).is_err() {
+            return;
+        }
+    }
+}
+
+/// Where to cut a buffer so the next piece most likely starts between two entries: right after
+/// the last `,` whose previous non-whitespace byte is `}`. A guess (a password may hold `},`);
+/// [`read`] checks every guess against the exact parse of the piece before.
+fn cut(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while let Some(comma) = memchr::memrchr(b',', &bytes[..end]) {
+        let before = bytes[..comma].iter().rposition(|b| !b.is_ascii_whitespace());
+        if before.is_some_and(|j| bytes[j] == b'}') {
+            return Some(comma + 1);
+        }
+        end = comma;
+    }
+    None
+}
+
+/// What [`read`] knows about the start of the next piece it takes in document order.
+enum Next {
+    /// It starts where its worker assumed: the worker's answer stands.
+    AsAssumed,
+    /// It does not (the piece before ended inside an entry, or after the document): the exact
+    /// splitter goes on from where it stopped, on the reading thread.
+    Splitter(Box<Splitter>),
+}
+
+/// Reads a whole power-parameters document from `source` into [`Observations`], parsing on up
+/// to the machine's available parallelism.
+///
+/// The reading thread fills [`PIECE_BYTES`] buffers and cuts each where the next entry most
+/// likely starts ([`cut`]); workers parse pieces in parallel (a single pass over simple entries,
+/// the exact [`Splitter`] and serde_json otherwise), each assuming its piece starts between two
+/// entries. Answers are then taken in document order: an answer stands only when the piece
+/// before ended exactly between two entries; otherwise the reading thread parses the piece
+/// again with the exact splitter carried over. The result is the same as one sequential exact
+/// parse, whatever the cuts. At most [`IN_FLIGHT`] pieces per worker are held at once.
 ///
 /// # Errors
 /// The first [`ParseError`] in document order (structure, truncation, an entry that is not a
 /// JSON object, invalid UTF-8, an oversized entry) or a read error.
-pub fn read<R: Read>(mut source: R, input: &PowerInput) -> Result<Observations, ParseError> {
+pub fn read<R: Read>(source: R, input: &PowerInput) -> Result<Observations, ParseError> {
+    read_in_pieces(source, input, PIECE_BYTES)
+}
+
+/// [`read`] with pieces of `piece_bytes` (tests cut tiny pieces to put cuts everywhere).
+fn read_in_pieces<R: Read>(source: R, input: &PowerInput, piece_bytes: usize) -> Result<Observations, ParseError> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let (tx, rx) = sync_channel::<Batch>(workers * 2);
-    let queue = Mutex::new(rx);
-    let mut splitter = Splitter::new();
-    let (results, split_result) = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| worker(&queue, input))).collect();
-        let split_result = (|| {
-            let mut buf = vec![0u8; READ_CHUNK];
-            let mut batch = Batch::default();
-            loop {
-                let n = match source.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(ParseError::Io(e.to_string())),
-                };
-                let mut full = Vec::new();
-                splitter.push(&buf[..n], &mut |entry, colon, offset| {
-                    batch.entries.push(EntryRef {
-                        start: batch.data.len() as u32,
-                        len: entry.len() as u32,
-                        colon: colon as u32,
-                        offset,
-                    });
-                    batch.data.extend_from_slice(entry);
-                    if batch.data.len() >= BATCH_BYTES {
-                        full.push(std::mem::take(&mut batch));
-                    }
-                })?;
-                for b in full {
-                    if tx.send(b).is_err() {
-                        // Every worker stopped: one of them has the error.
-                        return Ok(());
-                    }
+    let limit = workers * IN_FLIGHT;
+    let (piece_tx, piece_rx) = sync_channel::<Piece>(limit);
+    let (parsed_tx, parsed_rx) = std::sync::mpsc::channel::<Parsed>();
+    let pieces = Mutex::new(piece_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let parsed_tx = parsed_tx.clone();
+            let pieces = &pieces;
+            scope.spawn(move || worker(pieces, &parsed_tx, input));
+        }
+        drop(parsed_tx);
+        let order = InOrder {
+            input,
+            next: Next::AsAssumed,
+            seq: 0,
+            waiting: BTreeMap::new(),
+            parts: Vec::new(),
+            exact: PartBuilder::new(input.rules, input.types),
+            free: Vec::new(),
+        };
+        feed(source, order, piece_tx, &parsed_rx, piece_bytes, limit)
+    })
+}
+
+/// The reading thread's loop of [`read`]: reads pieces, hands them to the workers and takes
+/// their answers in order, holding at most `limit` pieces at once.
+fn feed<R: Read>(
+    mut source: R,
+    mut order: InOrder,
+    pieces: SyncSender<Piece>,
+    parsed: &Receiver<Parsed>,
+    piece_bytes: usize,
+    limit: usize,
+) -> Result<Observations, ParseError> {
+    let next_answer = || {
+        parsed
+            .recv()
+            .map_err(|_| ParseError::Io("a parser thread stopped".into()))
+    };
+    let mut sent = 0usize;
+    let mut offset = 0u64;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        while sent - order.seq >= limit {
+            order.take(next_answer()?)?;
+        }
+        let mut data = order.free.pop().unwrap_or_default();
+        let size = piece_bytes.max(carry.len() * 2);
+        if data.len() < size {
+            data.resize(size, 0);
+        }
+        data[..carry.len()].copy_from_slice(&carry);
+        let mut len = carry.len();
+        let mut eof = false;
+        while len < data.len() {
+            match source.read(&mut data[len..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
                 }
-            }
-            if !batch.entries.is_empty() {
-                let _ = tx.send(batch);
-            }
-            splitter.finish()
-        })();
-        drop(tx);
-        let results: Vec<Result<Part, ParseError>> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(ParseError::Io("a parser thread panicked".into())))
-            })
-            .collect();
-        (results, split_result)
-    });
-    let mut parts = Vec::with_capacity(results.len());
-    let mut first_error: Option<ParseError> = split_result.err();
-    for r in results {
-        match r {
-            Ok(p) => parts.push(p),
-            Err(e) => {
-                if first_error.as_ref().is_none_or(|f| e.offset() < f.offset()) {
-                    first_error = Some(e);
-                }
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ParseError::Io(e.to_string())),
             }
         }
+        let at = if eof { len } else { cut(&data[..len]).unwrap_or(len) };
+        carry.clear();
+        carry.extend_from_slice(&data[at..len]);
+        if at > 0 {
+            let piece = Piece {
+                seq: sent,
+                offset,
+                data,
+                len: at,
+            };
+            if pieces.send(piece).is_err() {
+                return Err(ParseError::Io("the parser threads stopped".into()));
+            }
+            sent += 1;
+            offset += at as u64;
+        }
+        if eof {
+            break;
+        }
+        while let Ok(answer) = parsed.try_recv() {
+            order.take(answer)?;
+        }
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(Observations::from_parts(input.types.clone(), parts)),
+    drop(pieces);
+    while order.seq < sent {
+        order.take(next_answer()?)?;
+    }
+    order.finish(offset)
+}
+
+/// Takes the workers' answers in document order (see [`read`]).
+struct InOrder<'i, 'r> {
+    input: &'i PowerInput<'r>,
+    next: Next,
+    /// The next piece to take.
+    seq: usize,
+    waiting: BTreeMap<usize, Parsed>,
+    parts: Vec<Part>,
+    /// Entries the reading thread parsed itself.
+    exact: PartBuilder<'r>,
+    /// Buffers to read into again.
+    free: Vec<Vec<u8>>,
+}
+
+impl InOrder<'_, '_> {
+    fn take(&mut self, parsed: Parsed) -> Result<(), ParseError> {
+        self.waiting.insert(parsed.piece.seq, parsed);
+        while let Some(Parsed { piece, result }) = self.waiting.remove(&self.seq) {
+            self.seq += 1;
+            self.next = match std::mem::replace(&mut self.next, Next::AsAssumed) {
+                Next::AsAssumed => {
+                    let (part, end) = result?;
+                    self.parts.push(part);
+                    match end {
+                        PieceEnd::Between => Next::AsAssumed,
+                        PieceEnd::Closed => {
+                            Next::Splitter(Box::new(Splitter::resume(Top::Done, piece.offset + piece.len as u64)))
+                        }
+                        PieceEnd::Open(s) => Next::Splitter(Box::new(s)),
+                    }
+                }
+                Next::Splitter(mut splitter) => {
+                    split_exactly(&mut splitter, &piece.data[..piece.len], self.input, &mut self.exact)?;
+                    if splitter.between_entries() {
+                        Next::AsAssumed
+                    } else {
+                        Next::Splitter(splitter)
+                    }
+                }
+            };
+            self.free.push(piece.data);
+        }
+        Ok(())
+    }
+
+    /// The observations, once every piece is taken; `length` is the document's size.
+    fn finish(self, length: u64) -> Result<Observations, ParseError> {
+        match self.next {
+            Next::Splitter(s) => s.finish()?,
+            Next::AsAssumed if self.seq == 0 => Splitter::new().finish()?,
+            Next::AsAssumed => Splitter::resume(Top::NextKey, length).finish()?,
+        }
+        let mut parts = self.parts;
+        parts.push(self.exact.finish());
+        Ok(Observations::from_parts(self.input.types.clone(), parts))
     }
 }
 
@@ -604,6 +851,10 @@ mod tests {
     use crate::checks::maas_pack;
 
     fn read_str(text: &[u8], chunk: usize) -> Result<Observations, ParseError> {
+        read_str_in_pieces(text, chunk, PIECE_BYTES)
+    }
+
+    fn read_str_in_pieces(text: &[u8], chunk: usize, piece: usize) -> Result<Observations, ParseError> {
         struct Chunked<'a>(&'a [u8], usize);
         impl Read for Chunked<'_> {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -615,14 +866,69 @@ mod tests {
         }
         let rules = &maas_pack().bmc;
         let types = PowerTypes::new(rules);
-        read(
+        read_in_pieces(
             Chunked(text, chunk),
             &PowerInput {
                 rules,
                 types: &types,
                 given: None,
             },
+            piece,
         )
+    }
+
+    /// Every record as (subject, power type, full hash, post-0290 hash), sorted.
+    fn summary(obs: &Observations) -> Vec<(String, String, u128, u128)> {
+        let mut all: Vec<_> = obs
+            .records()
+            .map(|r| {
+                (
+                    obs.subject(r).to_string(),
+                    obs.types.name(r.power_type).to_string(),
+                    r.bmc,
+                    r.post,
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn any_cut_gives_the_answer_of_one_piece() {
+        // Passwords holding "}," and "},\"" make the cut guesses wrong; escapes, nesting and
+        // pretty printing push pieces onto the exact splitter.
+        let doc = br#"{"m1": {"power_address": "10.0.0.1", "power_pass": "a},b", "mac_address": "m"},
+            "m2":{"power_address":"10.0.0.1","power_pass":"x},\"m9\":{\"k\":\"v\"},"},
+              "m3" : { "power_id" : "vm" , "power_address" : "qemu+ssh://h/system" , "n" : [1, {"x": "},"}] } ,
+            "m\u0034": {"power_address": "10.0.0.2", "power_pass": "\u00e9}", "k_g": ""},
+            "m5": {}, "m6": {"instance_name": "c1", "power_address": "https://lxd:8443", "password": "p"}}
+        "#;
+        let whole = summary(&read_str(doc, 4096).unwrap());
+        assert_eq!(whole.len(), 6);
+        for piece in 1..=doc.len() + 1 {
+            for chunk in [1, 7, 4096] {
+                let obs = read_str_in_pieces(doc, chunk, piece).unwrap();
+                assert_eq!(summary(&obs), whole, "piece {piece}, chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn any_cut_gives_the_error_of_one_piece() {
+        for doc in [
+            br#"{"a": {"p": "},"}, "b": 5}"#.as_slice(),
+            br#"{"a": {"p": "x"}, "b": {"q": "},"}} x"#.as_slice(),
+            br#"{"a": {"p": "x"}, "b": {"q": "y"}"#.as_slice(),
+            br#"{"a": {"p": "x"},, "b": {}}"#.as_slice(),
+            b"   ".as_slice(),
+            b"{\"a\": {\"p\": \"\xff},\"}}".as_slice(),
+        ] {
+            let whole = read_str(doc, 4096).unwrap_err();
+            for piece in 1..=doc.len() + 1 {
+                assert_eq!(read_str_in_pieces(doc, 3, piece).unwrap_err(), whole, "piece {piece}");
+            }
+        }
     }
 
     #[test]
@@ -663,6 +969,28 @@ mod tests {
         }
         if serde_ok {
             assert_eq!(both, slow);
+        }
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_stop_byte() {
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            let len = (seed % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    match seed >> 60 {
+                        0 => b'"',
+                        1 => b'\\',
+                        2 => (seed >> 40) as u8 & 0x1f,
+                        3 => 0x80 | (seed >> 40) as u8,
+                        _ => b' ' + ((seed >> 40) as u8 % 94),
+                    }
+                })
+                .collect();
+            let expected = bytes.iter().position(|b| *b == b'"' || *b == b'\\' || *b < 0x20);
+            assert_eq!(string_stop(&bytes), expected, "{bytes:?}");
         }
     }
 
@@ -723,7 +1051,7 @@ mod tests {
         let mut doc = br#"{"a": {"x": ""#.to_vec();
         doc.extend(std::iter::repeat_n(b'y', MAX_ENTRY + 10));
         doc.extend_from_slice(br#""}}"#);
-        let e = read_str(&doc, READ_CHUNK).unwrap_err();
+        let e = read_str(&doc, PIECE_BYTES).unwrap_err();
         assert!(matches!(e, ParseError::EntryTooLarge { offset: 1 }), "{e}");
     }
 }
