@@ -43,7 +43,7 @@ const PROBES: &[(&str, &str)] = &[
     ("host commands", "MAAS006"),
 ];
 
-/// A recorded MAAS host whose `systemctl` is missing or fails.
+/// A recorded MAAS host whose `systemctl` is missing, fails or never finishes.
 async fn host_cell(fault: &str) -> String {
     use preflight::probe::host::{HostSource, RecordedHost};
     let mut host = RecordedHost::default();
@@ -59,6 +59,13 @@ async fn host_cell(fault: &str) -> String {
                 for verb in ["is-active", "is-enabled"] {
                     host.commands
                         .insert(format!("systemctl {verb} {unit}"), (1, String::new()));
+                }
+            }
+        }
+        "command hangs" => {
+            for unit in ["systemd-timesyncd", "chrony"] {
+                for verb in ["is-active", "is-enabled"] {
+                    host.hanging.insert(format!("systemctl {verb} {unit}"));
                 }
             }
         }

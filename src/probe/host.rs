@@ -7,10 +7,11 @@
 //! A [`HostSource`] is either this machine ([`HostSource::Live`]) or a recorded host
 //! ([`HostSource::Recorded`], used by `--demo` and tests), so the same parsing serves both.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+use futures::FutureExt;
 use serde::Deserialize;
 
 use crate::config::Secret;
@@ -36,7 +37,14 @@ pub struct RecordedHost {
     /// argv[0] of each running process.
     #[serde(default)]
     pub processes: Vec<String>,
+    /// Command lines that start but never finish (a hung `systemctl`, a stuck D-Bus).
+    #[serde(default)]
+    pub hanging: BTreeSet<String>,
 }
+
+/// How long a recorded host's command may run: recorded answers come at once, so only a
+/// [`RecordedHost::hanging`] command ever reaches it.
+pub const RECORDED_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why a command did not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +90,11 @@ impl HostSource {
     /// [`RunError::NotFound`] when the program is not there; [`RunError::Failed`] when it cannot
     /// be started or does not finish in time.
     pub async fn command(&self, program: &str, args: &[&str]) -> Result<(i32, String), RunError> {
-        match self {
+        let line = std::iter::once(program)
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (run, timeout) = match self {
             HostSource::Live { timeout } => {
                 let child = tokio::process::Command::new(program)
                     .args(args)
@@ -90,28 +102,37 @@ impl HostSource {
                     .stderr(std::process::Stdio::null())
                     .kill_on_drop(true)
                     .output();
-                match tokio::time::timeout(*timeout, child).await {
-                    Ok(Ok(out)) => Ok((
-                        out.status.code().unwrap_or(-1),
-                        String::from_utf8_lossy(&out.stdout).into_owned(),
-                    )),
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
-                    Ok(Err(e)) => Err(RunError::Failed(format!("cannot run {program}: {e}"))),
-                    Err(_) => Err(RunError::Failed(format!(
-                        "{program} {} did not finish within {} s",
-                        args.join(" "),
-                        timeout.as_secs()
-                    ))),
-                }
+                let run = async move {
+                    match child.await {
+                        Ok(out) => Ok((
+                            out.status.code().unwrap_or(-1),
+                            String::from_utf8_lossy(&out.stdout).into_owned(),
+                        )),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
+                        Err(e) => Err(RunError::Failed(format!("cannot run {program}: {e}"))),
+                    }
+                };
+                (run.boxed(), *timeout)
             }
             HostSource::Recorded(r) => {
-                let line = std::iter::once(program)
-                    .chain(args.iter().copied())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                r.commands.get(&line).cloned().ok_or(RunError::NotFound)
+                let answer = r.commands.get(&line).cloned().ok_or(RunError::NotFound);
+                let hangs = r.hanging.contains(&line);
+                let run = async move {
+                    if hangs {
+                        std::future::pending::<()>().await;
+                    }
+                    answer
+                };
+                (run.boxed(), RECORDED_COMMAND_TIMEOUT)
             }
-        }
+        };
+        // A command that does not finish in time is killed (kill_on_drop) and named.
+        tokio::time::timeout(timeout, run).await.unwrap_or_else(|_| {
+            Err(RunError::Failed(format!(
+                "{line} did not finish within {} s",
+                timeout.as_secs_f32()
+            )))
+        })
     }
 
     fn processes(&self) -> Vec<String> {
@@ -359,6 +380,32 @@ pub async fn probe(source: &HostSource) -> HostFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_hanging_command_is_cut_at_the_timeout() {
+        let live = HostSource::Live {
+            timeout: Duration::from_millis(300),
+        };
+        let started = std::time::Instant::now();
+        let err = live.command("sleep", &["30"]).await.unwrap_err();
+        assert_eq!(err, RunError::Failed("sleep 30 did not finish within 0.3 s".into()));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "waited {:?}",
+            started.elapsed()
+        );
+
+        let mut recorded = RecordedHost::default();
+        recorded.hanging.insert("systemctl is-active chrony".into());
+        let err = HostSource::Recorded(recorded)
+            .command("systemctl", &["is-active", "chrony"])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RunError::Failed("systemctl is-active chrony did not finish within 1 s".into())
+        );
+    }
 
     #[test]
     fn os_release() {
