@@ -191,10 +191,43 @@ pub struct Part {
     expected: usize,
     /// The part's number in [`Observations::from_parts`], stamped on its records.
     index: u32,
+    /// Power types of the part's records; `untyped` holds indices within the part.
+    census: TypeCensus,
+    /// Records pushed.
+    len: usize,
+}
+
+/// What the records say of their power types, counted as records are added (MAAS004 reports
+/// it). Only records with parameters count.
+#[derive(Debug, Clone, Default)]
+pub struct TypeCensus {
+    /// How many records' types were inferred from their keys, by power type id.
+    pub inferred: Vec<usize>,
+    /// Whether any record's type was given (a machine list, the database).
+    pub any_given: bool,
+    /// Indices of the records whose power type is missing or not one preflight knows.
+    pub untyped: Vec<usize>,
 }
 
 impl Part {
-    fn push(&mut self, record: Record) {
+    fn push(&mut self, record: Record, types: &PowerTypes) {
+        if !record.empty {
+            match record.origin {
+                TypeOrigin::Inferred => {
+                    let by_type = &mut self.census.inferred;
+                    if by_type.len() < types.len() {
+                        by_type.resize(types.len(), 0);
+                    }
+                    by_type[usize::from(record.power_type)] += 1;
+                }
+                TypeOrigin::Given => self.census.any_given = true,
+                TypeOrigin::Missing => {}
+            }
+            if !types.is_known(record.power_type) {
+                self.census.untyped.push(self.len);
+            }
+        }
+        self.len += 1;
         match self.chunks.last_mut() {
             Some(c) if c.len() < c.capacity() => c.push(record),
             _ => {
@@ -465,7 +498,7 @@ impl<'r> PartBuilder<'r> {
             address_len: address.len() as u32,
             user_len: user.len() as u32,
         };
-        self.part.push(record);
+        self.part.push(record, self.types);
     }
 
     /// Adds one BMC row whose hashes PostgreSQL computed (database mode).
@@ -484,7 +517,7 @@ impl<'r> PartBuilder<'r> {
             address_len: address.len() as u32,
             user_len: user.len() as u32,
         };
-        self.part.push(record);
+        self.part.push(record, self.types);
     }
 
     /// The finished part.
@@ -502,6 +535,8 @@ pub struct Observations {
     chunks: Vec<Vec<Record>>,
     /// Index of each chunk's first record.
     starts: Vec<usize>,
+    /// The records' power types.
+    pub census: TypeCensus,
 }
 
 impl Observations {
@@ -510,10 +545,19 @@ impl Observations {
         let mut texts = vec![String::new(); parts.iter().map(|p| p.index as usize + 1).max().unwrap_or(0)];
         let mut chunks = Vec::new();
         let mut starts = Vec::new();
+        let mut census = TypeCensus {
+            inferred: vec![0; types.len()],
+            ..TypeCensus::default()
+        };
         let mut total = 0;
         for part in parts {
             debug_assert!(texts[part.index as usize].is_empty(), "part numbers are unique");
             texts[part.index as usize] = part.text;
+            for (all, n) in census.inferred.iter_mut().zip(&part.census.inferred) {
+                *all += n;
+            }
+            census.any_given |= part.census.any_given;
+            census.untyped.extend(part.census.untyped.iter().map(|i| total + i));
             for chunk in part.chunks {
                 starts.push(total);
                 total += chunk.len();
@@ -525,6 +569,7 @@ impl Observations {
             texts,
             chunks,
             starts,
+            census,
         }
     }
 
@@ -581,11 +626,6 @@ impl Observations {
                 self.types.is_known(id) && !rules.is_exempt(self.types.name(id))
             })
             .collect()
-    }
-
-    /// Whether `r` has parameters but a power type that is missing or not one preflight knows.
-    pub fn is_untyped(&self, r: &Record) -> bool {
-        !r.empty && !self.types.is_known(r.power_type)
     }
 }
 
@@ -1152,7 +1192,7 @@ mod tests {
             machine("b", "foo", p("y")),
             machine("c", "", p("z")),
         ]);
-        assert_eq!(obs.records().filter(|r| obs.is_untyped(r)).count(), 3);
+        assert_eq!(obs.census.untyped.len(), 3);
         assert!(find_collisions(&maas_pack().bmc, &obs).is_empty());
     }
 }

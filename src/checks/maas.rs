@@ -516,25 +516,18 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
 
     // Which machines' types were inferred: by name when only some were (a machine list was
     // given but incomplete), by count when all were (no machine list at all).
-    // One pass over the fleet: inferred types by type, and machines whose type is unknown.
-    let mut by_type = vec![0usize; obs.types.len()];
-    let mut any_given = false;
+    let census = &obs.census;
+    let any_given = census.any_given;
     let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in obs.records().filter(|r| !r.empty) {
-        match r.origin {
-            TypeOrigin::Inferred => by_type[r.power_type as usize] += 1,
-            TypeOrigin::Given => any_given = true,
-            TypeOrigin::Missing => {}
-        }
-        if obs.is_untyped(r) {
-            let name = obs.types.name(r.power_type);
-            unknown
-                .entry(if name.is_empty() { "(none)" } else { name })
-                .or_default()
-                .push(obs.subject(r));
-        }
+    for r in census.untyped.iter().map(|i| obs.record(*i)) {
+        let name = obs.types.name(r.power_type);
+        unknown
+            .entry(if name.is_empty() { "(none)" } else { name })
+            .or_default()
+            .push(obs.subject(r));
     }
-    let counts: BTreeMap<&str, usize> = by_type
+    let counts: BTreeMap<&str, usize> = census
+        .inferred
         .iter()
         .enumerate()
         .filter(|(_, n)| **n > 0)
