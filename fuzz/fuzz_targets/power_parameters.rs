@@ -1,14 +1,35 @@
 #![no_main]
-//! The streaming power-parameters reader and the detector never panic, whatever the bytes.
+//! The streaming power-parameters reader and the detector never panic, whatever the bytes, and
+//! the reader's answer (records or error) does not depend on where it cuts the document.
 use libfuzzer_sys::fuzz_target;
-use preflight::checks::bmc::{find_collisions, find_shared_addresses, PowerTypes};
+use preflight::checks::bmc::{find_collisions, find_shared_addresses, Observations, PowerTypes};
 use preflight::checks::maas_pack;
-use preflight::probe::power_parameters::{read, PowerInput};
+use preflight::probe::power_parameters::{read, read_in_pieces, PowerInput};
+
+/// Every record as (subject, power type, BMC identity, post-0290 hash), sorted.
+fn summary(obs: &Observations) -> Vec<(String, u16, u128, u128)> {
+    let mut all: Vec<_> = obs
+        .records()
+        .map(|r| (obs.subject(r).to_string(), r.power_type, r.bmc, r.post))
+        .collect();
+    all.sort();
+    all
+}
 
 fuzz_target!(|data: &[u8]| {
     let rules = &maas_pack().bmc;
     let types = PowerTypes::new(rules);
-    if let Ok(obs) = read(data, &PowerInput { rules, types: &types, given: None }) {
+    let input = PowerInput { rules, types: &types, given: None };
+    let whole = read(data, &input);
+    for piece in [1, 3, 16, 64] {
+        let cut = read_in_pieces(data, &input, piece);
+        match (&whole, &cut) {
+            (Ok(a), Ok(b)) => assert_eq!(summary(a), summary(b), "piece {piece}"),
+            (Err(a), Err(b)) => assert_eq!(a, b, "piece {piece}"),
+            _ => panic!("piece {piece}: {:?} vs {:?}", whole.as_ref().err(), cut.as_ref().err()),
+        }
+    }
+    if let Ok(obs) = whole {
         let _ = find_collisions(rules, &obs);
         let _ = find_shared_addresses(rules, &obs);
     }

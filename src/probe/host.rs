@@ -34,7 +34,7 @@ pub struct RecordedHost {
     /// Command line (words joined by one space) → `[exit code, stdout]`.
     #[serde(default)]
     pub commands: BTreeMap<String, (i32, String)>,
-    /// argv[0] of each running process.
+    /// `argv[0]` of each running process.
     #[serde(default)]
     pub processes: Vec<String>,
     /// Command lines that start but never finish (a hung `systemctl`, a stuck D-Bus).

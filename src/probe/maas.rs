@@ -6,8 +6,9 @@
 //! refused with 400 or 404, it falls back to `machines/{id}/?op=power_parameters` per machine,
 //! with bounded concurrency and a progress bar (stderr, TTY only).
 //!
-//! Power parameters (which hold BMC passwords) are parsed entry by entry with serde's streaming
-//! visitor and reduced at once to [`MachinePower`] fingerprints: no password outlives its entry.
+//! Power parameters (which hold BMC passwords) stream through
+//! [`crate::probe::power_parameters::read`] and are reduced at once to
+//! the detector's hashed records: no password outlives its entry.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -2,14 +2,18 @@
 //! `{system_id: {param: value, …}, …}` that `GET machines/?op=power_parameters` and
 //! `maas $PROFILE machines power-parameters` return.
 //!
-//! Built for millions of machines in bounded memory: a small splitter walks the bytes as they
-//! arrive (a file, stdin, an HTTP body) and cuts them into one slice per machine; worker threads
-//! parse each slice with serde_json's borrowing deserializer (no DOM of the document, no owned
-//! string for an unescaped value) and reduce it at once to a detector [`Record`]. Passwords
-//! never leave the worker: they enter a hash and are dropped with the slice.
+//! Built for millions of machines in bounded memory: the reading thread takes the bytes as they
+//! arrive (a file, stdin, an HTTP body) in pieces of about [`PIECE_BYTES`], each cut where the next
+//! machine most likely starts; worker threads parse pieces in parallel — flat maps of plain
+//! strings (the MAAS shape) in one pass over borrowed text, anything else through an exact
+//! splitter and serde_json's borrowing deserializer (no DOM of the document) — and reduce each
+//! machine at once to a detector record. Answers are taken in document order and checked against
+//! the exact parse (see [`read`]), so the result never depends on the cuts. Passwords never leave
+//! the worker: they enter a hash and are dropped with the piece.
 //!
-//! Memory: the splitter keeps at most one machine's entry ([`MAX_ENTRY`]) plus the batches in
-//! flight; whitespace between entries is skipped, never buffered.
+//! Memory: at most [`IN_FLIGHT`] pieces per worker are held, plus one machine's entry
+//! ([`MAX_ENTRY`]) when an entry spans pieces; whitespace between entries is skipped, never
+//! buffered.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -28,9 +32,9 @@ use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, Power
 /// Largest accepted entry (one machine's parameters with its key).
 pub const MAX_ENTRY: usize = 16 * 1024 * 1024;
 /// Bytes read into one piece of the document (more when one entry is larger).
-const PIECE_BYTES: usize = 2 * 1024 * 1024;
+pub const PIECE_BYTES: usize = 2 * 1024 * 1024;
 /// Pieces per worker read ahead of the one taken next in document order.
-const IN_FLIGHT: usize = 4;
+pub const IN_FLIGHT: usize = 4;
 
 /// Why a power-parameters document could not be read. Offsets are bytes from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -156,8 +160,8 @@ impl<'de> Visitor<'de> for MapSeed<'_, 'de> {
 
 /// Parses one machine's parameter map (`{…}`) into `pairs`.
 ///
-/// Almost every map is flat and holds only strings without escapes; [`flat_strings`] reads
-/// those directly. Anything else (escapes, numbers, nesting, errors) goes through serde_json,
+/// Almost every map is flat and holds only strings without escapes; the fast path reads
+/// those directly (`flat_strings`). Anything else (escapes, numbers, nesting, errors) goes through serde_json,
 /// which also words every error, so both paths accept and refuse exactly the same input.
 ///
 /// # Errors
@@ -675,8 +679,8 @@ enum Next {
 /// to the machine's available parallelism.
 ///
 /// The reading thread fills [`PIECE_BYTES`] buffers and cuts each where the next entry most
-/// likely starts ([`cut`]); workers parse pieces in parallel (a single pass over simple entries,
-/// the exact [`Splitter`] and serde_json otherwise), each assuming its piece starts between two
+/// likely starts (`cut`); workers parse pieces in parallel (a single pass over simple entries,
+/// the exact `Splitter` and serde_json otherwise), each assuming its piece starts between two
 /// entries. Answers are then taken in document order: an answer stands only when the piece
 /// before ended exactly between two entries; otherwise the reading thread parses the piece
 /// again with the exact splitter carried over. The result is the same as one sequential exact
@@ -689,8 +693,12 @@ pub fn read<R: Read>(source: R, input: &PowerInput) -> Result<Observations, Pars
     read_in_pieces(source, input, PIECE_BYTES)
 }
 
-/// [`read`] with pieces of `piece_bytes` (tests cut tiny pieces to put cuts everywhere).
-fn read_in_pieces<R: Read>(source: R, input: &PowerInput, piece_bytes: usize) -> Result<Observations, ParseError> {
+/// [`read`] with pieces of about `piece_bytes` instead of [`PIECE_BYTES`]: the answer is the
+/// same for any size (tests and the fuzz target cut tiny pieces to put cuts everywhere).
+///
+/// # Errors
+/// As [`read`].
+pub fn read_in_pieces<R: Read>(source: R, input: &PowerInput, piece_bytes: usize) -> Result<Observations, ParseError> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let limit = workers * IN_FLIGHT;
     let (piece_tx, piece_rx) = sync_channel::<Piece>(limit);
