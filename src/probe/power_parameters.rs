@@ -33,6 +33,8 @@ use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, Power
 pub const MAX_ENTRY: usize = 16 * 1024 * 1024;
 /// Bytes read into one piece of the document (more when one entry is larger).
 pub const PIECE_BYTES: usize = 2 * 1024 * 1024;
+/// Size of the first piece; each next one doubles, up to [`PIECE_BYTES`].
+const FIRST_PIECE_BYTES: usize = 64 * 1024;
 /// Pieces per worker read ahead of the one taken next in document order.
 pub const IN_FLIGHT: usize = 4;
 
@@ -747,7 +749,8 @@ fn feed<R: Read>(
             order.take(next_answer()?)?;
         }
         let mut data = order.free.pop().unwrap_or_default();
-        let size = piece_bytes.max(carry.len() * 2);
+        // Pieces grow from 64 KiB to `piece_bytes`: a small document costs no large buffer.
+        let size = (piece_bytes.min(FIRST_PIECE_BYTES << sent.min(16))).max(carry.len() * 2);
         if data.len() < size {
             data.resize(size, 0);
         }
