@@ -646,7 +646,14 @@ fn worker(pieces: &Mutex<Receiver<Piece>>, parsed: &std::sync::mpsc::Sender<Pars
             Err(_) => return,
         };
         let Ok(piece) = piece else { return };
-        let result = parse_piece(&piece, input);
+        // Every piece gets an answer, even from a panic: the reading thread waits for each.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_piece(&piece, input)))
+            .unwrap_or_else(|_| {
+                Err(ParseError::Io(format!(
+                    "the parser failed on the piece at byte {}",
+                    piece.offset
+                )))
+            });
         if parsed.send(Parsed { piece, result }).is_err() {
             return;
         }
@@ -744,6 +751,7 @@ fn feed<R: Read>(
     let mut sent = 0usize;
     let mut offset = 0u64;
     let mut carry: Vec<u8> = Vec::new();
+    let mut failed = None;
     loop {
         while sent - order.seq >= limit {
             order.take(next_answer()?)?;
@@ -765,7 +773,12 @@ fn feed<R: Read>(
                 }
                 Ok(n) => len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(ParseError::Io(e.to_string())),
+                Err(e) => {
+                    // The bytes read so far are still parsed: an error in them comes first.
+                    failed = Some(ParseError::Io(e.to_string()));
+                    eof = true;
+                    break;
+                }
             }
         }
         let at = if eof { len } else { cut(&data[..len]).unwrap_or(len) };
@@ -795,7 +808,10 @@ fn feed<R: Read>(
     while order.seq < sent {
         order.take(next_answer()?)?;
     }
-    order.finish(offset)
+    match failed {
+        Some(e) => Err(e),
+        None => order.finish(offset),
+    }
 }
 
 /// Takes the workers' answers in document order (see [`read`]).
@@ -923,6 +939,33 @@ mod tests {
                 assert_eq!(summary(&obs), whole, "piece {piece}, chunk {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_errors_in_what_was_read() {
+        struct FailsAfter<'a>(&'a [u8]);
+        impl Read for FailsAfter<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+                let n = self.0.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let rules = &maas_pack().bmc;
+        let types = PowerTypes::new(rules);
+        let input = PowerInput {
+            rules,
+            types: &types,
+            given: None,
+        };
+        let e = read(FailsAfter(br#"{"a": 5, "b": {"#), &input).unwrap_err();
+        assert!(e.to_string().contains("machine 'a'"), "{e}");
+        let e = read(FailsAfter(br#"{"a": {}, "b": {"#), &input).unwrap_err();
+        assert_eq!(e, ParseError::Io("disk on fire".into()));
     }
 
     #[test]
