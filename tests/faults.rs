@@ -76,7 +76,7 @@ async fn host_cell(fault: &str) -> String {
         host: HostSource::Recorded(host),
         postgres: None,
     };
-    cell(&engine::run(&scan).await, "MAAS006")
+    cell(&engine::run(&scan).await, "MAAS006", "systemctl")
 }
 
 async fn postgres_cell(fault: &str) -> String {
@@ -99,7 +99,8 @@ async fn postgres_cell(fault: &str) -> String {
     };
     let config = config_from_toml("[scan]\ntargets = { maas = \"3.5\" }\n", &[("DATABASE_URL", &dsn)], &[]);
     let report = engine::run(&scan_without_host(config)).await;
-    cell(&report, "MAAS003")
+    let host = dsn.split_once('@').map_or("", |(_, rest)| rest);
+    cell(&report, "MAAS003", host.split('/').next().unwrap_or_default())
 }
 
 /// A server answering every request with `answer`.
@@ -135,12 +136,18 @@ fn http_answer(fault: &str) -> Option<ResponseTemplate> {
     })
 }
 
-fn cell(report: &Report, check: &str) -> String {
-    let status = report
-        .outcomes
-        .iter()
-        .find(|o| o.check == check)
-        .map_or(OutcomeStatus::Skipped, |o| o.status);
+/// The table cell of `check`: its outcome and the exit code. An `error` must say where it
+/// looked: its reason names `endpoint` (host and port, or the command).
+fn cell(report: &Report, check: &str, endpoint: &str) -> String {
+    let outcome = report.outcomes.iter().find(|o| o.check == check);
+    let status = outcome.map_or(OutcomeStatus::Skipped, |o| o.status);
+    if status == OutcomeStatus::Error {
+        let reason = outcome.and_then(|o| o.reason.as_deref()).unwrap_or_default();
+        assert!(
+            reason.contains(endpoint),
+            "{check}: the error does not name {endpoint}: {reason}"
+        );
+    }
     format!("{status}, exit {}", report.status.exit_code())
 }
 
@@ -166,7 +173,8 @@ async fn http_cell(probe: &str, check: &str, fault: &str) -> String {
     };
     let toml = format!("{toml}[scan]\nmax_response_mib = 64\ntargets = {{ maas = \"3.5\", mender = \"3.7\" }}\n");
     let report = engine::run(&scan_without_host(config_from_toml(&toml, &[], &[]))).await;
-    cell(&report, check)
+    let host = base.split_once("://").map_or(base.as_str(), |(_, rest)| rest);
+    cell(&report, check, host)
 }
 
 async fn juju_cell(fault: &str) -> String {
@@ -193,7 +201,7 @@ async fn juju_cell(fault: &str) -> String {
     }
     let toml = format!("[juju]\ncli = \"{}\"\n", cli.display());
     let report = engine::run(&engine::Scan::live(config_from_toml(&toml, &[], &[]))).await;
-    cell(&report, "JUJU001")
+    cell(&report, "JUJU001", "juju")
 }
 
 fn table(cells: &BTreeMap<(usize, usize), String>) -> String {
