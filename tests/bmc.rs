@@ -1,11 +1,14 @@
 //! `preflight bmc --input`: the planted truth of a generated fleet, and malformed input.
 
+mod support;
+
 use std::io::Write;
 use std::process::{Command as Std, Stdio};
 
 use assert_cmd::Command;
 use mocks::fleet::Fleet;
 use predicates::prelude::*;
+use preflight::report::{Report, Severity};
 use serde_json::Value;
 
 struct Files {
@@ -27,26 +30,10 @@ fn preflight() -> Command {
     cmd
 }
 
-/// The sorted system_ids of each finding of `check` at `severity`, sorted.
-fn groups(report: &Value, check: &str, severity: &str) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["check"] == check && f["severity"] == severity)
-        .map(|f| {
-            let mut ids: Vec<String> = f["evidence"]["system_ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
-            ids.sort();
-            ids
-        })
-        .collect();
-    out.sort();
-    out
+/// The detector's groups of `check` at `severity` in a JSON report.
+fn groups(report: &Value, check: &str, severity: Severity) -> Vec<Vec<String>> {
+    let report: Report = serde_json::from_value(report.clone()).expect("the JSON report is a Report");
+    support::groups(&report, check, severity)
 }
 
 fn run(args: &[&str]) -> (Option<i32>, Value) {
@@ -71,8 +58,11 @@ fn input_with_machine_list_finds_exactly_the_planted_groups() {
         "json",
     ]);
     assert_eq!(code, Some(2));
-    assert_eq!(groups(&report, "MAAS004", "blocker"), f.fleet.truth.collisions);
-    assert_eq!(groups(&report, "MAAS005", "warning"), f.fleet.truth.shared_addresses);
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), f.fleet.truth.collisions);
+    assert_eq!(
+        groups(&report, "MAAS005", Severity::Warning),
+        f.fleet.truth.shared_addresses
+    );
     let first = report["findings"]
         .as_array()
         .unwrap()
@@ -91,8 +81,11 @@ fn input_alone_infers_types_and_says_so() {
     let input = f.dir.path().join("power-parameters.json");
     let (code, report) = run(&["bmc", "--input", input.to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, Some(2));
-    assert_eq!(groups(&report, "MAAS004", "blocker"), f.fleet.truth.collisions);
-    assert_eq!(groups(&report, "MAAS005", "warning"), f.fleet.truth.shared_addresses);
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), f.fleet.truth.collisions);
+    assert_eq!(
+        groups(&report, "MAAS005", Severity::Warning),
+        f.fleet.truth.shared_addresses
+    );
     let infos: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -115,7 +108,7 @@ fn reads_standard_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(groups(&report, "MAAS004", "blocker"), f.fleet.truth.collisions);
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), f.fleet.truth.collisions);
 }
 
 #[rstest::rstest]

@@ -5,7 +5,7 @@ mod support;
 use mocks::fleet::Fleet;
 use mocks::maas::{MaasOptions, MaasServer, API_KEY};
 use preflight::engine;
-use preflight::report::{OutcomeStatus, Status};
+use preflight::report::{OutcomeStatus, Severity, Status};
 use regex::Regex;
 use rstest::rstest;
 use support::{config_from_env, groups, outcome, scan_without_host};
@@ -72,8 +72,11 @@ async fn bulk_path_finds_exactly_the_planted_groups() {
     let fleet = Fleet::generate(10_000, 11);
     let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.2.9", "3.2.9")).await;
     let report = scan(&server.maas_url(), "maas=3.5").await;
-    assert_eq!(groups(&report, "MAAS004"), fleet.truth.collisions);
-    assert_eq!(groups(&report, "MAAS005"), fleet.truth.shared_addresses);
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), fleet.truth.collisions);
+    assert_eq!(
+        groups(&report, "MAAS005", Severity::Warning),
+        fleet.truth.shared_addresses
+    );
     assert_eq!(outcome(&report, "MAAS007").status, OutcomeStatus::Pass);
     assert_eq!(report.status, Status::Critical);
     assert_eq!(power_requests(&server.server, BULK).await, 1);
@@ -98,8 +101,11 @@ async fn refused_bulk_falls_back_to_per_machine(#[case] status: u16) {
     options.bulk_status = Some(status);
     let server = MaasServer::start(&fleet, &options).await;
     let report = scan(&server.maas_url(), "maas=3.5").await;
-    assert_eq!(groups(&report, "MAAS004"), fleet.truth.collisions);
-    assert_eq!(groups(&report, "MAAS005"), fleet.truth.shared_addresses);
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), fleet.truth.collisions);
+    assert_eq!(
+        groups(&report, "MAAS005", Severity::Warning),
+        fleet.truth.shared_addresses
+    );
     let per_machine = server
         .server
         .received_requests()

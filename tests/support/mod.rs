@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use preflight::config::{Config, Overrides};
 use preflight::engine::Scan;
 use preflight::probe::host::{HostSource, RecordedHost};
-use preflight::report::{Outcome, Report};
+use preflight::report::{Outcome, Report, Severity};
 
 /// A config built only from `env` pairs (no file).
 pub fn config_from_env(pairs: &[(&str, &str)], targets: &[&str]) -> Config {
@@ -31,12 +31,13 @@ pub fn outcome<'a>(report: &'a Report, check: &str) -> &'a Outcome {
         .unwrap_or_else(|| panic!("no outcome for {check}"))
 }
 
-/// The sorted system_ids of every finding of `check`, sorted by first id.
-pub fn groups(report: &Report, check: &str) -> Vec<Vec<String>> {
+/// The sorted system_ids of every finding of `check` at `severity` (the detector's groups),
+/// sorted by first id.
+pub fn groups(report: &Report, check: &str, severity: Severity) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = report
         .findings
         .iter()
-        .filter(|f| f.check == check)
+        .filter(|f| f.check == check && f.severity == severity)
         .map(|f| {
             let mut ids: Vec<String> = f.evidence["system_ids"]
                 .as_array()
