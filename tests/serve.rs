@@ -43,24 +43,14 @@ async fn serves_health_metrics_and_report() {
     let health = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 503, "the demo is CRITICAL");
     assert!(health.text().await.unwrap().starts_with("CRITICAL"));
-    let metrics = client
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = |path: &'static str| {
+        let request = client.get(format!("{url}{path}")).send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+    let metrics = text("/metrics").await;
     let scrape = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_string()))).unwrap();
     assert!(scrape.samples.iter().any(|s| s.metric == "preflight_findings"));
-    let body = client
-        .get(format!("{url}/report.json"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text("/report.json").await;
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["status"], "critical");
     assert!(!report.to_string().contains("DemoTokenSecret"));

@@ -11,7 +11,7 @@ use mocks::mender::{MenderFleet, MenderServer, TOKEN, USER};
 use preflight::engine;
 use preflight::report::{OutcomeStatus, Report, Severity, Status};
 use rstest::rstest;
-use support::{config_from_toml, outcome, scan_without_host};
+use support::{config_from_toml, outcome, scan_without_host, severities};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -178,14 +178,7 @@ async fn backendai_patch_upgrade_with_sessions_and_mixed_components() {
         OutcomeStatus::Pass,
         "24.09.8 → 24.09.9 is one patch"
     );
-    let sev = |id: &str| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.check == id)
-            .map(|f| f.severity)
-            .collect::<Vec<_>>()
-    };
+    let sev = |id: &str| severities(&report, id);
     assert_eq!(sev("BAI001"), vec![Severity::Blocker]);
     assert_eq!(
         sev("BAI003"),
@@ -289,14 +282,7 @@ async fn juju_through_a_fake_cli() {
     );
     let report = juju_scan(&cli, "").await;
     assert_eq!(report.targets["juju"], "3.6");
-    let sev = |id: &str| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.check == id)
-            .map(|f| f.severity)
-            .collect::<Vec<_>>()
-    };
+    let sev = |id: &str| severities(&report, id);
     assert_eq!(
         sev("JUJU002"),
         vec![Severity::Blocker],

@@ -22,6 +22,16 @@ pub fn scan_without_host(config: Config) -> Scan {
     }
 }
 
+/// The severities of the findings of `check` in `report`, in report order.
+pub fn severities(report: &Report, check: &str) -> Vec<Severity> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.check == check)
+        .map(|f| f.severity)
+        .collect()
+}
+
 /// The outcome of `check` in `report`.
 pub fn outcome<'a>(report: &'a Report, check: &str) -> &'a Outcome {
     report
