@@ -142,7 +142,8 @@ struct MapSeed<'s, 'de>(&'s mut Vec<(Cow<'de, str>, Param<'de>)>);
 impl<'de> DeserializeSeed<'de> for MapSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+        // `any`, not `map`: serde_json would word a non-map itself, quoting the value.
+        d.deserialize_any(self)
     }
 }
 
@@ -150,6 +151,20 @@ impl<'de> Visitor<'de> for MapSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("the power parameters of one machine (a JSON object)")
+    }
+    // A scalar where the map belongs may be a password: the error names its kind, never its
+    // value (serde's defaults would quote it).
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(E::invalid_type(de::Unexpected::Other("a string"), &self))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(E::invalid_type(de::Unexpected::Other("a number"), &self))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(E::invalid_type(de::Unexpected::Other("a number"), &self))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(E::invalid_type(de::Unexpected::Other("a number"), &self))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(BorrowedStr(key)) = map.next_key()? {
@@ -1062,6 +1077,7 @@ mod tests {
     #[case::truncated(br#"{"a": {"power_address": "10.0.0.1", "power_pa"#, "truncated")]
     #[case::unclosed(br#"{"a": {}, "#, "truncated")]
     #[case::value_not_object(br#"{"a": 5}"#, "machine 'a'")]
+    #[case::value_a_string(br#"{"a": "hunter2"}"#, "invalid type: a string, expected the power parameters")]
     #[case::value_null(br#"{"a": null}"#, "expected the power parameters of one machine")]
     #[case::trailing(br#"{"a": {}} x"#, "after the end")]
     #[case::no_colon(br#"{"a" {}}"#, "without ':'")]
@@ -1072,6 +1088,7 @@ mod tests {
         for chunk in [1, 5, 4096] {
             let e = read_str(doc, chunk).unwrap_err().to_string();
             assert!(e.contains(says), "chunk {chunk}: {e}");
+            assert!(!e.contains("hunter2") && !e.contains("`5`"), "a value is quoted: {e}");
         }
     }
 

@@ -76,11 +76,16 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&format!("!! {n}\n"));
     }
     let targets: Vec<String> = report.targets.iter().map(|(s, v)| format!("{s} {v}")).collect();
-    out.push_str(&format!(
-        "preflight {} — upgrade target: {}\n",
-        report.preflight_version,
-        targets.join(", ")
-    ));
+    // `preflight bmc` has no upgrade target: the header then names only the version.
+    out.push_str(&if targets.is_empty() {
+        format!("preflight {}\n", report.preflight_version)
+    } else {
+        format!(
+            "preflight {} — upgrade target: {}\n",
+            report.preflight_version,
+            targets.join(", ")
+        )
+    });
 
     let mut systems: Vec<_> = report.outcomes.iter().map(|o| o.system).collect();
     systems.sort();
