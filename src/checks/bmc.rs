@@ -654,12 +654,14 @@ fn fold(x: u128) -> u64 {
 type Keyed = (u64, u64, u32);
 
 /// Groups records by their first key and calls `emit` with every run of two or more equal keys
-/// whose second hashes differ (in no particular order). `keys` yields every record's key (it is
-/// walked twice). Keys are hashes, spread evenly: they are written straight into buckets by
-/// their top bits (one array, no copy), then each bucket (a few thousand, in cache) is sorted.
-/// Singletons (almost every record) cost nothing more.
+/// whose second hashes differ (in no particular order, nor within a run). `keys` yields every
+/// record's key (it is walked twice). Keys are hashes, spread evenly: they are written straight
+/// into buckets by their top bits (one array, no copy); each bucket (a few thousand keys, in
+/// cache) is then grouped through a small open-addressing table that chains equal keys, so
+/// singletons (almost every record) cost one probe and uniform runs nothing more.
 fn runs<I: Iterator<Item = Keyed>>(keys: impl Fn() -> I, mut emit: impl FnMut(&[Keyed])) {
     const BITS: u32 = 10;
+    const NONE: u32 = u32::MAX;
     let bucket = |key: u64| (key >> (64 - BITS)) as usize;
     let mut starts = vec![0usize; (1 << BITS) + 1];
     for (key, ..) in keys() {
@@ -675,13 +677,51 @@ fn runs<I: Iterator<Item = Keyed>>(keys: impl Fn() -> I, mut emit: impl FnMut(&[
         scattered[*slot] = keyed;
         *slot += 1;
     }
+    // Per bucket: `table` holds the first position of each key; `chain[p]` the next position
+    // with the key of `p`; `mixed` the first positions of keys whose second hashes differ
+    // (`is_mixed` says so of a first position).
+    let (mut table, mut chain, mut is_mixed) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut mixed, mut run) = (Vec::new(), Vec::new());
     for window in starts.windows(2) {
-        let keys = &mut scattered[window[0]..window[1]];
-        keys.sort_unstable_by_key(|k| k.0);
-        for run in keys.chunk_by(|a, b| a.0 == b.0) {
-            if run.len() > 1 && run.iter().any(|k| k.1 != run[0].1) {
-                emit(run);
+        let keys = &scattered[window[0]..window[1]];
+        let mask = (keys.len() * 2).next_power_of_two().max(8) - 1;
+        table.clear();
+        table.resize(mask + 1, NONE);
+        chain.clear();
+        chain.resize(keys.len(), NONE);
+        is_mixed.clear();
+        is_mixed.resize(keys.len(), false);
+        mixed.clear();
+        for (p, k) in keys.iter().enumerate() {
+            // The key is a hash: its low bits are as good a slot as any.
+            let mut slot = k.0 as usize & mask;
+            loop {
+                let first = table[slot];
+                if first == NONE {
+                    table[slot] = p as u32;
+                    break;
+                }
+                let head = &keys[first as usize];
+                if head.0 == k.0 {
+                    if head.1 != k.1 && !is_mixed[first as usize] {
+                        is_mixed[first as usize] = true;
+                        mixed.push(first);
+                    }
+                    chain[p] = chain[first as usize];
+                    chain[first as usize] = p as u32;
+                    break;
+                }
+                slot = (slot + 1) & mask;
             }
+        }
+        for first in &mixed {
+            run.clear();
+            let mut p = *first;
+            while p != NONE {
+                run.push(keys[p as usize]);
+                p = chain[p as usize];
+            }
+            emit(&run);
         }
     }
 }

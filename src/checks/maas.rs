@@ -13,7 +13,7 @@ use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
 use crate::probe::postgres::{Migration0290, PgFacts};
 use crate::probe::Probed;
-use crate::report::{OutcomeStatus, Severity};
+use crate::report::{Finding, OutcomeStatus, Severity};
 use crate::version::{Series, Version};
 
 /// Every check id this module implements (tested against the catalogue).
@@ -452,6 +452,15 @@ impl BmcView<'_> {
     }
 }
 
+/// One finding per group, made by `finding` from the group and its subject, in subject order:
+/// the report's own sort then only merges each check's ordered run (moving a few thousand
+/// findings once instead of sorting them whole).
+fn group_findings(view: &BmcView, groups: &[BmcGroup], finding: impl Fn(&BmcGroup, String) -> Finding) -> Vec<Finding> {
+    let mut named: Vec<(String, &BmcGroup)> = groups.iter().map(|g| (group_subject(view, g), g)).collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named.into_iter().map(|(subject, g)| finding(g, subject)).collect()
+}
+
 /// A stable, unique subject for a group: its type, address and user; groups without an address
 /// (nova, webhook) are named by their first machine (or BMC row) instead.
 fn group_subject(view: &BmcView, group: &BmcGroup) -> String {
@@ -493,27 +502,31 @@ fn api_view(api: &MaasApiFacts) -> BmcView<'_> {
 /// types leave part of the fleet unchecked: without a collision that is outcome `error`, never
 /// a pass.
 pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
+    collision_evaluation(pack, view, collision_findings(pack, view), power_type_notes(pack, view))
+}
+
+/// What MAAS004 reports of the records' power types (see [`duplicate_bmc_evaluation`]). It
+/// does not depend on the grouping, so it can be made on another thread than the blockers
+/// ([`power_type_notes`] and [`collision_findings`], joined by [`collision_evaluation`]).
+pub struct PowerTypeNotes {
+    /// Info findings: which types were inferred, which records have no known type.
+    findings: Vec<Finding>,
+    /// Why some records were not compared (no power type preflight knows); `None` when all
+    /// were (or, in database mode, when the others cannot collide).
+    not_compared: Option<String>,
+    /// Appended to the summary of a pass (database mode: rows of other types).
+    summary_note: String,
+}
+
+/// MAAS004's notes on the power types of `view`'s records, from their census.
+pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
     let def = pack.def("MAAS004");
     let obs = view.obs;
-    let mut findings: Vec<_> = find_collisions(&pack.bmc, obs)
-        .iter()
-        .map(|g| {
-            def.finding(
-                Severity::Blocker,
-                group_subject(view, g),
-                format!(
-                    "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
-                    g.members.len(),
-                    view.unit(),
-                    g.bmc_count,
-                    g.power_types.join("/"),
-                ),
-                view.evidence(g),
-            )
-        })
-        .collect();
-    let blockers = findings.len();
-
+    let mut notes = PowerTypeNotes {
+        findings: Vec::new(),
+        not_compared: None,
+        summary_note: String::new(),
+    };
     // Which machines' types were inferred: by name when only some were (a machine list was
     // given but incomplete), by count when all were (no machine list at all).
     let census = &obs.census;
@@ -562,7 +575,7 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
                 json!(inferred),
             )
         };
-        findings.push(def.finding(
+        notes.findings.push(def.finding(
             Severity::Info,
             "inferred power types",
             message,
@@ -570,23 +583,18 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
         ));
     }
     let unknown_count: usize = unknown.values().map(Vec::len).sum();
-    let summary = format!(
-        "{} {} compared, no BMCs collide after migration 0290",
-        obs.len(),
-        view.unit()
-    );
     if unknown_count == 0 {
-        return Evaluation::from_findings(def, findings, summary);
+        return notes;
     }
     let names: Vec<&str> = unknown.keys().copied().collect();
     if view.rows.is_some() {
         // A BMC row's type is what MAAS stored; 0290 removes nothing from a type it does not
         // list, so such rows cannot start a collision.
-        let note = format!(
+        notes.summary_note = format!(
             "; {unknown_count} BMC row(s) of other power types ({}) are left unchanged by 0290",
             names.join(", ")
         );
-        return Evaluation::from_findings(def, findings, format!("{summary}{note}"));
+        return notes;
     }
     let sample: Vec<&str> = unknown.values().flatten().take(10).copied().collect();
     let cause = format!(
@@ -595,12 +603,57 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
         names.join(", "),
         sample.join(", ")
     );
-    findings.push(def.finding(
+    notes.findings.push(def.finding(
         Severity::Info,
         "unknown power types",
         format!("{cause}."),
         evidence(vec![("unknown", json!(unknown))]),
     ));
+    notes.not_compared = Some(cause);
+    notes
+}
+
+/// MAAS004's blockers in `view`: one per group of BMCs that collide after 0290, in subject
+/// order.
+pub fn collision_findings(pack: &MaasPack, view: &BmcView) -> Vec<Finding> {
+    let def = pack.def("MAAS004");
+    let groups = find_collisions(&pack.bmc, view.obs);
+    group_findings(view, &groups, |g, subject| {
+        def.finding(
+            Severity::Blocker,
+            subject,
+            format!(
+                "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
+                g.members.len(),
+                view.unit(),
+                g.bmc_count,
+                g.power_types.join("/"),
+            ),
+            view.evidence(g),
+        )
+    })
+}
+
+/// MAAS004's evaluation of `view` from its `blockers` ([`collision_findings`]) and its `notes`
+/// on power types ([`power_type_notes`]).
+pub fn collision_evaluation(
+    pack: &MaasPack,
+    view: &BmcView,
+    mut findings: Vec<Finding>,
+    notes: PowerTypeNotes,
+) -> Evaluation {
+    let def = pack.def("MAAS004");
+    let blockers = findings.len();
+    findings.extend(notes.findings);
+    let Some(cause) = notes.not_compared else {
+        let summary = format!(
+            "{} {} compared, no BMCs collide after migration 0290{}",
+            view.obs.len(),
+            view.unit(),
+            notes.summary_note
+        );
+        return Evaluation::from_findings(def, findings, summary);
+    };
     let mut e = Evaluation::from_findings(def, findings, "");
     e.outcome.status = if blockers > 0 {
         OutcomeStatus::Fail
@@ -619,22 +672,20 @@ pub fn duplicate_bmc_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
 /// normalized address and user.
 pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
     let def = pack.def("MAAS005");
-    let findings = find_shared_addresses(&pack.bmc, view.obs)
-        .iter()
-        .map(|g| {
-            def.finding(
-                Severity::Warning,
-                group_subject(view, g),
-                format!(
-                    "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
-                    g.bmc_count,
-                    g.members.len(),
-                    view.unit(),
-                ),
-                view.evidence(g),
-            )
-        })
-        .collect();
+    let groups = find_shared_addresses(&pack.bmc, view.obs);
+    let findings = group_findings(view, &groups, |g, subject| {
+        def.finding(
+            Severity::Warning,
+            subject,
+            format!(
+                "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
+                g.bmc_count,
+                g.members.len(),
+                view.unit(),
+            ),
+            view.evidence(g),
+        )
+    });
     Evaluation::from_findings(def, findings, format!("{} {} compared", view.obs.len(), view.unit()))
 }
 
