@@ -14,8 +14,8 @@
 //! a compact [`Record`] — 128-bit xxh3 hashes of its canonical BMC-scoped map before and after
 //! 0290's removal (or, from the database, PostgreSQL's own md5 of the jsonb text), a 64-bit hash
 //! of its normalized address and user, and spans into a text arena for the few strings a report
-//! shows. Secret values only ever enter a hash. Grouping sorts fixed-size keys: no per-group
-//! allocation, no per-machine map kept.
+//! shows. Secret values only ever enter a hash. Grouping buckets fixed-size keys and chains
+//! equal ones in a per-bucket table: no per-group allocation, no per-machine map kept.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -1036,6 +1036,45 @@ mod tests {
         let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
         let fleet = observe(&[machine("a", "", p("x")), machine("b", "", p("y"))]);
         assert!(find_collisions(rules, &fleet).is_empty());
+    }
+
+    #[test]
+    fn runs_are_exactly_the_keys_whose_second_hashes_differ() {
+        // Keys spread over every bucket, runs of one to five, some uniform, some mixed, and
+        // twins that differ only in a high bit (same bucket, same table slot: probing).
+        let mut keyed = Vec::new();
+        let mut want = Vec::new();
+        for k in 0..6000u64 {
+            let key = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            for key in [key, key ^ (1 << 40)] {
+                let len = k % 5 + 1;
+                let mixed = len > 1 && k % 3 != 0;
+                let mut members = Vec::new();
+                for j in 0..len {
+                    let second = if mixed { j % 2 } else { 7 };
+                    members.push(keyed.len() as u32);
+                    keyed.push((key, second, keyed.len() as u32));
+                }
+                if mixed {
+                    want.push(members);
+                }
+            }
+        }
+        // Interleave the runs' members, as records arrive.
+        keyed.sort_by_key(|k| k.2.wrapping_mul(2_654_435_761));
+        let mut got = Vec::new();
+        runs(
+            || keyed.iter().copied(),
+            |run| {
+                assert!(run.iter().all(|k| k.0 == run[0].0));
+                let mut members: Vec<u32> = run.iter().map(|k| k.2).collect();
+                members.sort_unstable();
+                got.push(members);
+            },
+        );
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
     }
 
     #[test]
