@@ -10,8 +10,7 @@ use std::time::Instant;
 use crate::checks::backendai::BackendaiState;
 use crate::checks::bmc::PowerTypes;
 use crate::checks::maas::{
-    collision_evaluation, collision_findings, duplicate_bmc_evaluation, power_type_notes, shared_address_evaluation,
-    BmcView, MaasFacts,
+    collision_evaluation, collision_findings, power_type_notes, shared_address_evaluation, BmcView, MaasFacts,
 };
 use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
@@ -438,18 +437,17 @@ async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &Host
         hostnames: HashMap::new(),
         rows: Some(&table.rows),
     };
-    let duplicates = if table.migration_0290 == Migration0290::Applied {
-        Evaluation::pass(
-            pack.def("MAAS004"),
-            format!(
-                "migration 0290 already applied in {}: nothing left to collide",
-                table.endpoint
-            ),
-        )
-    } else {
-        duplicate_bmc_evaluation(pack, &view)
-    };
-    vec![duplicates, shared_address_evaluation(pack, &view)]
+    if table.migration_0290 != Migration0290::Applied {
+        return evaluate_both(pack, &view);
+    }
+    let applied = Evaluation::pass(
+        pack.def("MAAS004"),
+        format!(
+            "migration 0290 already applied in {}: nothing left to collide",
+            table.endpoint
+        ),
+    );
+    vec![applied, shared_address_evaluation(pack, &view)]
 }
 
 /// Runs the duplicate-BMC checks (MAAS004, MAAS005) on a file or the database and returns the
