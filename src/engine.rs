@@ -67,10 +67,14 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> Probed<PgFacts> {
         }
         Err(e) => return Probed::Failed(e.to_string()),
     };
-    match target.probe(config.timeout).await {
-        Ok(facts) => Probed::Found(facts),
-        Err(e) => Probed::Failed(e.to_string()),
-    }
+    let probe = async {
+        match target.probe(config.timeout).await {
+            Ok(facts) => Probed::Found(facts),
+            Err(e) => Probed::Failed(e.to_string()),
+        }
+    };
+    // The run's deadline names the endpoint too: it can fire before the probe's own timeout.
+    within(config, format!("PostgreSQL at {}", target.endpoint()), probe).await
 }
 
 async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::probe::maas::MaasApiFacts> {
@@ -271,7 +275,7 @@ pub async fn run(scan: &Scan) -> Report {
         }
     };
     let (postgres, api, (other_evaluations, other_targets)) = tokio::join!(
-        within(&scan.config, "PostgreSQL".to_string(), postgres),
+        postgres,
         within(
             &scan.config,
             at("the MAAS API", scan.config.maas_url.as_deref()),
