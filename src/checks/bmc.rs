@@ -205,8 +205,36 @@ pub struct TypeCensus {
     pub inferred: Vec<usize>,
     /// Whether any record's type was given (a machine list, the database).
     pub any_given: bool,
-    /// Indices of the records whose power type is missing or not one preflight knows.
-    pub untyped: Vec<usize>,
+    /// The records whose power type is missing or not one preflight knows, in record order:
+    /// their type id and where their subject ends in `untyped_text`. Copied as the records are
+    /// added, so the report's list of them reads a few hundred kilobytes in order instead of
+    /// visiting records all over the input.
+    untyped: Vec<(u16, u32)>,
+    /// The subjects of `untyped`, back to back.
+    untyped_text: String,
+}
+
+impl TypeCensus {
+    /// The records whose power type is missing or not one preflight knows, in record order:
+    /// (power type id, subject).
+    pub fn untyped(&self) -> impl Iterator<Item = (u16, &str)> {
+        let mut start = 0;
+        self.untyped.iter().map(move |(id, end)| {
+            let subject = &self.untyped_text[start..*end as usize];
+            start = *end as usize;
+            (*id, subject)
+        })
+    }
+
+    /// How many records [`TypeCensus::untyped`] yields.
+    pub fn untyped_len(&self) -> usize {
+        self.untyped.len()
+    }
+
+    fn add_untyped(&mut self, power_type: u16, subject: &str) {
+        self.untyped_text.push_str(subject);
+        self.untyped.push((power_type, self.untyped_text.len() as u32));
+    }
 }
 
 impl Part {
@@ -224,7 +252,9 @@ impl Part {
                 TypeOrigin::Missing => {}
             }
             if !types.is_known(record.power_type) {
-                self.census.untyped.push(self.len);
+                let start = record.text as usize;
+                let subject = &self.text[start..start + record.subject_len as usize];
+                self.census.add_untyped(record.power_type, subject);
             }
         }
         self.len += 1;
@@ -557,7 +587,9 @@ impl Observations {
                 *all += n;
             }
             census.any_given |= part.census.any_given;
-            census.untyped.extend(part.census.untyped.iter().map(|i| total + i));
+            for (id, subject) in part.census.untyped() {
+                census.add_untyped(id, subject);
+            }
             for chunk in part.chunks {
                 starts.push(total);
                 total += chunk.len();
@@ -629,18 +661,89 @@ impl Observations {
     }
 }
 
-/// A group of records the detector reports together.
+/// A group of records the detector reports together; its power-type names are borrowed from
+/// the [`Observations`] it was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BmcGroup {
+pub struct BmcGroup<'o> {
     /// Distinct power-type names in the group, sorted (one for MAAS004).
-    pub power_types: Vec<String>,
+    pub power_types: Vec<&'o str>,
     /// Address shared by the group (normalized for MAAS005).
     pub power_address: String,
     pub power_user: String,
     /// How many different BMCs the group holds (≥ 2).
     pub bmc_count: usize,
-    /// Indices into [`Observations::records`], ordered by subject.
+    /// Indices into [`Observations::records`], ordered by subject (then index).
     pub members: Vec<usize>,
+    /// The members' subjects ([`Observations::subject`]), in the same order, copied while
+    /// their records are at hand (later passes then read the group's memory, not the input's).
+    pub subjects: Vec<String>,
+}
+
+/// One member of a run, read from its record once: members are scattered over the whole
+/// input, so each look costs a cache and TLB miss; everything after works on these copies.
+#[derive(Clone, Copy)]
+struct Member<'o> {
+    post: u128,
+    bmc: u128,
+    power_type: u16,
+    subject: &'o str,
+    address: &'o str,
+    user: &'o str,
+    index: usize,
+}
+
+impl<'o> Member<'o> {
+    fn read(obs: &'o Observations, index: usize) -> Self {
+        let r = obs.record(index);
+        Member {
+            post: r.post,
+            bmc: r.bmc,
+            power_type: r.power_type,
+            subject: obs.subject(r),
+            address: obs.address(r),
+            user: obs.user(r),
+            index,
+        }
+    }
+}
+
+/// Calls `each` with the members of every run [`runs`] emits. The members are read from their
+/// records in index order, one forward pass through the input, instead of one visit at random
+/// per member (a cache and TLB miss each).
+fn member_runs<'o, I: Iterator<Item = Keyed>>(
+    obs: &'o Observations,
+    keys: impl Fn() -> I,
+    mut each: impl FnMut(Vec<Member<'o>>),
+) {
+    let (mut flat, mut ends) = (Vec::new(), Vec::new());
+    runs(keys, |run| {
+        flat.extend(run.iter().map(|(.., i)| *i as usize));
+        ends.push(flat.len());
+    });
+    let mut order: Vec<usize> = (0..flat.len()).collect();
+    order.sort_unstable_by_key(|k| flat[*k]);
+    let mut read: Vec<Option<Member>> = vec![None; flat.len()];
+    for k in order {
+        read[k] = Some(Member::read(obs, flat[k]));
+    }
+    let mut start = 0;
+    for end in ends {
+        each(read[start..end].iter().flatten().copied().collect());
+        start = end;
+    }
+}
+
+/// A group of `members` (any order), ordered by subject then index; the other fields as given.
+fn group<'o>(mut members: Vec<Member<'o>>, power_types: Vec<&'o str>, address: String, user: &str) -> BmcGroup<'o> {
+    members.sort_unstable_by(|a, b| a.subject.cmp(b.subject).then(a.index.cmp(&b.index)));
+    BmcGroup {
+        power_types,
+        power_address: address,
+        power_user: user.to_string(),
+        bmc_count: distinct(members.iter().map(|m| m.bmc).collect()),
+        members: members.iter().map(|m| m.index).collect(),
+        subjects: members.iter().map(|m| m.subject.to_string()).collect(),
+    }
 }
 
 /// Both halves of a 128-bit identity in one word: row ids (database mode) live in the low half,
@@ -732,18 +835,16 @@ fn distinct<T: Ord>(mut values: Vec<T>) -> usize {
     values.len()
 }
 
-fn finish_groups(obs: &Observations, mut groups: Vec<BmcGroup>) -> Vec<BmcGroup> {
-    for g in &mut groups {
-        g.members.sort_by_cached_key(|i| obs.subject(obs.record(*i)));
-    }
-    groups.sort_by_cached_key(|g| obs.subject(obs.record(g.members[0])));
+/// `groups` ordered by their first subject.
+fn finish_groups(mut groups: Vec<BmcGroup>) -> Vec<BmcGroup> {
+    groups.sort_unstable_by(|a, b| a.subjects[0].cmp(&b.subjects[0]).then(a.members[0].cmp(&b.members[0])));
     groups
 }
 
 /// MAAS004: groups of two or more different BMCs (same power type) whose parameters become
 /// equal once 0290 removes its key. Groups are ordered by their first subject.
-pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
-    // Sort on the high 64 bits of the post-0290 hash (half the bytes to move), then split each
+pub fn find_collisions<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGroup<'o>> {
+    // Group on the high 64 bits of the post-0290 hash (half the bytes to move), then split each
     // run on the full 128 bits, so the answer is exact.
     let eligible = obs.eligible_types(rules);
     let keys = || {
@@ -754,31 +855,28 @@ pub fn find_collisions(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
     };
     let mut groups = Vec::new();
     // Runs whose records all share one BMC (machines of one BMC row) are never emitted.
-    runs(keys, |run| {
-        let mut run: Vec<usize> = run.iter().map(|(.., i)| *i as usize).collect();
-        run.sort_by_key(|i| obs.record(*i).post);
-        for members in run.chunk_by(|a, b| obs.record(*a).post == obs.record(*b).post) {
-            let bmc_count = distinct(members.iter().map(|i| obs.record(*i).bmc).collect());
-            if bmc_count < 2 {
+    member_runs(obs, keys, |mut run| {
+        run.sort_unstable_by_key(|m| m.post);
+        for members in run.chunk_by(|a, b| a.post == b.post) {
+            if members.iter().all(|m| m.bmc == members[0].bmc) {
                 continue;
             }
-            let first = obs.record(members[0]);
-            groups.push(BmcGroup {
-                power_types: vec![obs.types.name(first.power_type).to_string()],
-                power_address: obs.address(first).to_string(),
-                power_user: obs.user(first).to_string(),
-                bmc_count,
-                members: members.to_vec(),
-            });
+            let first = members[0];
+            groups.push(group(
+                members.to_vec(),
+                vec![obs.types.name(first.power_type)],
+                first.address.to_string(),
+                first.user,
+            ));
         }
     });
-    finish_groups(obs, groups)
+    finish_groups(groups)
 }
 
 /// MAAS005: groups of different BMCs that share a normalized address and user but do not all
 /// collide exactly (at least two distinct post-0290 maps). Records without an address take no
 /// part.
-pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGroup> {
+pub fn find_shared_addresses<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGroup<'o>> {
     let eligible = obs.eligible_types(rules);
     let keys = || {
         obs.records()
@@ -789,24 +887,15 @@ pub fn find_shared_addresses(rules: &BmcRules, obs: &Observations) -> Vec<BmcGro
     let mut groups = Vec::new();
     // Runs of one post-0290 map (machines of one BMC, or BMCs that collide exactly: MAAS004's)
     // are never emitted.
-    runs(keys, |run| {
-        let members: Vec<usize> = run.iter().map(|(.., i)| *i as usize).collect();
-        let mut power_types: Vec<String> = members
-            .iter()
-            .map(|i| obs.types.name(obs.record(*i).power_type).to_string())
-            .collect();
+    member_runs(obs, keys, |members| {
+        let mut power_types: Vec<&str> = members.iter().map(|m| obs.types.name(m.power_type)).collect();
         power_types.sort();
         power_types.dedup();
-        let first = obs.record(members[0]);
-        groups.push(BmcGroup {
-            power_types,
-            power_address: normalize_address(obs.address(first)).into_owned(),
-            power_user: obs.user(first).to_string(),
-            bmc_count: distinct(members.iter().map(|i| obs.record(*i).bmc).collect()),
-            members,
-        });
+        let first = members[0];
+        let address = normalize_address(first.address).into_owned();
+        groups.push(group(members, power_types, address, first.user));
     });
-    finish_groups(obs, groups)
+    finish_groups(groups)
 }
 
 /// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.
@@ -1271,7 +1360,9 @@ mod tests {
             machine("b", "foo", p("y")),
             machine("c", "", p("z")),
         ]);
-        assert_eq!(obs.census.untyped.len(), 3);
+        assert_eq!(obs.census.untyped_len(), 3);
+        let untyped: Vec<&str> = obs.census.untyped().map(|(_, s)| s).collect();
+        assert_eq!(untyped, ["a", "b", "c"]);
         assert!(find_collisions(&maas_pack().bmc, &obs).is_empty());
     }
 }

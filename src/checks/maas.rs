@@ -397,30 +397,26 @@ impl BmcView<'_> {
         }
     }
 
-    fn evidence(&self, group: &BmcGroup) -> Map<String, Value> {
-        let subjects: Vec<&str> = group
-            .members
-            .iter()
-            .map(|i| self.obs.subject(self.obs.record(*i)))
-            .collect();
-        let power_type = if group.power_types.len() == 1 {
-            json!(group.power_types[0])
-        } else {
-            json!(group.power_types)
+    /// The evidence of one group, which it consumes (its strings move into the JSON values).
+    fn evidence(&self, group: BmcGroup) -> Map<String, Value> {
+        let power_type = match group.power_types.as_slice() {
+            [one] => Value::String((*one).to_string()),
+            many => many.iter().map(|t| Value::String((*t).to_string())).collect(),
         };
         let mut ev = evidence(vec![
             ("power_type", power_type),
-            ("power_address", json!(group.power_address)),
-            ("power_user", json!(group.power_user)),
+            ("power_address", Value::String(group.power_address)),
+            ("power_user", Value::String(group.power_user)),
             ("bmc_count", json!(group.bmc_count)),
         ]);
+        let subjects = group.subjects;
         match self.rows {
             Some(rows) => {
                 let mut ids = Vec::new();
                 let mut hosts = Vec::new();
                 let mut pods = Vec::new();
                 for s in &subjects {
-                    if let Some(row) = rows.get(*s) {
+                    if let Some(row) = rows.get(s.as_str()) {
                         if row.bmc_type == 1 {
                             pods.push(json!(row.name));
                         }
@@ -431,8 +427,8 @@ impl BmcView<'_> {
                     }
                 }
                 let bmc_ids: Vec<Value> = subjects
-                    .iter()
-                    .map(|s| s.parse::<i64>().map_or(json!(s), |n| json!(n)))
+                    .into_iter()
+                    .map(|s| s.parse::<i64>().map_or(Value::String(s), |n| json!(n)))
                     .collect();
                 ev.insert("bmc_ids".into(), Value::Array(bmc_ids));
                 ev.insert("pods".into(), Value::Array(pods));
@@ -442,9 +438,9 @@ impl BmcView<'_> {
             None => {
                 let hosts: Vec<Value> = subjects
                     .iter()
-                    .map(|s| self.hostnames.get(s).map_or(Value::Null, |h| json!(h)))
+                    .map(|s| self.hostnames.get(s.as_str()).map_or(Value::Null, |h| json!(h)))
                     .collect();
-                ev.insert("system_ids".into(), json!(subjects));
+                ev.insert("system_ids".into(), subjects.into_iter().map(Value::String).collect());
                 ev.insert("hostnames".into(), Value::Array(hosts));
             }
         }
@@ -455,15 +451,19 @@ impl BmcView<'_> {
 /// One finding per group, made by `finding` from the group and its subject, in subject order:
 /// the report's own sort then only merges each check's ordered run (moving a few thousand
 /// findings once instead of sorting them whole).
-fn group_findings(view: &BmcView, groups: &[BmcGroup], finding: impl Fn(&BmcGroup, String) -> Finding) -> Vec<Finding> {
-    let mut named: Vec<(String, &BmcGroup)> = groups.iter().map(|g| (group_subject(view, g), g)).collect();
+fn group_findings<'o>(groups: Vec<BmcGroup<'o>>, finding: impl Fn(BmcGroup<'o>, String) -> Finding) -> Vec<Finding> {
+    let mut named: Vec<(String, usize)> = groups.iter().enumerate().map(|(i, g)| (group_subject(g), i)).collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
-    named.into_iter().map(|(subject, g)| finding(g, subject)).collect()
+    let mut groups: Vec<Option<BmcGroup>> = groups.into_iter().map(Some).collect();
+    named
+        .into_iter()
+        .filter_map(|(subject, i)| groups[i].take().map(|g| finding(g, subject)))
+        .collect()
 }
 
 /// A stable, unique subject for a group: its type, address and user; groups without an address
 /// (nova, webhook) are named by their first machine (or BMC row) instead.
-fn group_subject(view: &BmcView, group: &BmcGroup) -> String {
+fn group_subject(group: &BmcGroup) -> String {
     let types = group.power_types.join("/");
     let user = if group.power_user.is_empty() {
         "(no user)"
@@ -471,8 +471,7 @@ fn group_subject(view: &BmcView, group: &BmcGroup) -> String {
         &group.power_user
     };
     if group.power_address.is_empty() {
-        let first = view.obs.subject(view.obs.record(group.members[0]));
-        return format!("{types} BMC of {first} user {user}");
+        return format!("{types} BMC of {} user {user}", group.subjects[0]);
     }
     format!("{types} BMC {} user {user}", group.power_address)
 }
@@ -532,12 +531,12 @@ pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
     let census = &obs.census;
     let any_given = census.any_given;
     let mut unknown: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in census.untyped.iter().map(|i| obs.record(*i)) {
-        let name = obs.types.name(r.power_type);
+    for (id, subject) in census.untyped() {
+        let name = obs.types.name(id);
         unknown
             .entry(if name.is_empty() { "(none)" } else { name })
             .or_default()
-            .push(obs.subject(r));
+            .push(subject);
     }
     let counts: BTreeMap<&str, usize> = census
         .inferred
@@ -618,19 +617,15 @@ pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
 pub fn collision_findings(pack: &MaasPack, view: &BmcView) -> Vec<Finding> {
     let def = pack.def("MAAS004");
     let groups = find_collisions(&pack.bmc, view.obs);
-    group_findings(view, &groups, |g, subject| {
-        def.finding(
-            Severity::Blocker,
-            subject,
-            format!(
-                "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
-                g.members.len(),
-                view.unit(),
-                g.bmc_count,
-                g.power_types.join("/"),
-            ),
-            view.evidence(g),
-        )
+    group_findings(groups, |g, subject| {
+        let message = format!(
+            "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
+            g.members.len(),
+            view.unit(),
+            g.bmc_count,
+            g.power_types.join("/"),
+        );
+        def.finding(Severity::Blocker, subject, message, view.evidence(g))
     })
 }
 
@@ -673,18 +668,14 @@ pub fn collision_evaluation(
 pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
     let def = pack.def("MAAS005");
     let groups = find_shared_addresses(&pack.bmc, view.obs);
-    let findings = group_findings(view, &groups, |g, subject| {
-        def.finding(
-            Severity::Warning,
-            subject,
-            format!(
-                "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
-                g.bmc_count,
-                g.members.len(),
-                view.unit(),
-            ),
-            view.evidence(g),
-        )
+    let findings = group_findings(groups, |g, subject| {
+        let message = format!(
+            "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
+            g.bmc_count,
+            g.members.len(),
+            view.unit(),
+        );
+        def.finding(Severity::Warning, subject, message, view.evidence(g))
     });
     Evaluation::from_findings(def, findings, format!("{} {} compared", view.obs.len(), view.unit()))
 }
