@@ -899,9 +899,9 @@ pub fn find_shared_addresses<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec
 }
 
 /// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.
-fn is_canonical_ipv4(s: &str) -> bool {
+fn is_canonical_ipv4(s: &[u8]) -> bool {
     let mut octets = 0;
-    for part in s.as_bytes().split(|b| *b == b'.') {
+    for part in s.split(|b| *b == b'.') {
         octets += 1;
         let ok = match part {
             [d] => d.is_ascii_digit(),
@@ -918,57 +918,78 @@ fn is_canonical_ipv4(s: &str) -> bool {
     octets == 4
 }
 
+/// Bytes the URL parser leaves as they are in a path: lower-case letters, digits and `._~-/`
+/// (a table: the test runs on every byte of every URL-shaped address).
+const PLAIN_PATH_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'~' | b'-' | b'/');
+        b += 1;
+    }
+    table
+};
+
+/// A byte the URL parser leaves as it is in a path: a lower-case letter, a digit or `._~-/`.
+fn is_plain_path_byte(b: &u8) -> bool {
+    PLAIN_PATH_BYTES[usize::from(*b)]
+}
+
 /// A URL the URL parser would leave as it is (up to trailing slashes): a scheme that is not
 /// one of the WHATWG special ones (those get host and port rewriting), then `://`, at most one
 /// `@` in the authority, no port, and only lower-case letters, digits and `._~-/` — nothing to
-/// lower-case, percent-encode or resolve (no `.` or `..` path segment).
+/// lower-case, percent-encode or resolve (no `.` or `..` path segment). One pass over the bytes
+/// (it runs for every URL-shaped address of the input).
 fn is_plain_url(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once("://") else {
+    let bytes = s.as_bytes();
+    // A scheme holds no `:`, so the first `:` must start the `://`.
+    let Some(colon) = bytes.iter().position(|b| *b == b':') else {
         return false;
     };
-    let scheme_ok = scheme.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+    let scheme = &bytes[..colon];
+    let Some(rest) = bytes[colon..].strip_prefix(b"://") else {
+        return false;
+    };
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_lowercase)
         && scheme
-            .bytes()
+            .iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (authority, path) = rest.split_at(rest.iter().position(|b| *b == b'/').unwrap_or(rest.len()));
     let default_port = match scheme {
         _ if !scheme_ok => return false,
-        "http" | "ws" => 80,
-        "https" | "wss" => 443,
-        "ftp" => 21,
-        "file" => return false,
+        b"http" | b"ws" => 80,
+        b"https" | b"wss" => 443,
+        b"ftp" => 21,
+        b"file" => return false,
         _ => 0,
     };
+    let path_ok =
+        path.iter().all(is_plain_path_byte) && !path.split(|b| *b == b'/').any(|seg| seg == b"." || seg == b"..");
     if default_port != 0 {
         // A special scheme: the parser rewrites hosts and drops default ports, so only a
         // canonical IPv4 host with no port or another port in canonical form is already plain.
-        let (host, port) = authority
-            .split_once(':')
-            .map_or((authority, None), |(h, p)| (h, Some(p)));
+        let (host, port) = match authority.iter().position(|b| *b == b':') {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+            None => (authority, None),
+        };
         let port_ok = port.is_none_or(|port| {
-            !port.is_empty()
-                && !port.starts_with('0')
-                && port.len() <= 5
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && port.parse::<u32>().is_ok_and(|p| p <= 65535 && p != default_port)
+            let canonical =
+                !port.is_empty() && port[0] != b'0' && port.len() <= 5 && port.iter().all(u8::is_ascii_digit);
+            // At most five digits: the number fits.
+            canonical && {
+                let number = port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+                number <= 65535 && number != default_port
+            }
         });
-        return is_canonical_ipv4(host)
-            && port_ok
-            && path.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/')
-            })
-            && !path.split('/').any(|seg| seg == "." || seg == "..");
+        return path_ok && port_ok && is_canonical_ipv4(host);
     }
-    let userinfo_ok = match authority.split_once('@') {
+    // Userinfo: at most one `@`, with something on both sides.
+    let userinfo_ok = match authority.iter().position(|b| *b == b'@') {
         None => true,
-        Some((user, host)) => !user.is_empty() && !host.is_empty() && !host.contains('@'),
+        Some(at) => at > 0 && at + 1 < authority.len() && !authority[at + 1..].contains(&b'@'),
     };
-    userinfo_ok
-        && rest.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/' | b'@')
-        })
-        && !path.contains('@')
-        && !path.split('/').any(|seg| seg == "." || seg == "..")
+    userinfo_ok && path_ok && authority.iter().all(|b| *b == b'@' || is_plain_path_byte(b))
 }
 
 /// Canonical form of a BMC address for MAAS005: trimmed, lower-cased; IP literals in canonical
@@ -978,7 +999,7 @@ fn is_plain_url(s: &str) -> bool {
 pub fn normalize_address(address: &str) -> Cow<'_, str> {
     let trimmed = address.trim();
     // Fast path: a plain dotted-quad IPv4 address is already canonical.
-    if is_canonical_ipv4(trimmed) {
+    if is_canonical_ipv4(trimmed.as_bytes()) {
         return Cow::Borrowed(trimmed);
     }
     if is_plain_url(trimmed) {
@@ -1255,7 +1276,7 @@ mod tests {
         let alphabet = ["0", "1", "2", "5", "9", "25", "255", "256", "00", ".", "a", ":"];
         for raw in random_strings(&alphabet, 50_000) {
             let slow = raw.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.to_string() == raw);
-            assert_eq!(is_canonical_ipv4(&raw), slow, "{raw:?}");
+            assert_eq!(is_canonical_ipv4(raw.as_bytes()), slow, "{raw:?}");
         }
     }
 
