@@ -512,7 +512,7 @@ pub fn list_checks(format: ListFormat) -> String {
                     c.name.clone(),
                     c.system.to_string(),
                     c.severity.to_string(),
-                    c.title.clone(),
+                    c.title.to_string(),
                 ]);
             }
             format!("{table}\n`preflight explain ID` prints a check's documentation.\n")

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -83,12 +84,12 @@ pub struct Finding {
     pub system: System,
     /// What the finding is about, stable across runs (e.g. `ipmi BMC 10.0.0.5 user admin`).
     pub subject: String,
-    /// The check's title from the catalogue.
-    pub title: String,
+    /// The check's title from the catalogue (shared by all of the check's findings).
+    pub title: Arc<str>,
     /// What was found, in one or two sentences.
     pub message: String,
-    /// What to do about it.
-    pub remediation: String,
+    /// What to do about it (shared by all of the check's findings).
+    pub remediation: Arc<str>,
     /// Machine-readable detail. Never holds a secret.
     pub evidence: serde_json::Map<String, serde_json::Value>,
     /// Set when a waiver (or the baseline) accepts this finding: it is shown but does not count

@@ -10,7 +10,7 @@ pub mod juju;
 pub mod maas;
 pub mod mender;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
@@ -55,12 +55,14 @@ pub struct CheckDef {
     pub system: System,
     /// The default (highest) severity of the check's findings.
     pub severity: Severity,
-    pub title: String,
+    /// Shared with every finding of the check (one copy however many findings there are).
+    pub title: Arc<str>,
     /// What it checks.
     pub what: String,
     /// Why it matters.
     pub why: String,
-    pub remediation: String,
+    /// Shared with every finding of the check, like the title.
+    pub remediation: Arc<str>,
     /// Where the fact behind it comes from (upstream file or doc).
     pub source: String,
 }
@@ -261,7 +263,7 @@ mod tests {
                 c.name,
                 c.system
             );
-            for text in [&c.title, &c.what, &c.why, &c.remediation, &c.source] {
+            for text in [&*c.title, &c.what, &c.why, &c.remediation, &c.source] {
                 assert!(!text.trim().is_empty(), "{} has an empty text", c.id);
             }
         }
