@@ -367,8 +367,8 @@ pub struct PartBuilder<'r> {
     type_keys: Vec<TypeKeys>,
     /// The facts of the current map's keys, in order.
     facts: Vec<KeyFacts>,
+    /// The current map's canonical text (see [`PartBuilder::add_map`]); reused for every map.
     full: Vec<u8>,
-    post: Vec<u8>,
     part: Part,
 }
 
@@ -434,7 +434,6 @@ impl<'r> PartBuilder<'r> {
             type_keys,
             facts: Vec::with_capacity(32),
             full: Vec::with_capacity(512),
-            post: Vec::with_capacity(512),
             part: Part {
                 expected: records,
                 index,
@@ -488,11 +487,13 @@ impl<'r> PartBuilder<'r> {
         };
         let type_keys = self.type_keys.get(usize::from(type_id)).copied().unwrap_or_default();
 
-        // Canonical text of the BMC-scoped map, whole and without 0290's key; hashed once each.
+        // Canonical text of the BMC-scoped map: the type, the parameters in key order except
+        // 0290's key, then 0290's key. The text without its tail is the map after 0290, so both
+        // hashes read one buffer.
         self.full.clear();
         self.full.extend_from_slice(self.types.name(type_id).as_bytes());
         self.full.push(0);
-        let mut removed = 0..0;
+        let mut removed = None;
         let mut address = "";
         let mut user = "";
         for ((key, value), facts) in pairs.iter().zip(&self.facts) {
@@ -506,18 +507,19 @@ impl<'r> PartBuilder<'r> {
                     _ => {}
                 }
             }
-            let start = self.full.len();
-            write_param(&mut self.full, key, value);
             if facts.bit & type_keys.removed != 0 {
-                removed = start..self.full.len();
+                removed = Some((key, value));
+            } else {
+                write_param(&mut self.full, key, value);
             }
         }
-        self.post.clear();
-        self.post.extend_from_slice(&self.full[..removed.start]);
-        self.post.extend_from_slice(&self.full[removed.end..]);
+        let post_len = self.full.len();
+        if let Some((key, value)) = removed {
+            write_param(&mut self.full, key, value);
+        }
         let record = Record {
             bmc: xxh3_128(&self.full),
-            post: xxh3_128(&self.post),
+            post: xxh3_128(&self.full[..post_len]),
             shared: shared_key_with(&mut self.full, address, user),
             power_type: type_id,
             origin,
