@@ -448,16 +448,16 @@ impl BmcView<'_> {
     }
 }
 
-/// One finding per group, made by `finding` from the group and its subject, in subject order:
-/// the report's own sort then only merges each check's ordered run (moving a few thousand
-/// findings once instead of sorting them whole).
-fn group_findings<'o>(groups: Vec<BmcGroup<'o>>, finding: impl Fn(BmcGroup<'o>, String) -> Finding) -> Vec<Finding> {
+/// Each group with its finding's subject ([`group_subject`]), in subject order: findings made
+/// in this order leave the report's own sort only each check's ordered run to merge (moving a
+/// few thousand findings once instead of sorting them whole).
+pub fn named_groups(groups: Vec<BmcGroup<'_>>) -> Vec<(String, BmcGroup<'_>)> {
     let mut named: Vec<(String, usize)> = groups.iter().enumerate().map(|(i, g)| (group_subject(g), i)).collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let mut groups: Vec<Option<BmcGroup>> = groups.into_iter().map(Some).collect();
     named
         .into_iter()
-        .filter_map(|(subject, i)| groups[i].take().map(|g| finding(g, subject)))
+        .filter_map(|(subject, i)| groups[i].take().map(|g| (subject, g)))
         .collect()
 }
 
@@ -615,18 +615,26 @@ pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
 /// MAAS004's blockers in `view`: one per group of BMCs that collide after 0290, in subject
 /// order.
 pub fn collision_findings(pack: &MaasPack, view: &BmcView) -> Vec<Finding> {
+    collision_blockers(pack, view, named_groups(find_collisions(&pack.bmc, view.obs)))
+}
+
+/// MAAS004's blockers for `named` groups ([`named_groups`] of [`find_collisions`]), in order:
+/// one finding per group.
+pub fn collision_blockers(pack: &MaasPack, view: &BmcView, named: Vec<(String, BmcGroup)>) -> Vec<Finding> {
     let def = pack.def("MAAS004");
-    let groups = find_collisions(&pack.bmc, view.obs);
-    group_findings(groups, |g, subject| {
-        let message = format!(
-            "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
-            g.members.len(),
-            view.unit(),
-            g.bmc_count,
-            g.power_types.join("/"),
-        );
-        def.finding(Severity::Blocker, subject, message, view.evidence(g))
-    })
+    named
+        .into_iter()
+        .map(|(subject, g)| {
+            let message = format!(
+                "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
+                g.members.len(),
+                view.unit(),
+                g.bmc_count,
+                g.power_types.join("/"),
+            );
+            def.finding(Severity::Blocker, subject, message, view.evidence(g))
+        })
+        .collect()
 }
 
 /// MAAS004's evaluation of `view` from its `blockers` ([`collision_findings`]) and its `notes`
@@ -668,7 +676,7 @@ pub fn collision_evaluation(
 pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
     let def = pack.def("MAAS005");
     let groups = find_shared_addresses(&pack.bmc, view.obs);
-    let findings = group_findings(groups, |g, subject| {
+    let findings = named_groups(groups).into_iter().map(|(subject, g)| {
         let message = format!(
             "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
             g.bmc_count,
@@ -677,7 +685,11 @@ pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation 
         );
         def.finding(Severity::Warning, subject, message, view.evidence(g))
     });
-    Evaluation::from_findings(def, findings, format!("{} {} compared", view.obs.len(), view.unit()))
+    Evaluation::from_findings(
+        def,
+        findings.collect(),
+        format!("{} {} compared", view.obs.len(), view.unit()),
+    )
 }
 
 fn duplicate_bmcs(
