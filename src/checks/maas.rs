@@ -448,9 +448,9 @@ impl BmcView<'_> {
     }
 }
 
-/// Each group with its finding's subject ([`group_subject`]), in subject order: findings made
-/// in this order leave the report's own sort only each check's ordered run to merge (moving a
-/// few thousand findings once instead of sorting them whole).
+/// Each group with its finding's subject (power type, address and user), in subject order:
+/// findings made in this order leave the report's own sort only each check's ordered run to
+/// merge (moving a few thousand findings once instead of sorting them whole).
 pub fn named_groups(groups: Vec<BmcGroup<'_>>) -> Vec<(String, BmcGroup<'_>)> {
     let mut named: Vec<(String, usize)> = groups.iter().enumerate().map(|(i, g)| (group_subject(g), i)).collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
