@@ -119,6 +119,8 @@ pub struct ReportArgs {
 
     /// Waivers file ([[waiver]] tables: check, subject glob, justification, expires)
     /// [default: preflight.waivers.toml beside the config, if there].
+    // The brackets are TOML for the reader of --help, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
 
@@ -184,6 +186,8 @@ pub struct BmcArgs {
     /// Read the MAAS database instead. DSN is optional: without it, [postgresql] url,
     /// DATABASE_URL / PG* variables or this host's regiond.conf. A DSN given here must not hold
     /// a password (use PGPASSWORD or the config file).
+    // The brackets are TOML for the reader of --help, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "DSN", num_args = 0..=1, default_missing_value = "")]
     pub database: Option<String>,
 
