@@ -837,14 +837,9 @@ fn distinct<T: Ord>(mut values: Vec<T>) -> usize {
     values.len()
 }
 
-/// `groups` ordered by their first subject.
-fn finish_groups(mut groups: Vec<BmcGroup>) -> Vec<BmcGroup> {
-    groups.sort_unstable_by(|a, b| a.subjects[0].cmp(&b.subjects[0]).then(a.members[0].cmp(&b.members[0])));
-    groups
-}
-
 /// MAAS004: groups of two or more different BMCs (same power type) whose parameters become
-/// equal once 0290 removes its key. Groups are ordered by their first subject.
+/// equal once 0290 removes its key. Groups come in no particular order (the same for the same
+/// input); their members are ordered by subject.
 pub fn find_collisions<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGroup<'o>> {
     // Group on the high 64 bits of the post-0290 hash (half the bytes to move), then split each
     // run on the full 128 bits, so the answer is exact.
@@ -872,12 +867,12 @@ pub fn find_collisions<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGr
             ));
         }
     });
-    finish_groups(groups)
+    groups
 }
 
 /// MAAS005: groups of different BMCs that share a normalized address and user but do not all
 /// collide exactly (at least two distinct post-0290 maps). Records without an address take no
-/// part.
+/// part. Order as in [`find_collisions`].
 pub fn find_shared_addresses<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGroup<'o>> {
     let eligible = obs.eligible_types(rules);
     let keys = || {
@@ -897,7 +892,7 @@ pub fn find_shared_addresses<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec
         let address = normalize_address(first.address).into_owned();
         groups.push(group(members, power_types, address, first.user));
     });
-    finish_groups(groups)
+    groups
 }
 
 /// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.

@@ -453,7 +453,9 @@ impl BmcView<'_> {
 /// merge (moving a few thousand findings once instead of sorting them whole).
 pub fn named_groups(groups: Vec<BmcGroup<'_>>) -> Vec<(String, BmcGroup<'_>)> {
     let mut named: Vec<(String, usize)> = groups.iter().enumerate().map(|(i, g)| (group_subject(g), i)).collect();
-    named.sort_by(|a, b| a.0.cmp(&b.0));
+    // Groups of one type, address and user (different maps otherwise) by their first machine.
+    let first = |i: usize| (&groups[i].subjects[0], groups[i].members[0]);
+    named.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| first(a.1).cmp(&first(b.1))));
     let mut groups: Vec<Option<BmcGroup>> = groups.into_iter().map(Some).collect();
     named
         .into_iter()
