@@ -209,7 +209,7 @@ pub struct TypeCensus {
     /// their type id and where their subject ends in `untyped_text`. Copied as the records are
     /// added, so the report's list of them reads a few hundred kilobytes in order instead of
     /// visiting records all over the input.
-    untyped: Vec<(u16, u32)>,
+    untyped: Vec<(u16, usize)>,
     /// The subjects of `untyped`, back to back.
     untyped_text: String,
 }
@@ -220,8 +220,8 @@ impl TypeCensus {
     pub fn untyped(&self) -> impl Iterator<Item = (u16, &str)> {
         let mut start = 0;
         self.untyped.iter().map(move |(id, end)| {
-            let subject = &self.untyped_text[start..*end as usize];
-            start = *end as usize;
+            let subject = &self.untyped_text[start..*end];
+            start = *end;
             (*id, subject)
         })
     }
@@ -233,7 +233,7 @@ impl TypeCensus {
 
     fn add_untyped(&mut self, power_type: u16, subject: &str) {
         self.untyped_text.push_str(subject);
-        self.untyped.push((power_type, self.untyped_text.len() as u32));
+        self.untyped.push((power_type, self.untyped_text.len()));
     }
 }
 
