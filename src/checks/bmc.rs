@@ -709,30 +709,15 @@ impl<'o> Member<'o> {
     }
 }
 
-/// Calls `each` with the members of every run [`runs`] emits. The members are read from their
-/// records in index order, one forward pass through the input, instead of one visit at random
-/// per member (a cache and TLB miss each).
+/// Calls `each` with the members of every run [`runs`] emits, each read from its record once.
 fn member_runs<'o, I: Iterator<Item = Keyed>>(
     obs: &'o Observations,
     keys: impl Fn() -> I,
     mut each: impl FnMut(Vec<Member<'o>>),
 ) {
-    let (mut flat, mut ends) = (Vec::new(), Vec::new());
     runs(keys, |run| {
-        flat.extend(run.iter().map(|(.., i)| *i as usize));
-        ends.push(flat.len());
+        each(run.iter().map(|(.., i)| Member::read(obs, *i as usize)).collect())
     });
-    let mut order: Vec<usize> = (0..flat.len()).collect();
-    order.sort_unstable_by_key(|k| flat[*k]);
-    let mut read: Vec<Option<Member>> = vec![None; flat.len()];
-    for k in order {
-        read[k] = Some(Member::read(obs, flat[k]));
-    }
-    let mut start = 0;
-    for end in ends {
-        each(read[start..end].iter().flatten().copied().collect());
-        start = end;
-    }
 }
 
 /// A group of `members` (any order), ordered by subject then index; the other fields as given.
@@ -915,29 +900,16 @@ fn is_canonical_ipv4(s: &[u8]) -> bool {
     octets == 4
 }
 
-/// Bytes the URL parser leaves as they are in a path: lower-case letters, digits and `._~-/`
-/// (a table: the test runs on every byte of every URL-shaped address).
-const PLAIN_PATH_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'~' | b'-' | b'/');
-        b += 1;
-    }
-    table
-};
-
 /// A byte the URL parser leaves as it is in a path: a lower-case letter, a digit or `._~-/`.
 fn is_plain_path_byte(b: &u8) -> bool {
-    PLAIN_PATH_BYTES[usize::from(*b)]
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/')
 }
 
 /// A URL the URL parser would leave as it is (up to trailing slashes): a scheme that is not
 /// one of the WHATWG special ones (those get host and port rewriting), then `://`, at most one
 /// `@` in the authority, no port, and only lower-case letters, digits and `._~-/` — nothing to
-/// lower-case, percent-encode or resolve (no `.` or `..` path segment). One pass over the bytes
-/// (it runs for every URL-shaped address of the input).
+/// lower-case, percent-encode or resolve (no `.` or `..` path segment). Byte loops, no string
+/// searches: it runs for every URL-shaped address of the input.
 fn is_plain_url(s: &str) -> bool {
     let bytes = s.as_bytes();
     // A scheme holds no `:`, so the first `:` must start the `://`.
