@@ -274,6 +274,17 @@ impl Part {
     }
 }
 
+/// `s.trim()`, without decoding characters at its ends when they are plainly not whitespace
+/// (ASCII, not a space or control character): almost every address and user.
+fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x7f).contains(b));
+    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// `a <= b`, byte-wise, without a call into memcmp (keys are short and differ early).
 fn bytes_le(a: &[u8], b: &[u8]) -> bool {
     for (x, y) in a.iter().zip(b) {
@@ -502,8 +513,8 @@ impl<'r> PartBuilder<'r> {
             }
             if let Param::Str(s) = value {
                 match facts.bit {
-                    ADDRESS_BIT => address = s.trim(),
-                    USER_BIT => user = s.trim(),
+                    ADDRESS_BIT => address = trim(s),
+                    USER_BIT => user = trim(s),
                     _ => {}
                 }
             }
@@ -517,9 +528,15 @@ impl<'r> PartBuilder<'r> {
         if let Some((key, value)) = removed {
             write_param(&mut self.full, key, value);
         }
+        let bmc = xxh3_128(&self.full);
         let record = Record {
-            bmc: xxh3_128(&self.full),
-            post: xxh3_128(&self.full[..post_len]),
+            bmc,
+            // Without 0290's key the map is what 0290 leaves: one hash.
+            post: if post_len == self.full.len() {
+                bmc
+            } else {
+                xxh3_128(&self.full[..post_len])
+            },
             shared: shared_key_with(&mut self.full, address, user),
             power_type: type_id,
             origin,
@@ -882,22 +899,26 @@ pub fn find_shared_addresses<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec
 
 /// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.
 fn is_canonical_ipv4(s: &[u8]) -> bool {
-    let mut octets = 0;
-    for part in s.split(|b| *b == b'.') {
-        octets += 1;
-        let ok = match part {
-            [d] => d.is_ascii_digit(),
-            [b'1'..=b'9', d] => d.is_ascii_digit(),
-            [b'1', a, b] => a.is_ascii_digit() && b.is_ascii_digit(),
-            [b'2', b'0'..=b'4', d] => d.is_ascii_digit(),
-            [b'2', b'5', b'0'..=b'5'] => true,
-            _ => false,
-        };
-        if !ok || octets > 4 {
+    // One pass: the octet being read (its value and digit count) and the dots so far.
+    let (mut dots, mut value, mut digits) = (0, 0u32, 0);
+    for &b in s {
+        if b.is_ascii_digit() {
+            if digits == 1 && value == 0 {
+                return false; // a leading zero
+            }
+            value = value * 10 + u32::from(b - b'0');
+            digits += 1;
+            if digits > 3 {
+                return false;
+            }
+        } else if b == b'.' && digits > 0 && value <= 255 && dots < 3 {
+            dots += 1;
+            (value, digits) = (0, 0);
+        } else {
             return false;
         }
     }
-    octets == 4
+    dots == 3 && digits > 0 && value <= 255
 }
 
 /// A byte the URL parser leaves as it is in a path: a lower-case letter, a digit or `._~-/`.
@@ -1238,6 +1259,17 @@ mod tests {
             assert_eq!(raw.trim_end_matches('/'), slow, "{raw:?}");
         }
         assert!(plain > 1000, "only {plain} plain URLs generated");
+    }
+
+    #[rstest]
+    #[case("admin")]
+    #[case(" admin\t")]
+    #[case("\u{a0}admin\u{2003}")]
+    #[case("é")]
+    #[case("")]
+    #[case("  ")]
+    fn trim_agrees_with_str_trim(#[case] s: &str) {
+        assert_eq!(trim(s), s.trim());
     }
 
     #[test]
