@@ -7,7 +7,7 @@ use preflight::checks::maas_pack;
 use preflight::probe::power_parameters::{read, read_in_pieces, PowerInput};
 
 /// Every record as (subject, power type, BMC identity, post-0290 hash), sorted.
-fn summary(obs: &Observations) -> Vec<(String, u16, u128, u128)> {
+fn summary(obs: &Observations) -> Vec<(String, u16, u64, u128)> {
     let mut all: Vec<_> = obs
         .records()
         .map(|r| (obs.subject(r).to_string(), r.power_type, r.bmc, r.post))

@@ -11,9 +11,10 @@
 //! are fully equal share one BMC row and do not collide.
 //!
 //! Shape, built for fleets of a million machines: every machine (or BMC row) is reduced once to
-//! a compact [`Record`] — 128-bit xxh3 hashes of its canonical BMC-scoped map before and after
-//! 0290's removal (or, from the database, PostgreSQL's own md5 of the jsonb text), a 64-bit hash
-//! of its normalized address and user, and spans into a text arena for the few strings a report
+//! a compact [`Record`] — a 64-bit identity of its canonical BMC-scoped map (folded from its
+//! 128-bit xxh3 hash; from the database, the row id), the 128-bit xxh3 hash of the map after
+//! 0290's removal (from the database, PostgreSQL's own md5 of the jsonb text), a 64-bit hash of
+//! its normalized address and user, and spans into a text arena for the few strings a report
 //! shows. Secret values only ever enter a hash. Grouping buckets fixed-size keys and chains
 //! equal ones in a per-bucket table: no per-group allocation, no per-machine map kept.
 
@@ -155,11 +156,14 @@ pub enum TypeOrigin {
 }
 
 /// One BMC as seen through one machine (API, file) or one BMC row (database). Holds no secret.
+/// 48 bytes: a million records are walked several times and their pages are the detector's
+/// largest memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
-    /// Identity of the BMC row: hash of power type and the full BMC-scoped map (API, file), or
-    /// the row id (database). Equal means the same BMC.
-    pub bmc: u128,
+    /// Identity of the BMC row: 64 bits of the hash of power type and the full BMC-scoped map
+    /// (API, file; see [`fold`]), or the row id (database). Equal means the same BMC; two
+    /// different maps get one identity with probability 2⁻⁶⁴ per pair.
+    pub bmc: u64,
     /// Hash of power type and the map after 0290's removal: equal for two different BMCs means
     /// a unique-index collision.
     pub post: u128,
@@ -170,12 +174,30 @@ pub struct Record {
     /// The map is empty: 0290 skips it and it takes no part.
     pub empty: bool,
     /// Which part's text holds the strings below.
-    part: u32,
+    part: u16,
     /// Where subject, address and user start in the part's text (stored back to back).
     text: u32,
-    subject_len: u32,
-    address_len: u32,
-    user_len: u32,
+    /// Lengths of subject, address and user in bytes; [`LONG`] first when one of them does not
+    /// fit: then all three are in the part's `long` table.
+    lens: [u16; 3],
+}
+
+const _: () = assert!(std::mem::size_of::<Record>() == 48);
+
+/// [`Record::lens`]`[0]` of a record whose text lengths are in its part's `long` table.
+const LONG: u16 = u16::MAX;
+
+/// A part's table of the text lengths [`Record::lens`] cannot hold: (text start, lengths of
+/// subject, address and user) of each such record, by text start.
+type LongLens = Vec<(u32, [u32; 3])>;
+
+/// The lengths of `r`'s subject, address and user; `long` is its part's [`LongLens`].
+fn text_lens(r: &Record, long: &LongLens) -> [u32; 3] {
+    if r.lens[0] != LONG {
+        return r.lens.map(u32::from);
+    }
+    // Every record marked LONG has its entry (Part::push).
+    long[long.partition_point(|(start, _)| *start < r.text)].1
 }
 
 /// Records per storage chunk: fixed-capacity chunks grow a part without the copies and the
@@ -190,7 +212,9 @@ pub struct Part {
     /// Capacity of the first chunk (records expected); later chunks hold [`CHUNK`].
     expected: usize,
     /// The part's number in [`Observations::from_parts`], stamped on its records.
-    index: u32,
+    index: u16,
+    /// The lengths its records' [`Record::lens`] cannot hold.
+    long: LongLens,
     /// Power types of the part's records; `untyped` holds indices within the part.
     census: TypeCensus,
     /// Records pushed.
@@ -233,7 +257,22 @@ impl TypeCensus {
 }
 
 impl Part {
-    fn push(&mut self, record: Record, types: &PowerTypes) {
+    /// Stores `record` with its `subject`, `address` and `user` (`record.part`, `text` and
+    /// `lens` are set here).
+    fn push(&mut self, mut record: Record, [subject, address, user]: [&str; 3], types: &PowerTypes) {
+        record.part = self.index;
+        record.text = self.text.len() as u32;
+        for s in [subject, address, user] {
+            self.text.push_str(s);
+        }
+        let lens = [subject.len(), address.len(), user.len()];
+        record.lens = match lens.map(u16::try_from) {
+            [Ok(a), Ok(b), Ok(c)] if a != LONG => [a, b, c],
+            _ => {
+                self.long.push((record.text, lens.map(|n| n as u32)));
+                [LONG; 3]
+            }
+        };
         if !record.empty {
             match record.origin {
                 TypeOrigin::Inferred => {
@@ -247,8 +286,6 @@ impl Part {
                 TypeOrigin::Missing => {}
             }
             if !types.is_known(record.power_type) {
-                let start = record.text as usize;
-                let subject = &self.text[start..start + record.subject_len as usize];
                 self.census.add_untyped(record.power_type, subject);
             }
         }
@@ -332,7 +369,7 @@ pub struct HashedBmc<'a> {
     pub id: &'a str,
     pub power_type: u16,
     /// The row id as the BMC identity.
-    pub bmc: u128,
+    pub bmc: u64,
     /// md5 of the jsonb text after 0290's removal.
     pub post: u128,
     pub address: &'a str,
@@ -386,7 +423,7 @@ impl<'r> PartBuilder<'r> {
 
     /// [`PartBuilder::new`] for part number `index` (unique among the parts joined by
     /// [`Observations::from_parts`]) of about `records` records (0: unknown).
-    pub fn numbered(rules: &'r BmcRules, types: &'r PowerTypes, index: u32, records: usize) -> Self {
+    pub fn numbered(rules: &'r BmcRules, types: &'r PowerTypes, index: u16, records: usize) -> Self {
         let mut keys: FxHashMap<&str, KeyFacts> = FxHashMap::default();
         keys.insert(
             "power_address",
@@ -446,15 +483,6 @@ impl<'r> PartBuilder<'r> {
                 ..Part::default()
             },
         }
-    }
-
-    /// Appends subject, address and user to the text; returns where they start.
-    fn push_texts(&mut self, subject: &str, address: &str, user: &str) -> u32 {
-        let start = self.part.text.len() as u32;
-        for s in [subject, address, user] {
-            self.part.text.push_str(s);
-        }
-        start
     }
 
     /// The power type the keys point at when exactly one driver fits: a key listed in
@@ -525,7 +553,7 @@ impl<'r> PartBuilder<'r> {
         }
         let bmc = xxh3_128(&self.full);
         let record = Record {
-            bmc,
+            bmc: fold(bmc),
             // Without 0290's key the map is what 0290 leaves: one hash.
             post: if post_len == self.full.len() {
                 bmc
@@ -536,13 +564,12 @@ impl<'r> PartBuilder<'r> {
             power_type: type_id,
             origin,
             empty: pairs.is_empty(),
-            part: self.part.index,
-            text: self.push_texts(subject, address, user),
-            subject_len: subject.len() as u32,
-            address_len: address.len() as u32,
-            user_len: user.len() as u32,
+            // Set by Part::push.
+            part: 0,
+            text: 0,
+            lens: [0; 3],
         };
-        self.part.push(record, self.types);
+        self.part.push(record, [subject, address, user], self.types);
     }
 
     /// Adds one BMC row whose hashes PostgreSQL computed (database mode).
@@ -555,13 +582,12 @@ impl<'r> PartBuilder<'r> {
             power_type: row.power_type,
             origin: TypeOrigin::Given,
             empty: row.empty,
-            part: self.part.index,
-            text: self.push_texts(row.id, address, user),
-            subject_len: row.id.len() as u32,
-            address_len: address.len() as u32,
-            user_len: user.len() as u32,
+            // Set by Part::push.
+            part: 0,
+            text: 0,
+            lens: [0; 3],
         };
-        self.part.push(record, self.types);
+        self.part.push(record, [row.id, address, user], self.types);
     }
 
     /// The finished part.
@@ -575,7 +601,8 @@ impl<'r> PartBuilder<'r> {
 #[derive(Debug)]
 pub struct Observations {
     pub types: PowerTypes,
-    texts: Vec<String>,
+    /// Per part number: its text and its table of long text lengths (see [`text_lens`]).
+    texts: Vec<(String, LongLens)>,
     chunks: Vec<Vec<Record>>,
     /// Index of each chunk's first record.
     starts: Vec<usize>,
@@ -586,7 +613,8 @@ pub struct Observations {
 impl Observations {
     /// Joins the parts built by several workers, each numbered differently.
     pub fn from_parts(types: PowerTypes, parts: Vec<Part>) -> Observations {
-        let mut texts = vec![String::new(); parts.iter().map(|p| p.index as usize + 1).max().unwrap_or(0)];
+        let mut texts: Vec<(String, LongLens)> =
+            vec![Default::default(); parts.iter().map(|p| p.index as usize + 1).max().unwrap_or(0)];
         let mut chunks = Vec::new();
         let mut starts = Vec::new();
         let mut census = TypeCensus {
@@ -595,8 +623,8 @@ impl Observations {
         };
         let mut total = 0;
         for part in parts {
-            debug_assert!(texts[part.index as usize].is_empty(), "part numbers are unique");
-            texts[part.index as usize] = part.text;
+            debug_assert!(texts[part.index as usize].0.is_empty(), "part numbers are unique");
+            texts[part.index as usize] = (part.text, part.long);
             for (all, n) in census.inferred.iter_mut().zip(&part.census.inferred) {
                 *all += n;
             }
@@ -643,24 +671,30 @@ impl Observations {
         self.chunks.iter().flatten()
     }
 
-    fn text(&self, r: &Record, from: u32, len: u32) -> &str {
-        let start = (r.text + from) as usize;
-        &self.texts[r.part as usize][start..start + len as usize]
+    /// Subject, address and user of `r`.
+    fn texts(&self, r: &Record) -> [&str; 3] {
+        let (text, long) = &self.texts[r.part as usize];
+        let mut start = r.text as usize;
+        text_lens(r, long).map(|len| {
+            let s = &text[start..start + len as usize];
+            start += len as usize;
+            s
+        })
     }
 
     /// The machine's system_id (or the BMC row's id in database mode).
     pub fn subject(&self, r: &Record) -> &str {
-        self.text(r, 0, r.subject_len)
+        self.texts(r)[0]
     }
 
     /// `power_address`, trimmed; empty when absent.
     pub fn address(&self, r: &Record) -> &str {
-        self.text(r, r.subject_len, r.address_len)
+        self.texts(r)[1]
     }
 
     /// `power_user`, trimmed; empty when absent.
     pub fn user(&self, r: &Record) -> &str {
-        self.text(r, r.subject_len + r.address_len, r.user_len)
+        self.texts(r)[2]
     }
 
     /// Per power-type id: whether records of that type take part in grouping (a known,
@@ -698,7 +732,7 @@ pub struct BmcGroup<'o> {
 #[derive(Clone, Copy)]
 struct Member<'o> {
     post: u128,
-    bmc: u128,
+    bmc: u64,
     power_type: u16,
     subject: &'o str,
     address: &'o str,
@@ -709,13 +743,14 @@ struct Member<'o> {
 impl<'o> Member<'o> {
     fn read(obs: &'o Observations, index: usize) -> Self {
         let r = obs.record(index);
+        let [subject, address, user] = obs.texts(r);
         Member {
             post: r.post,
             bmc: r.bmc,
             power_type: r.power_type,
-            subject: obs.subject(r),
-            address: obs.address(r),
-            user: obs.user(r),
+            subject,
+            address,
+            user,
             index,
         }
     }
@@ -745,8 +780,7 @@ fn group<'o>(mut members: Vec<Member<'o>>, power_types: Vec<&'o str>, address: S
     }
 }
 
-/// Both halves of a 128-bit identity in one word: row ids (database mode) live in the low half,
-/// hashes in both.
+/// Both halves of a 128-bit hash in one word (a record's BMC identity, MAAS005's second key).
 fn fold(x: u128) -> u64 {
     (x ^ (x >> 64)) as u64
 }
@@ -845,7 +879,7 @@ pub fn find_collisions<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGr
         obs.records()
             .enumerate()
             .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
-            .map(|(i, r)| ((r.post >> 64) as u64, fold(r.bmc), i as u32))
+            .map(|(i, r)| ((r.post >> 64) as u64, r.bmc, i as u32))
     };
     let mut groups = Vec::new();
     // Runs whose records all share one BMC (machines of one BMC row) are never emitted.
@@ -1343,6 +1377,43 @@ mod tests {
         )]);
         assert!(!format!("{obs:?}").contains("s3cr3t"));
         assert_eq!((obs.address(obs.record(0)), obs.user(obs.record(0))), ("h", "u"));
+    }
+
+    /// Subjects, addresses and users longer than a record's 16-bit lengths hold (and a subject
+    /// of exactly the marker's length) come back whole, between records of ordinary ones.
+    #[test]
+    fn long_texts_come_back_whole() {
+        let long = |c: char, n: usize| c.to_string().repeat(n);
+        let texts = [
+            ("a".to_string(), "10.0.0.1".to_string(), "u".to_string()),
+            (long('s', 65_535), "10.0.0.2".to_string(), "u".to_string()),
+            ("b".to_string(), "10.0.0.3".to_string(), "u".to_string()),
+            ("c".to_string(), long('h', 70_000), long('u', 65_535)),
+            ("d".to_string(), "10.0.0.4".to_string(), long('v', 65_536)),
+            ("e".to_string(), "10.0.0.5".to_string(), String::new()),
+        ];
+        let machines: Vec<_> = texts
+            .iter()
+            .map(|(s, a, u)| {
+                machine(
+                    s,
+                    "ipmi",
+                    json!({"power_address": a, "power_user": u, "power_pass": "p"}),
+                )
+            })
+            .collect();
+        let obs = observe(&machines);
+        let got: Vec<_> = obs
+            .records()
+            .map(|r| {
+                (
+                    obs.subject(r).to_string(),
+                    obs.address(r).to_string(),
+                    obs.user(r).to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got, texts);
     }
 
     #[rstest]

@@ -468,7 +468,7 @@ impl PgTarget {
             builder.add_hashed(&HashedBmc {
                 id,
                 power_type: *power_type,
-                bmc: id.parse::<u128>().unwrap_or_default(),
+                bmc: id.parse::<u64>().unwrap_or_default(),
                 post: u128::from_str_radix(post, 16).unwrap_or_default(),
                 address,
                 user,

@@ -635,7 +635,13 @@ fn parse_piece(piece: &Piece, input: &PowerInput) -> Result<(Part, PieceEnd), Pa
     let capacity = piece.len / 128 + 16;
     let first = piece.seq == 0;
     // Part 0 is the reading thread's (entries it parses itself); piece n makes part n + 1.
-    let index = u32::try_from(piece.seq + 1).map_err(|_| ParseError::Io("the input has too many pieces".into()))?;
+    let index = u16::try_from(piece.seq + 1).map_err(|_| {
+        ParseError::Io(format!(
+            "the input is too large: over {} pieces of {} MiB",
+            u16::MAX,
+            PIECE_BYTES >> 20
+        ))
+    })?;
     if let Ok(text) = std::str::from_utf8(bytes) {
         let mut builder = PartBuilder::numbered(input.rules, input.types, index, capacity);
         let mut pairs = Vec::with_capacity(16);
@@ -920,7 +926,7 @@ mod tests {
     }
 
     /// Every record as (subject, power type, full hash, post-0290 hash), sorted.
-    fn summary(obs: &Observations) -> Vec<(String, String, u128, u128)> {
+    fn summary(obs: &Observations) -> Vec<(String, String, u64, u128)> {
         let mut all: Vec<_> = obs
             .records()
             .map(|r| {
