@@ -5,12 +5,14 @@
 //! any check that could not run (outcome `error`) → UNKNOWN; otherwise any warning → WARNING;
 //! otherwise OK. `info` findings and `skipped` outcomes never change the status.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 /// JSON report schema version (ARCHITECTURE.md "Contracts").
 pub const SCHEMA_VERSION: u32 = 1;
@@ -91,11 +93,110 @@ pub struct Finding {
     /// What to do about it (shared by all of the check's findings).
     pub remediation: Arc<str>,
     /// Machine-readable detail. Never holds a secret.
-    pub evidence: serde_json::Map<String, serde_json::Value>,
+    pub evidence: Evidence,
     /// Set when a waiver (or the baseline) accepts this finding: it is shown but does not count
     /// toward the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Waived>,
+}
+
+/// A finding's machine-readable detail: one JSON object. Never holds a secret.
+#[derive(Debug, Clone)]
+pub enum Evidence {
+    /// Keys and values as the check built them.
+    Object(Map<String, Value>),
+    /// A group of BMCs (MAAS004, MAAS005), kept typed: a fleet can have tens of thousands of
+    /// them, and a typed group is built and written without a map of JSON values.
+    Bmc(Box<BmcEvidence>),
+}
+
+/// The detail of a finding about a group of BMCs (MAAS004, MAAS005). Written as one JSON
+/// object whose keys are sorted, like every other evidence object's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BmcEvidence {
+    /// How many different BMCs the group holds.
+    pub bmc_count: usize,
+    /// Database mode: the BMC rows' ids (numbers; text when an id is not a number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bmc_ids: Option<Vec<Value>>,
+    /// The machines' hostnames, in `system_ids` order; null when unknown.
+    pub hostnames: Vec<Option<String>>,
+    /// Database mode: the names of the pods (VM hosts) among the BMC rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pods: Option<Vec<String>>,
+    /// The address the group shares (normalized for MAAS005).
+    pub power_address: String,
+    /// The group's power types, sorted: written as a string when there is one.
+    #[serde(serialize_with = "one_or_many")]
+    pub power_type: Vec<String>,
+    pub power_user: String,
+    /// The machines' system_ids.
+    pub system_ids: Vec<String>,
+}
+
+fn one_or_many<S: Serializer>(names: &[String], s: S) -> Result<S::Ok, S::Error> {
+    match names {
+        [one] => s.serialize_str(one),
+        many => many.serialize(s),
+    }
+}
+
+impl Evidence {
+    /// The evidence as a JSON object: borrowed, or built for a typed kind.
+    pub fn to_map(&self) -> Cow<'_, Map<String, Value>> {
+        match self {
+            Evidence::Object(map) => Cow::Borrowed(map),
+            Evidence::Bmc(group) => match serde_json::to_value(group) {
+                Ok(Value::Object(map)) => Cow::Owned(map),
+                // A struct of strings, numbers and lists always serializes to an object.
+                _ => Cow::Owned(Map::new()),
+            },
+        }
+    }
+}
+
+impl Default for Evidence {
+    fn default() -> Self {
+        Evidence::Object(Map::new())
+    }
+}
+
+impl From<Map<String, Value>> for Evidence {
+    fn from(map: Map<String, Value>) -> Self {
+        Evidence::Object(map)
+    }
+}
+
+impl From<BmcEvidence> for Evidence {
+    fn from(group: BmcEvidence) -> Self {
+        Evidence::Bmc(Box::new(group))
+    }
+}
+
+/// Equal when their JSON objects are.
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Evidence::Bmc(a), Evidence::Bmc(b)) => a == b,
+            _ => self.to_map() == other.to_map(),
+        }
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Evidence::Object(map) => map.serialize(s),
+            Evidence::Bmc(group) => group.serialize(s),
+        }
+    }
+}
+
+/// Any evidence object reads back as [`Evidence::Object`].
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Map::deserialize(d).map(Evidence::Object)
+    }
 }
 
 /// Why a finding does not count.
@@ -442,6 +543,50 @@ mod tests {
             remediation: "r".into(),
             evidence: Default::default(),
             waiver: None,
+        }
+    }
+
+    /// A typed BMC group is written exactly as the same object of JSON values: keys sorted,
+    /// one power type as a string, the database's keys only when present.
+    #[test]
+    fn bmc_evidence_is_written_as_its_json_object() {
+        let api = BmcEvidence {
+            bmc_count: 2,
+            bmc_ids: None,
+            hostnames: vec![Some("n1".into()), None],
+            pods: None,
+            power_address: "10.0.0.5".into(),
+            power_type: vec!["ipmi".into()],
+            power_user: "admin".into(),
+            system_ids: vec!["aaaaaa".into(), "bbbbbb".into()],
+        };
+        let database = BmcEvidence {
+            bmc_ids: Some(vec![serde_json::json!(7), serde_json::json!("x")]),
+            pods: Some(vec!["pod-1".into()]),
+            power_type: vec!["ipmi".into(), "redfish".into()],
+            ..api.clone()
+        };
+        for (group, want) in [
+            (
+                api,
+                serde_json::json!({"bmc_count": 2, "hostnames": ["n1", null], "power_address": "10.0.0.5",
+                    "power_type": "ipmi", "power_user": "admin", "system_ids": ["aaaaaa", "bbbbbb"]}),
+            ),
+            (
+                database,
+                serde_json::json!({"bmc_count": 2, "bmc_ids": [7, "x"], "hostnames": ["n1", null], "pods": ["pod-1"],
+                    "power_address": "10.0.0.5", "power_type": ["ipmi", "redfish"], "power_user": "admin",
+                    "system_ids": ["aaaaaa", "bbbbbb"]}),
+            ),
+        ] {
+            let typed = Evidence::from(group);
+            let Value::Object(map) = want else { unreachable!() };
+            assert_eq!(
+                serde_json::to_string_pretty(&typed).unwrap(),
+                serde_json::to_string_pretty(&map).unwrap()
+            );
+            assert_eq!(*typed.to_map(), map);
+            assert_eq!(typed, Evidence::from(map));
         }
     }
 

@@ -195,7 +195,7 @@ pub fn apply(
 mod tests {
     use super::*;
     use crate::checks::find;
-    use crate::report::{OutcomeStatus, Policy, Status};
+    use crate::report::{Evidence, OutcomeStatus, Policy, Status};
     use std::collections::BTreeMap;
 
     fn report() -> Report {
@@ -205,13 +205,13 @@ mod tests {
                 Severity::Blocker,
                 "ipmi BMC 10.0.0.5 user admin",
                 "m",
-                Default::default(),
+                Evidence::default(),
             ),
             def.finding(
                 Severity::Blocker,
                 "ipmi BMC 10.0.9.9 user admin",
                 "m",
-                Default::default(),
+                Evidence::default(),
             ),
         ];
         Report::new(

@@ -141,8 +141,8 @@ async fn database_owner_check() {
     let owner = outcome(&report, "MAAS008");
     assert_eq!(owner.status, OutcomeStatus::Fail);
     let finding = report.findings.iter().find(|f| f.check == "MAAS008").unwrap();
-    assert_eq!(finding.evidence["owner"], "postgres");
-    assert_eq!(finding.evidence["maas_role"], "pf_maas");
+    assert_eq!(finding.evidence.to_map()["owner"], "postgres");
+    assert_eq!(finding.evidence.to_map()["maas_role"], "pf_maas");
     assert_eq!(report.status, Status::Critical);
     assert_eq!(
         outcome(&report, "MAAS003").status,
@@ -308,14 +308,14 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
     let mut pod_groups = Vec::new();
     let mut reported: Vec<Vec<i64>> = Vec::new();
     for f in &blockers {
-        let pods = sorted(&f.evidence["pods"]);
+        let pods = sorted(&f.evidence.to_map()["pods"]);
         if pods.is_empty() {
-            machine_groups.push(sorted(&f.evidence["system_ids"]));
+            machine_groups.push(sorted(&f.evidence.to_map()["system_ids"]));
         } else {
             pod_groups.push(pods);
         }
         reported.push(
-            f.evidence["bmc_ids"]
+            f.evidence.to_map()["bmc_ids"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -335,7 +335,7 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
             .findings
             .iter()
             .filter(|f| f.check == "MAAS005")
-            .map(|f| sorted(&f.evidence["system_ids"]))
+            .map(|f| sorted(&f.evidence.to_map()["system_ids"]))
             .collect();
         g.sort();
         g

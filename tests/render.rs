@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use preflight::checks::find;
 use preflight::render::{render, Context, Format};
-use preflight::report::{OutcomeStatus, Report, Severity};
+use preflight::report::{Evidence, OutcomeStatus, Report, Severity};
 use serde_json::json;
 
 fn report() -> Report {
@@ -25,7 +25,7 @@ fn report() -> Report {
             Severity::Warning,
             "region and rack controllers",
             "Controllers run 2 different versions (3.2.8, 3.2.9).",
-            Default::default(),
+            Evidence::default(),
         ),
     ];
     let outcomes = vec![

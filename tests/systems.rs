@@ -25,11 +25,12 @@ fn ids(report: &Report, check: &str, severity: Severity) -> Vec<String> {
         .iter()
         .filter(|f| f.check == check && f.severity == severity)
         .flat_map(|f| {
-            f.evidence["device_ids"]
+            f.evidence.to_map()["device_ids"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -348,11 +349,11 @@ async fn backendai_agents_need_a_keypair_and_count() {
         .find(|f| f.check == "BAI001")
         .expect("an agent on 24.09.6");
     assert!(
-        f.message.contains("24.09.6") && f.evidence["components"]["agent i-2"] == "24.09.6",
+        f.message.contains("24.09.6") && f.evidence.to_map()["components"]["agent i-2"] == "24.09.6",
         "{f:?}"
     );
     assert!(
-        f.evidence["components"].get("agent i-lost").is_none(),
+        f.evidence.to_map()["components"].get("agent i-lost").is_none(),
         "lost agents are not compared"
     );
 

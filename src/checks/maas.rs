@@ -13,7 +13,7 @@ use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
 use crate::probe::postgres::{Migration0290, PgFacts};
 use crate::probe::Probed;
-use crate::report::{Finding, OutcomeStatus, Severity};
+use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
 use crate::version::{Series, Version};
 
 /// Every check id this module implements (tested against the catalogue).
@@ -397,54 +397,48 @@ impl BmcView<'_> {
         }
     }
 
-    /// The evidence of one group, which it consumes (its strings move into the JSON values).
-    fn evidence(&self, group: BmcGroup) -> Map<String, Value> {
-        let power_type = match group.power_types.as_slice() {
-            [one] => Value::String((*one).to_string()),
-            many => many.iter().map(|t| Value::String((*t).to_string())).collect(),
-        };
-        let mut ev = evidence(vec![
-            ("power_type", power_type),
-            ("power_address", Value::String(group.power_address)),
-            ("power_user", Value::String(group.power_user)),
-            ("bmc_count", json!(group.bmc_count)),
-        ]);
+    /// The evidence of one group, which it consumes (its strings move into the evidence).
+    fn evidence(&self, group: BmcGroup) -> BmcEvidence {
         let subjects = group.subjects;
+        let mut evidence = BmcEvidence {
+            bmc_count: group.bmc_count,
+            bmc_ids: None,
+            hostnames: Vec::new(),
+            pods: None,
+            power_address: group.power_address,
+            power_type: group.power_types.iter().map(|t| (*t).to_string()).collect(),
+            power_user: group.power_user,
+            system_ids: Vec::new(),
+        };
         match self.rows {
             Some(rows) => {
-                let mut ids = Vec::new();
-                let mut hosts = Vec::new();
                 let mut pods = Vec::new();
-                for s in &subjects {
-                    if let Some(row) = rows.get(s.as_str()) {
-                        if row.bmc_type == 1 {
-                            pods.push(json!(row.name));
-                        }
-                        for (id, host) in &row.machines {
-                            ids.push(json!(id));
-                            hosts.push(json!(host));
-                        }
+                for row in subjects.iter().filter_map(|s| rows.get(s.as_str())) {
+                    if row.bmc_type == 1 {
+                        pods.push(row.name.clone());
+                    }
+                    for (id, host) in &row.machines {
+                        evidence.system_ids.push(id.clone());
+                        evidence.hostnames.push(Some(host.clone()));
                     }
                 }
-                let bmc_ids: Vec<Value> = subjects
-                    .into_iter()
-                    .map(|s| s.parse::<i64>().map_or(Value::String(s), |n| json!(n)))
-                    .collect();
-                ev.insert("bmc_ids".into(), Value::Array(bmc_ids));
-                ev.insert("pods".into(), Value::Array(pods));
-                ev.insert("system_ids".into(), Value::Array(ids));
-                ev.insert("hostnames".into(), Value::Array(hosts));
+                evidence.pods = Some(pods);
+                evidence.bmc_ids = Some(
+                    subjects
+                        .into_iter()
+                        .map(|s| s.parse::<i64>().map_or(Value::String(s), |n| json!(n)))
+                        .collect(),
+                );
             }
             None => {
-                let hosts: Vec<Value> = subjects
+                evidence.hostnames = subjects
                     .iter()
-                    .map(|s| self.hostnames.get(s.as_str()).map_or(Value::Null, |h| json!(h)))
+                    .map(|s| self.hostnames.get(s.as_str()).map(|h| (*h).to_string()))
                     .collect();
-                ev.insert("system_ids".into(), subjects.into_iter().map(Value::String).collect());
-                ev.insert("hostnames".into(), Value::Array(hosts));
+                evidence.system_ids = subjects;
             }
         }
-        ev
+        evidence
     }
 }
 

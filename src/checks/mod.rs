@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
-use crate::report::{Finding, Outcome, OutcomeStatus, Severity, System};
+use crate::report::{Evidence, Finding, Outcome, OutcomeStatus, Severity, System};
 
 /// The MAAS knowledge pack, as shipped (checks/maas.toml).
 pub const MAAS_PACK: &str = include_str!("../../checks/maas.toml");
@@ -74,7 +74,7 @@ impl CheckDef {
         severity: Severity,
         subject: impl Into<String>,
         message: impl Into<String>,
-        evidence: serde_json::Map<String, serde_json::Value>,
+        evidence: impl Into<Evidence>,
     ) -> Finding {
         Finding {
             check: self.id.clone(),
@@ -84,7 +84,7 @@ impl CheckDef {
             title: self.title.clone(),
             message: message.into(),
             remediation: self.remediation.clone(),
-            evidence,
+            evidence: evidence.into(),
             waiver: None,
         }
     }

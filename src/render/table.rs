@@ -46,8 +46,9 @@ fn new_table(color: bool) -> Table {
 }
 
 fn machines_line(f: &Finding) -> Option<String> {
-    let names = f.evidence.get("hostnames")?.as_array()?;
-    let ids = f.evidence.get("system_ids").and_then(|v| v.as_array());
+    let evidence = f.evidence.to_map();
+    let names = evidence.get("hostnames")?.as_array()?;
+    let ids = evidence.get("system_ids").and_then(|v| v.as_array());
     let shown: Vec<String> = names
         .iter()
         .enumerate()

@@ -49,7 +49,7 @@ pub fn groups(report: &Report, check: &str, severity: Severity) -> Vec<Vec<Strin
         .iter()
         .filter(|f| f.check == check && f.severity == severity)
         .map(|f| {
-            let mut ids: Vec<String> = f.evidence["system_ids"]
+            let mut ids: Vec<String> = f.evidence.to_map()["system_ids"]
                 .as_array()
                 .unwrap()
                 .iter()
