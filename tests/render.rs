@@ -4,22 +4,29 @@ use std::collections::BTreeMap;
 
 use preflight::checks::find;
 use preflight::render::{render, Context, Format};
-use preflight::report::{Evidence, OutcomeStatus, Report, Severity};
-use serde_json::json;
+use preflight::report::{BmcEvidence, Evidence, OutcomeStatus, Report, Severity};
 
 fn report() -> Report {
     let dup = find("MAAS004").unwrap();
     let skew = find("MAAS007").unwrap();
     let pg = find("MAAS003").unwrap();
     let host = find("MAAS002").unwrap();
-    let evidence = json!({"power_type": "ipmi", "power_address": "10.0.0.5", "power_user": "admin", "bmc_count": 2,
-        "system_ids": ["abc123", "def456"], "hostnames": ["node-1", "node-2"]});
+    let evidence = BmcEvidence {
+        bmc_count: 2,
+        bmc_ids: None,
+        hostnames: vec![Some("node-1".into()), Some("node-2".into())],
+        pods: None,
+        power_address: "10.0.0.5".into(),
+        power_type: vec!["ipmi".into()],
+        power_user: "admin".into(),
+        system_ids: vec!["abc123".into(), "def456".into()],
+    };
     let findings = vec![
         dup.finding(
             Severity::Blocker,
             "ipmi BMC 10.0.0.5 user admin",
             "2 machines on 2 different ipmi BMCs differ only in the password.",
-            evidence.as_object().unwrap().clone(),
+            evidence,
         ),
         skew.finding(
             Severity::Warning,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use crate::report::{plural, Finding, OutcomeStatus, Report, Severity, Status};
+use crate::report::{plural, Evidence, Finding, OutcomeStatus, Report, Severity, Status};
 
 /// Rows per check and severity before the table says "… and N more".
 const ROWS_PER_CHECK: usize = 25;
@@ -46,19 +46,17 @@ fn new_table(color: bool) -> Table {
 }
 
 fn machines_line(f: &Finding) -> Option<String> {
-    let evidence = f.evidence.to_map();
-    let names = evidence.get("hostnames")?.as_array()?;
-    let ids = evidence.get("system_ids").and_then(|v| v.as_array());
-    let shown: Vec<String> = names
+    let Evidence::Bmc(group) = &f.evidence else {
+        return None;
+    };
+    let shown: Vec<String> = group
+        .hostnames
         .iter()
-        .enumerate()
+        .zip(&group.system_ids)
         .take(SHOWN_MACHINES)
-        .map(|(i, n)| {
-            let id = ids.and_then(|ids| ids.get(i)).and_then(|v| v.as_str()).unwrap_or("");
-            format!("{} ({id})", n.as_str().unwrap_or(""))
-        })
+        .map(|(name, id)| format!("{} ({id})", name.as_deref().unwrap_or("")))
         .collect();
-    let more = names.len().saturating_sub(SHOWN_MACHINES);
+    let more = group.system_ids.len().saturating_sub(SHOWN_MACHINES);
     Some(format!(
         "Machines: {}{}",
         shown.join(", "),
