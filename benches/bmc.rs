@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mocks::fleet::Fleet;
-use preflight::checks::bmc::{find_collisions, find_shared_addresses, PowerTypes};
+use preflight::checks::bmc::{find_groups, PowerTypes};
 use preflight::checks::maas_pack;
 use preflight::probe::power_parameters::{read, PowerInput};
 
@@ -20,10 +20,8 @@ fn detect(body: &[u8], types: &PowerTypes) -> (usize, usize) {
         },
     )
     .expect("generated JSON is valid");
-    (
-        find_collisions(rules, &obs).len(),
-        find_shared_addresses(rules, &obs).len(),
-    )
+    let groups = find_groups(rules, &obs);
+    (groups.collisions.len(), groups.shared_addresses.len())
 }
 
 fn bench(c: &mut Criterion) {

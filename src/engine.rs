@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::checks::backendai::BackendaiState;
-use crate::checks::bmc::{find_collisions, PowerTypes};
+use crate::checks::bmc::{find_groups, Groups, PowerTypes};
 use crate::checks::maas::{
-    collision_blockers, collision_evaluation, named_groups, power_type_notes, shared_address_evaluation, BmcView,
-    MaasFacts,
+    collision_blockers, collision_evaluation, named_groups, power_type_notes, shared_address_evaluation,
+    shared_address_evaluation_of, BmcView, MaasFacts,
 };
 use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
@@ -405,35 +405,22 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
     evaluate_both(pack, &view)
 }
 
-/// One in this many of MAAS004's blockers is built on MAAS005's thread, which finishes its
-/// own work first (measured on the 1M-machine fleet of `scripts/bench-bmc`).
-const HANDED_OVER: usize = 3;
-
-/// MAAS004 and MAAS005 over one view, on two threads (each groups the whole fleet): MAAS004's
-/// notes on power types and the last third of its blockers are made after MAAS005, which has
-/// fewer groups to find and findings to build.
+/// MAAS004 and MAAS005 over one view: both checks' groups are found together (on two threads),
+/// then MAAS005's warnings and MAAS004's notes on power types are built on one thread while
+/// MAAS004's blockers are built on this one.
 fn evaluate_both(pack: &MaasPack, view: &BmcView) -> Vec<Evaluation> {
+    let Groups {
+        collisions,
+        shared_addresses,
+    } = find_groups(&pack.bmc, view.obs);
     std::thread::scope(|scope| {
-        let (handover, handed) = std::sync::mpsc::channel();
         let other = scope.spawn(move || {
-            let shared = shared_address_evaluation(pack, view);
-            let notes = power_type_notes(pack, view);
-            // Then the share of MAAS004's blockers this thread was handed (it has less to do).
-            let helped = handed
-                .recv()
-                .map_or_else(|_| Vec::new(), |named| collision_blockers(pack, view, named));
-            (shared, notes, helped)
+            let shared = shared_address_evaluation_of(pack, view, shared_addresses);
+            (shared, power_type_notes(pack, view))
         });
-        let mut named = named_groups(find_collisions(&pack.bmc, view.obs));
-        let theirs = named.split_off(named.len() - named.len() / HANDED_OVER);
-        // A send fails only when the other thread has died: its join below says so.
-        let _ = handover.send(theirs);
-        let mut blockers = collision_blockers(pack, view, named);
+        let blockers = collision_blockers(pack, view, named_groups(collisions));
         match other.join() {
-            Ok((shared, notes, helped)) => {
-                blockers.extend(helped);
-                vec![collision_evaluation(pack, view, blockers, notes), shared]
-            }
+            Ok((shared, notes)) => vec![collision_evaluation(pack, view, blockers, notes), shared],
             Err(_) => ["MAAS004", "MAAS005"]
                 .map(|id| Evaluation::error(pack.def(id), "the detector's thread panicked"))
                 .into(),

@@ -733,6 +733,7 @@ pub struct BmcGroup<'o> {
 struct Member<'o> {
     post: u128,
     bmc: u64,
+    shared: u64,
     power_type: u16,
     subject: &'o str,
     address: &'o str,
@@ -747,6 +748,7 @@ impl<'o> Member<'o> {
         Member {
             post: r.post,
             bmc: r.bmc,
+            shared: r.shared,
             power_type: r.power_type,
             subject,
             address,
@@ -780,7 +782,7 @@ fn group<'o>(mut members: Vec<Member<'o>>, power_types: Vec<&'o str>, address: S
     }
 }
 
-/// Both halves of a 128-bit hash in one word (a record's BMC identity, MAAS005's second key).
+/// Both halves of a 128-bit hash in one word (a record's BMC identity).
 fn fold(x: u128) -> u64 {
     (x ^ (x >> 64)) as u64
 }
@@ -868,60 +870,94 @@ fn distinct<T: Ord>(mut values: Vec<T>) -> usize {
     values.len()
 }
 
-/// MAAS004: groups of two or more different BMCs (same power type) whose parameters become
-/// equal once 0290 removes its key. Groups come in no particular order (the same for the same
-/// input); their members are ordered by subject.
-pub fn find_collisions<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGroup<'o>> {
-    // Group on the high 64 bits of the post-0290 hash (half the bytes to move), then split each
-    // run on the full 128 bits, so the answer is exact.
-    let eligible = obs.eligible_types(rules);
-    let keys = || {
-        obs.records()
-            .enumerate()
-            .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
-            .map(|(i, r)| ((r.post >> 64) as u64, r.bmc, i as u32))
-    };
-    let mut groups = Vec::new();
-    // Runs whose records all share one BMC (machines of one BMC row) are never emitted.
-    member_runs(obs, keys, |mut run| {
-        run.sort_unstable_by_key(|m| m.post);
-        for members in run.chunk_by(|a, b| a.post == b.post) {
-            if members.iter().all(|m| m.bmc == members[0].bmc) {
-                continue;
-            }
-            let first = members[0];
-            groups.push(group(
-                members.to_vec(),
-                vec![obs.types.name(first.power_type)],
-                first.address.to_string(),
-                first.user,
-            ));
-        }
-    });
-    groups
+/// What the detector finds in one input. Groups come in no particular order (the same for the
+/// same input); their members are ordered by subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Groups<'o> {
+    /// MAAS004: groups of two or more different BMCs (same power type) whose parameters become
+    /// equal once 0290 removes its key.
+    pub collisions: Vec<BmcGroup<'o>>,
+    /// MAAS005: groups of different BMCs that share a normalized address and user but do not
+    /// all collide exactly (at least two distinct post-0290 maps). Records without an address
+    /// take no part.
+    pub shared_addresses: Vec<BmcGroup<'o>>,
 }
 
-/// MAAS005: groups of different BMCs that share a normalized address and user but do not all
-/// collide exactly (at least two distinct post-0290 maps). Records without an address take no
-/// part. Order as in [`find_collisions`].
-pub fn find_shared_addresses<'o>(rules: &BmcRules, obs: &'o Observations) -> Vec<BmcGroup<'o>> {
+/// Finds both checks' groups in one grouping of the records, on two threads (each takes the
+/// keys of one half of the key space).
+///
+/// Records are grouped by their address key, or without an address by the high 64 bits of
+/// their post-0290 hash: BMCs that collide have equal maps, so equal addresses and users, so
+/// one run of the address key holds every MAAS004 group among records with an address. Only
+/// runs with two or more different BMCs are read; each is split on the full 128-bit post-0290
+/// hash, so the answer is exact.
+pub fn find_groups<'o>(rules: &BmcRules, obs: &'o Observations) -> Groups<'o> {
     let eligible = obs.eligible_types(rules);
-    let keys = || {
-        obs.records()
-            .enumerate()
-            .filter(|(_, r)| r.shared != 0 && !r.empty && eligible[r.power_type as usize])
-            .map(|(i, r)| (r.shared, fold(r.post), i as u32))
+    let half = |top: u64| {
+        let eligible = &eligible;
+        move || {
+            obs.records()
+                .enumerate()
+                .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
+                .map(|(i, r)| {
+                    let key = if r.shared != 0 { r.shared } else { (r.post >> 64) as u64 };
+                    (key, r.bmc, i as u32)
+                })
+                .filter(move |(key, ..)| key >> 63 == top)
+        }
     };
-    let mut groups = Vec::new();
-    // Runs of one post-0290 map (machines of one BMC, or BMCs that collide exactly: MAAS004's)
-    // are never emitted.
-    member_runs(obs, keys, |members| {
-        let mut power_types: Vec<&str> = members.iter().map(|m| obs.types.name(m.power_type)).collect();
-        power_types.sort();
-        power_types.dedup();
-        let first = members[0];
-        let address = normalize_address(first.address).into_owned();
-        groups.push(group(members, power_types, address, first.user));
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| groups_in(obs, half(1)));
+        let mut groups = groups_in(obs, half(0));
+        match other.join() {
+            Ok(theirs) => {
+                groups.collisions.extend(theirs.collisions);
+                groups.shared_addresses.extend(theirs.shared_addresses);
+                groups
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// [`find_groups`] over the records `keys` yields.
+fn groups_in<'o, I: Iterator<Item = Keyed>>(obs: &'o Observations, keys: impl Fn() -> I) -> Groups<'o> {
+    let mut groups = Groups {
+        collisions: Vec::new(),
+        shared_addresses: Vec::new(),
+    };
+    // Runs whose records all share one BMC (machines of one BMC row) are never emitted.
+    member_runs(obs, keys, |mut run| {
+        // A run holds one address key, or (rarely: two 64-bit keys equal by chance) that and
+        // records without an address: split on the address key first.
+        run.sort_unstable_by_key(|m| (m.shared, m.post));
+        for same_address in run.chunk_by(|a, b| a.shared == b.shared) {
+            for members in same_address.chunk_by(|a, b| a.post == b.post) {
+                if members.iter().all(|m| m.bmc == members[0].bmc) {
+                    continue;
+                }
+                let first = members[0];
+                groups.collisions.push(group(
+                    members.to_vec(),
+                    vec![obs.types.name(first.power_type)],
+                    first.address.to_string(),
+                    first.user,
+                ));
+            }
+            let first = same_address[0];
+            // Runs of one post-0290 map (machines of one BMC, or BMCs that collide exactly:
+            // MAAS004's) are not MAAS005's.
+            if first.shared == 0 || same_address.iter().all(|m| m.post == first.post) {
+                continue;
+            }
+            let mut power_types: Vec<&str> = same_address.iter().map(|m| obs.types.name(m.power_type)).collect();
+            power_types.sort();
+            power_types.dedup();
+            let address = normalize_address(first.address).into_owned();
+            groups
+                .shared_addresses
+                .push(group(same_address.to_vec(), power_types, address, first.user));
+        }
     });
     groups
 }
@@ -1143,7 +1179,7 @@ mod tests {
     ) {
         let rules = &maas_pack().bmc;
         let fleet = observe(&[machine("aaaaaa", power_type, a), machine("bbbbbb", power_type, b)]);
-        let groups = find_collisions(rules, &fleet);
+        let groups = find_groups(rules, &fleet).collisions;
         assert_eq!(!groups.is_empty(), collides, "{groups:?}");
         if collides {
             assert_eq!(groups[0].members, vec![0, 1]);
@@ -1156,7 +1192,7 @@ mod tests {
         let rules = &maas_pack().bmc;
         let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
         let fleet = observe(&[machine("a", "ipmi", p("x")), machine("b", "redfish", p("y"))]);
-        assert!(find_collisions(rules, &fleet).is_empty());
+        assert!(find_groups(rules, &fleet).collisions.is_empty());
     }
 
     #[test]
@@ -1164,7 +1200,7 @@ mod tests {
         let rules = &maas_pack().bmc;
         let p = |pass: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass});
         let fleet = observe(&[machine("a", "", p("x")), machine("b", "", p("y"))]);
-        assert!(find_collisions(rules, &fleet).is_empty());
+        assert!(find_groups(rules, &fleet).collisions.is_empty());
     }
 
     #[test]
@@ -1215,7 +1251,7 @@ mod tests {
             machine("a", "ipmi", p("one", "2")),
             machine("b", "ipmi", p("two", "3")),
         ]);
-        let groups = find_collisions(rules, &fleet);
+        let groups = find_groups(rules, &fleet).collisions;
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].bmc_count, 2);
         assert_eq!(groups[0].members, vec![1, 2, 0]);
@@ -1342,8 +1378,9 @@ mod tests {
                 json!({"power_address":"10.0.0.2","power_user":"admin","power_pass":"x"}),
             ),
         ]);
-        assert!(find_collisions(rules, &fleet).is_empty());
-        let shared = find_shared_addresses(rules, &fleet);
+        let groups = find_groups(rules, &fleet);
+        assert!(groups.collisions.is_empty());
+        let shared = groups.shared_addresses;
         assert_eq!(shared.len(), 1);
         assert_eq!(shared[0].members, vec![0, 1]);
         assert_eq!(shared[0].power_address, "10.0.0.1");
@@ -1364,8 +1401,38 @@ mod tests {
                 json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":"y"}),
             ),
         ]);
-        assert_eq!(find_collisions(rules, &fleet).len(), 1);
-        assert!(find_shared_addresses(rules, &fleet).is_empty());
+        let groups = find_groups(rules, &fleet);
+        assert_eq!(groups.collisions.len(), 1);
+        assert!(groups.shared_addresses.is_empty());
+    }
+
+    /// One address and user, three BMCs: two collide exactly (MAAS004), and with the third
+    /// they share the address (MAAS005); a BMC of the same maps elsewhere and machines without
+    /// an address (nova) are grouped apart.
+    #[test]
+    fn one_address_run_gives_both_checks_their_groups() {
+        let rules = &maas_pack().bmc;
+        let ipmi = |pass: &str, k_g: &str| json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":pass,"k_g":k_g});
+        let nova = |pass: &str| json!({"os_authurl":"http://k","os_username":"u","os_password":pass});
+        let fleet = observe(&[
+            machine("a", "ipmi", ipmi("x", "1")),
+            machine("b", "ipmi", ipmi("y", "1")),
+            machine("c", "ipmi", ipmi("x", "2")),
+            machine(
+                "d",
+                "ipmi",
+                json!({"power_address":"10.0.0.9","power_user":"admin","power_pass":"z","k_g":"1"}),
+            ),
+            machine("e", "nova", nova("p")),
+            machine("f", "nova", nova("q")),
+        ]);
+        let groups = find_groups(rules, &fleet);
+        let mut collisions: Vec<_> = groups.collisions.iter().map(|g| g.members.clone()).collect();
+        collisions.sort();
+        assert_eq!(collisions, vec![vec![0, 1], vec![4, 5]]);
+        assert_eq!(groups.shared_addresses.len(), 1);
+        assert_eq!(groups.shared_addresses[0].members, vec![0, 1, 2]);
+        assert_eq!(groups.shared_addresses[0].bmc_count, 3);
     }
 
     #[test]
@@ -1437,7 +1504,7 @@ mod tests {
         let p = |pass: &str, mac: &str| json!({"power_address":"10.0.0.1","power_user":"u","power_pass":pass,"mac_address":mac});
         let obs = observe(&[machine("a", "", p("x", "1")), machine("b", "", p("y", "2"))]);
         assert!(obs.records().all(|r| r.origin == TypeOrigin::Inferred));
-        assert_eq!(find_collisions(&maas_pack().bmc, &obs).len(), 1);
+        assert_eq!(find_groups(&maas_pack().bmc, &obs).collisions.len(), 1);
     }
 
     #[test]
@@ -1450,6 +1517,6 @@ mod tests {
         ]);
         let untyped: Vec<&str> = obs.census.untyped().map(|(_, s)| s).collect();
         assert_eq!(untyped, ["a", "b", "c"]);
-        assert!(find_collisions(&maas_pack().bmc, &obs).is_empty());
+        assert!(find_groups(&maas_pack().bmc, &obs).collisions.is_empty());
     }
 }

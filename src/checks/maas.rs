@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bmc::{find_collisions, find_shared_addresses, BmcGroup, Observations, TypeOrigin};
+use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
 use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
@@ -611,10 +611,10 @@ pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
 /// MAAS004's blockers in `view`: one per group of BMCs that collide after 0290, in subject
 /// order.
 pub fn collision_findings(pack: &MaasPack, view: &BmcView) -> Vec<Finding> {
-    collision_blockers(pack, view, named_groups(find_collisions(&pack.bmc, view.obs)))
+    collision_blockers(pack, view, named_groups(find_groups(&pack.bmc, view.obs).collisions))
 }
 
-/// MAAS004's blockers for `named` groups ([`named_groups`] of [`find_collisions`]), in order:
+/// MAAS004's blockers for `named` groups ([`named_groups`] of [`find_groups`]' collisions), in order:
 /// one finding per group.
 pub fn collision_blockers(pack: &MaasPack, view: &BmcView, named: Vec<(String, BmcGroup)>) -> Vec<Finding> {
     let def = pack.def("MAAS004");
@@ -670,8 +670,13 @@ pub fn collision_evaluation(
 /// MAAS005's detector run over `view`: one warning per group of different BMCs sharing a
 /// normalized address and user.
 pub fn shared_address_evaluation(pack: &MaasPack, view: &BmcView) -> Evaluation {
+    shared_address_evaluation_of(pack, view, find_groups(&pack.bmc, view.obs).shared_addresses)
+}
+
+/// MAAS005's evaluation of `view` from its `groups` ([`find_groups`]' shared addresses): one
+/// warning per group.
+pub fn shared_address_evaluation_of(pack: &MaasPack, view: &BmcView, groups: Vec<BmcGroup>) -> Evaluation {
     let def = pack.def("MAAS005");
-    let groups = find_shared_addresses(&pack.bmc, view.obs);
     let findings = named_groups(groups).into_iter().map(|(subject, g)| {
         let message = format!(
             "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
