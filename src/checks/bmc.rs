@@ -379,7 +379,7 @@ pub struct HashedBmc<'a> {
 }
 
 /// What the detector knows of one key name, found with a single lookup per key.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct KeyFacts {
     /// The power type this key names (`[bmc.infer]`), or [`PowerTypes::NONE`].
     infers: u16,
@@ -400,12 +400,56 @@ struct TypeKeys {
     removed: u64,
 }
 
+/// [`KeyFacts`] by key name, for the few dozen names the rules know. Every key of every map is
+/// looked up, and most are such names: a slot comes from the name's length and its first and
+/// last bytes (no hash of every byte), then linear probing compares lengths before bytes.
+struct KeyTable<'r> {
+    /// Twice as many slots as names, a power of two.
+    slots: Vec<Option<(&'r str, KeyFacts)>>,
+}
+
+impl<'r> KeyTable<'r> {
+    fn new(names: &FxHashMap<&'r str, KeyFacts>) -> Self {
+        let mut table = KeyTable {
+            slots: vec![None; (names.len() * 2).next_power_of_two().max(64)],
+        };
+        for (name, facts) in names {
+            let mut i = table.slot(name.as_bytes());
+            while table.slots[i].is_some() {
+                i = (i + 1) & (table.slots.len() - 1);
+            }
+            table.slots[i] = Some((name, *facts));
+        }
+        table
+    }
+
+    fn slot(&self, name: &[u8]) -> usize {
+        let (first, last) = (name.first().copied().unwrap_or(0), name.last().copied().unwrap_or(0));
+        (name.len().wrapping_mul(0x9e37) ^ usize::from(first).wrapping_mul(0x1f) ^ (usize::from(last) << 3))
+            & (self.slots.len() - 1)
+    }
+
+    /// The facts of key `name`; the default for a name no rule knows.
+    fn get(&self, name: &str) -> KeyFacts {
+        let name = name.as_bytes();
+        let mut i = self.slot(name);
+        // At most half the slots are taken: an empty one ends every probe.
+        while let Some((known, facts)) = &self.slots[i] {
+            if known.len() == name.len() && known.as_bytes() == name {
+                return *facts;
+            }
+            i = (i + 1) & (self.slots.len() - 1);
+        }
+        KeyFacts::default()
+    }
+}
+
 /// Builds one [`Part`]: the detector's input, one record at a time.
 pub struct PartBuilder<'r> {
     types: &'r PowerTypes,
     /// key → inferred power type id (only keys of `rules.infer`).
     /// Every key a table names.
-    keys: FxHashMap<&'r str, KeyFacts>,
+    keys: KeyTable<'r>,
     /// Per power type id (ids past the end: none of them).
     type_keys: Vec<TypeKeys>,
     /// The facts of the current map's keys, in order.
@@ -473,7 +517,7 @@ impl<'r> PartBuilder<'r> {
             .collect();
         PartBuilder {
             types,
-            keys,
+            keys: KeyTable::new(&keys),
             type_keys,
             facts: Vec::with_capacity(32),
             full: Vec::with_capacity(512),
@@ -507,11 +551,7 @@ impl<'r> PartBuilder<'r> {
             pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
         self.facts.clear();
-        self.facts.extend(
-            pairs
-                .iter()
-                .map(|(key, _)| self.keys.get(key.as_ref()).copied().unwrap_or_default()),
-        );
+        self.facts.extend(pairs.iter().map(|(key, _)| self.keys.get(key)));
         let (type_id, origin) = match power_type {
             Some(t) if t != PowerTypes::NONE => (t, TypeOrigin::Given),
             _ => match Self::infer(&self.facts) {
@@ -1444,6 +1484,45 @@ mod tests {
         )]);
         assert!(!format!("{obs:?}").contains("s3cr3t"));
         assert_eq!((obs.address(obs.record(0)), obs.user(obs.record(0))), ("h", "u"));
+    }
+
+    /// The key table finds every name the rules know, with its facts, and nothing else.
+    #[test]
+    fn key_table_finds_exactly_the_known_names() {
+        let rules = &maas_pack().bmc;
+        let mut names: FxHashMap<&str, KeyFacts> = FxHashMap::default();
+        let known = rules
+            .removed_by_0290
+            .values()
+            .chain(rules.node_scoped.values().flatten())
+            .chain(rules.infer.keys())
+            .map(String::as_str);
+        for (i, name) in known.chain(["power_address", "power_user"]).enumerate() {
+            names.insert(
+                name,
+                KeyFacts {
+                    infers: 1,
+                    bit: 1 << (i % 64),
+                },
+            );
+        }
+        let table = KeyTable::new(&names);
+        for (name, facts) in &names {
+            assert_eq!(table.get(name), *facts, "{name}");
+        }
+        let unknown = [
+            "",
+            "p",
+            "k_G",
+            "power_addresS",
+            "power_address ",
+            "power_addres",
+            "xpower_user",
+            "cipher_suite",
+        ];
+        for name in unknown {
+            assert_eq!(table.get(name), KeyFacts::default(), "{name:?}");
+        }
     }
 
     /// Subjects, addresses and users longer than a record's 16-bit lengths hold (and a subject
