@@ -1026,6 +1026,14 @@ fn is_canonical_ipv4(s: &[u8]) -> bool {
     dots == 3 && digits > 0 && value <= 255
 }
 
+/// Digits and dots, not ending with a dot: already canonical (the fast path of almost every IPv4
+/// BMC address). The IP parser takes such a text only when it is a canonical dotted quad (no
+/// leading zeros, octets ≤ 255) and then writes it back as it was; any other such text is a host
+/// name with no trailing dot to drop.
+fn is_digits_and_dots(s: &[u8]) -> bool {
+    s.last().is_some_and(u8::is_ascii_digit) && s.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+}
+
 /// A byte the URL parser leaves as it is in a path: a lower-case letter, a digit or `._~-/`.
 fn is_plain_path_byte(b: &u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/')
@@ -1093,8 +1101,7 @@ fn is_plain_url(s: &str) -> bool {
 /// two BMCs on one host with different ports are different BMCs. Borrows when already canonical.
 pub fn normalize_address(address: &str) -> Cow<'_, str> {
     let trimmed = trim(address);
-    // Fast path: a plain dotted-quad IPv4 address is already canonical.
-    if is_canonical_ipv4(trimmed.as_bytes()) {
+    if is_digits_and_dots(trimmed.as_bytes()) {
         return Cow::Borrowed(trimmed);
     }
     if is_plain_url(trimmed) {
@@ -1364,6 +1371,28 @@ mod tests {
             assert_eq!(raw.trim_end_matches('/'), slow, "{raw:?}");
         }
         assert!(plain > 1000, "only {plain} plain URLs generated");
+    }
+
+    #[test]
+    fn digits_and_dots_fast_path_agrees_with_the_ip_parser() {
+        let mut quads = 0;
+        for raw in random_strings(
+            &["0", "7", "10", "255", "256", "01", "0.", "9.", "10.", "255.", "."],
+            300_000,
+        ) {
+            if !is_digits_and_dots(raw.as_bytes()) {
+                continue;
+            }
+            let slow = match raw.parse::<IpAddr>() {
+                Ok(ip) => {
+                    quads += 1;
+                    ip.to_string()
+                }
+                Err(_) => raw.trim_end_matches('.').to_string(),
+            };
+            assert_eq!(raw, slow, "{raw:?}");
+        }
+        assert!(quads > 500, "only {quads} dotted quads generated");
     }
 
     #[rstest]
