@@ -388,6 +388,32 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
     );
 }
 
+/// The unique index is on (power_type, md5): BMC rows of two power types whose parameters are
+/// equal after 0290 do not collide (PostgreSQL takes the removal), yet they share an address.
+#[tokio::test]
+async fn database_mode_rows_of_different_power_types_never_collide() {
+    let db = fresh_database("pf_bmc_types").await;
+    db.batch_execute(MAAS_SCHEMA).await.unwrap();
+    db.batch_execute(
+        r#"INSERT INTO maasserver_bmc (id, power_type, power_parameters) VALUES
+             (1, 'ipmi', '{"power_address": "10.9.0.1", "power_user": "admin", "power_pass": "a"}'),
+             (2, 'redfish', '{"power_address": "10.9.0.1", "power_user": "admin", "power_pass": "b"}')"#,
+    )
+    .await
+    .unwrap();
+    let report = bmc_report(&database_url("pf_bmc_types")).await;
+    assert_eq!(
+        outcome(&report, "MAAS004").status,
+        OutcomeStatus::Pass,
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(outcome(&report, "MAAS005").status, OutcomeStatus::Fail);
+    db.batch_execute("UPDATE maasserver_bmc SET power_parameters = power_parameters - 'power_pass'")
+        .await
+        .expect("PostgreSQL takes 0290's removal");
+}
+
 #[tokio::test]
 async fn database_mode_reports_0290_already_applied() {
     let fleet = mocks::fleet::Fleet::generate(300, 5);

@@ -13,7 +13,8 @@
 //! Shape, built for fleets of a million machines: every machine (or BMC row) is reduced once to
 //! a compact [`Record`] — a 64-bit identity of its canonical BMC-scoped map (folded from its
 //! 128-bit xxh3 hash; from the database, the row id), the 128-bit xxh3 hash of the map after
-//! 0290's removal (from the database, PostgreSQL's own md5 of the jsonb text), a 64-bit hash of
+//! 0290's removal (from the database, PostgreSQL's own md5 of the jsonb text, hashed with the
+//! power type, since the unique index is on both), a 64-bit hash of
 //! its normalized address and user, and spans into a text arena for the few strings a report
 //! shows. Secret values only ever enter a hash. Grouping buckets fixed-size keys and chains
 //! equal ones in a per-bucket table: no per-group allocation, no per-machine map kept.
@@ -612,12 +613,17 @@ impl<'r> PartBuilder<'r> {
         self.part.push(record, [subject, address, user], self.types);
     }
 
-    /// Adds one BMC row whose hashes PostgreSQL computed (database mode).
+    /// Adds one BMC row whose hashes PostgreSQL computed (database mode). Its md5 is of the map
+    /// alone, while the unique index is on (power_type, md5): the record's post-0290 hash is of
+    /// both, as for a map read from a file.
     pub fn add_hashed(&mut self, row: &HashedBmc) {
         let (address, user) = (trim(row.address), trim(row.user));
+        let mut typed = [0u8; 18];
+        typed[..2].copy_from_slice(&row.power_type.to_le_bytes());
+        typed[2..].copy_from_slice(&row.post.to_le_bytes());
         let record = Record {
             bmc: row.bmc,
-            post: row.post,
+            post: xxh3_128(&typed),
             shared: shared_key(address, user),
             power_type: row.power_type,
             origin: TypeOrigin::Given,
