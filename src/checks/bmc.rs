@@ -14,9 +14,8 @@
 //! a compact [`Record`] — a 64-bit identity of its canonical BMC-scoped map (folded from its
 //! 128-bit xxh3 hash; from the database, the row id), the 128-bit xxh3 hash of the map after
 //! 0290's removal (from the database, PostgreSQL's own md5 of the jsonb text, hashed with the
-//! power type, since the unique index is on both), a 64-bit hash of
-//! its normalized address and user, and spans into a text arena for the few strings a report
-//! shows. Secret values only ever enter a hash. Grouping buckets fixed-size keys and chains
+//! power type, since the unique index is on both), a 64-bit hash of its normalized address and
+//! user, and spans into a text arena for the few strings a report shows. Secret values only ever enter a hash. Grouping buckets fixed-size keys and chains
 //! equal ones in a per-bucket table: no per-group allocation, no per-machine map kept.
 
 use std::borrow::Cow;
@@ -448,8 +447,7 @@ impl<'r> KeyTable<'r> {
 /// Builds one [`Part`]: the detector's input, one record at a time.
 pub struct PartBuilder<'r> {
     types: &'r PowerTypes,
-    /// key → inferred power type id (only keys of `rules.infer`).
-    /// Every key a table names.
+    /// The facts of every key name a rules table names.
     keys: KeyTable<'r>,
     /// Per power type id (ids past the end: none of them).
     type_keys: Vec<TypeKeys>,

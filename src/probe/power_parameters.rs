@@ -637,7 +637,7 @@ fn parse_piece(piece: &Piece, input: &PowerInput) -> Result<(Part, PieceEnd), Pa
     // Part 0 is the reading thread's (entries it parses itself); piece n makes part n + 1.
     let index = u16::try_from(piece.seq + 1).map_err(|_| {
         ParseError::Io(format!(
-            "the input is too large: over {} pieces of {} MiB",
+            "the input is too large: over {} pieces of {} MiB; read the BMCs from the MAAS database instead (--database)",
             u16::MAX,
             PIECE_BYTES >> 20
         ))
