@@ -127,8 +127,10 @@ fn malformed_input_is_exit_3_with_the_cause(#[case] body: Vec<u8>, #[case] says:
         .stdout(predicate::str::contains(says));
 }
 
+/// 0290 removes nothing from a power type its table does not name (`defaultdict(set)`), so
+/// BMCs of a type preflight does not know cannot collide: an info note, not a failure.
 #[test]
-fn unknown_power_types_are_exit_3() {
+fn given_power_types_0290_does_not_name_cannot_collide() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("p.json");
     let machines = dir.path().join("m.json");
@@ -139,10 +141,35 @@ fn unknown_power_types_are_exit_3() {
         .arg(&input)
         .arg("--machines")
         .arg(&machines)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("frobnicator"))
+        .stdout(predicate::str::contains("cannot collide"));
+}
+
+/// A machine the machine list does not name, whose keys name no single driver, could be of
+/// any type: not compared, exit 3.
+#[test]
+fn machines_without_any_power_type_are_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.json");
+    let machines = dir.path().join("m.json");
+    std::fs::write(&input, r#"{"aaa111": {"power_address": "10.0.0.1", "power_pass": "x"}, "bbb222": {"power_address": "10.0.0.1", "power_pass": "y"}}"#).unwrap();
+    std::fs::write(
+        &machines,
+        r#"[{"system_id": "aaa111", "hostname": "a", "power_type": "ipmi"}]"#,
+    )
+    .unwrap();
+    preflight()
+        .args(["bmc", "--input"])
+        .arg(&input)
+        .arg("--machines")
+        .arg(&machines)
         .args(["--format", "nagios"])
         .assert()
         .code(3)
-        .stdout(predicate::str::contains("frobnicator"))
+        .stdout(predicate::str::contains("bbb222"))
         .stdout(predicate::str::contains("not compared"));
 }
 

@@ -33,8 +33,10 @@ use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 pub struct BmcRules {
     /// power_type → the one key 0290 removes. Types not listed lose nothing.
     pub removed_by_0290: HashMap<String, String>,
-    /// power_type → keys that belong to the machine, not the BMC (`BMC.scope_power_parameters`).
-    pub node_scoped: HashMap<String, Vec<String>>,
+    /// power_type → the driver's BMC-scoped settings: the keys a BMC row holds
+    /// (`BMC.scope_power_parameters`); every other key of a machine's merged parameters is the
+    /// node's. A type without an entry has no such settings.
+    pub bmc_scoped: HashMap<String, Vec<String>>,
     /// key → the only power type that uses it (inference for offline input).
     pub infer: HashMap<String, String>,
     /// Power types the unique index ignores (`manual`).
@@ -52,7 +54,7 @@ impl BmcRules {
         let mut all: Vec<&str> = self
             .removed_by_0290
             .keys()
-            .chain(self.node_scoped.keys())
+            .chain(self.bmc_scoped.keys())
             .chain(self.infer.values())
             .chain(self.exempt_power_types.iter())
             .map(String::as_str)
@@ -127,19 +129,20 @@ impl PowerTypes {
     }
 }
 
-/// A value in a power-parameter map: a string (borrowed from the input when it has no escapes)
-/// or any other JSON value.
+/// A value in a power-parameter map: a string (unescaped; borrowed from the input when it has
+/// no escapes), or the JSON text of any other value (a number, literal, array or object, as
+/// written), which compares by jsonb equality ([`super::jsonb`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param<'a> {
     Str(Cow<'a, str>),
-    Other(Value),
+    Json(Cow<'a, str>),
 }
 
 impl From<Value> for Param<'static> {
     fn from(v: Value) -> Self {
         match v {
             Value::String(s) => Param::Str(Cow::Owned(s)),
-            other => Param::Other(other),
+            other => Param::Json(Cow::Owned(other.to_string())),
         }
     }
 }
@@ -171,7 +174,8 @@ pub struct Record {
     pub shared: u64,
     pub power_type: u16,
     pub origin: TypeOrigin,
-    /// The map is empty: 0290 skips it and it takes no part.
+    /// The BMC-scoped map is empty after 0290's removal (`{}`): such a row stays in the unique
+    /// index and collides with any other `{}` row of its type (0290 only skips *updating* it).
     pub empty: bool,
     /// Which part's text holds the strings below.
     part: u16,
@@ -222,17 +226,24 @@ pub struct Part {
 }
 
 /// What the records say of their power types, counted as records are added (MAAS004 reports
-/// it). Only records with parameters count.
+/// it).
 #[derive(Debug, Clone, Default)]
 pub struct TypeCensus {
     /// How many records' types were inferred from their keys, by power type id.
     pub inferred: Vec<usize>,
     /// Whether any record's type was given (a machine list, the database).
     pub any_given: bool,
-    /// The records whose power type is missing or not one preflight knows, in record order:
-    /// their type id and where their subject ends in `untyped_text`. Copied as the records are
-    /// added, so the report's list of them reads a few hundred kilobytes in order instead of
-    /// visiting records all over the input.
+    /// Records with no power type at all (neither given nor inferable) and no parameters:
+    /// they can only collide with a `{}` row of a type 0290 removes a key from.
+    pub missing_empty: usize,
+    /// Whether some record of a type 0290 removes a key from is `{}` after the removal (the
+    /// only kind of row a record of `missing_empty` could collide with).
+    pub removing_empty: bool,
+    /// The records with parameters whose power type is missing (neither given nor inferable)
+    /// or given but not one preflight knows, in record order: their type id and where their
+    /// subject ends in `untyped_text`. Copied as the records are added, so the report's list of
+    /// them reads a few hundred kilobytes in order instead of visiting records all over the
+    /// input.
     untyped: Vec<(u16, usize)>,
     /// The subjects of `untyped`, back to back.
     untyped_text: String,
@@ -258,8 +269,8 @@ impl TypeCensus {
 
 impl Part {
     /// Stores `record` with its `subject`, `address` and `user` (`record.part`, `text` and
-    /// `lens` are set here).
-    fn push(&mut self, mut record: Record, [subject, address, user]: [&str; 3], types: &PowerTypes) {
+    /// `lens` are set here); `removes`: 0290 removes a key from the record's power type.
+    fn push(&mut self, mut record: Record, [subject, address, user]: [&str; 3], types: &PowerTypes, removes: bool) {
         record.part = self.index;
         record.text = self.text.len() as u32;
         for s in [subject, address, user] {
@@ -273,21 +284,25 @@ impl Part {
                 [LONG; 3]
             }
         };
-        if !record.empty {
-            match record.origin {
-                TypeOrigin::Inferred => {
-                    let by_type = &mut self.census.inferred;
-                    if by_type.len() < types.len() {
-                        by_type.resize(types.len(), 0);
-                    }
-                    by_type[usize::from(record.power_type)] += 1;
+        match record.origin {
+            TypeOrigin::Inferred => {
+                let by_type = &mut self.census.inferred;
+                if by_type.len() < types.len() {
+                    by_type.resize(types.len(), 0);
                 }
-                TypeOrigin::Given => self.census.any_given = true,
-                TypeOrigin::Missing => {}
+                by_type[usize::from(record.power_type)] += 1;
             }
-            if !types.is_known(record.power_type) {
-                self.census.add_untyped(record.power_type, subject);
-            }
+            TypeOrigin::Given => self.census.any_given = true,
+            TypeOrigin::Missing => {}
+        }
+        if record.empty && removes {
+            self.census.removing_empty = true;
+        }
+        let no_type = record.power_type == PowerTypes::NONE;
+        if record.origin == TypeOrigin::Missing && record.empty {
+            self.census.missing_empty += 1;
+        } else if !types.is_known(record.power_type) && !(no_type && record.origin == TypeOrigin::Given) {
+            self.census.add_untyped(record.power_type, subject);
         }
         self.len += 1;
         match self.chunks.last_mut() {
@@ -328,7 +343,7 @@ fn bytes_le(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Appends one key and value in canonical form: `key \0 s value \0` for strings,
-/// `key \0 j json \0` for anything else (serde_json's compact, key-sorted text).
+/// `key \0 j hash \0` for anything else (the 16-byte canonical jsonb hash of its text).
 fn write_param(buf: &mut Vec<u8>, key: &str, value: &Param) {
     buf.extend_from_slice(key.as_bytes());
     match value {
@@ -336,10 +351,14 @@ fn write_param(buf: &mut Vec<u8>, key: &str, value: &Param) {
             buf.extend_from_slice(b"\0s");
             buf.extend_from_slice(s.as_bytes());
         }
-        Param::Other(v) => {
+        Param::Json(text) => {
             buf.extend_from_slice(b"\0j");
-            // Writing into a Vec cannot fail, and a serde_json::Value always serializes.
-            let _ = serde_json::to_writer(&mut *buf, v);
+            match super::jsonb::canonical_hash(text) {
+                Ok(hash) => buf.extend_from_slice(&hash.to_le_bytes()),
+                // The readers validate every value first; text that is not JSON (only from
+                // code that builds maps by hand) compares as written.
+                Err(_) => buf.extend_from_slice(text.as_bytes()),
+            }
         }
     }
     buf.push(0);
@@ -394,8 +413,12 @@ const USER_BIT: u64 = 2;
 /// One power type's special keys, as [`KeyFacts::bit`] masks.
 #[derive(Debug, Clone, Copy, Default)]
 struct TypeKeys {
-    /// Keys that belong to the machine, not the BMC: left out of both hashes.
-    node_scoped: u64,
+    /// The driver's BMC-scoped settings: the only keys of a machine's merged parameters that
+    /// are the BMC row's (both hashes read only these).
+    bmc_scoped: u64,
+    /// Whether the type has an allow-list at all; without one (no power type, or one no table
+    /// names) every key is hashed: such records take no part in grouping.
+    scoped: bool,
     /// The key 0290 removes.
     removed: u64,
 }
@@ -485,7 +508,7 @@ impl<'r> PartBuilder<'r> {
         let special = rules
             .removed_by_0290
             .values()
-            .chain(rules.node_scoped.values().flatten());
+            .chain(rules.bmc_scoped.values().flatten());
         for key in special {
             let next = 1u64 << keys.values().filter(|f| f.bit != 0).count().min(63);
             let facts = keys.entry(key).or_default();
@@ -502,14 +525,10 @@ impl<'r> PartBuilder<'r> {
         let type_keys = (0..types.names.len())
             .map(|id| {
                 let name = types.name(id as u16);
+                let scoped = rules.bmc_scoped.get(name);
                 TypeKeys {
-                    node_scoped: rules
-                        .node_scoped
-                        .get(name)
-                        .into_iter()
-                        .flatten()
-                        .map(|k| bit(k))
-                        .fold(0, |a, b| a | b),
+                    bmc_scoped: scoped.into_iter().flatten().map(|k| bit(k)).fold(0, |a, b| a | b),
+                    scoped: scoped.is_some(),
                     removed: rules.removed_by_0290.get(name).map_or(0, |k| bit(k)),
                 }
             })
@@ -542,18 +561,22 @@ impl<'r> PartBuilder<'r> {
         found
     }
 
-    /// Adds one machine's merged power parameters. `power_type` is the given type, if any;
-    /// otherwise it is inferred from the keys. `pairs` is reordered (sorted by key).
+    /// Adds one machine's merged power parameters. `power_type` is the type a machine list
+    /// gives (`Some(PowerTypes::NONE)` for `""`: no BMC type, never inferred); `None` (the
+    /// machine is in no list) infers it from the keys. The BMC row is rebuilt from the
+    /// driver's BMC-scoped settings alone ([`BmcRules::bmc_scoped`]). Of equal keys the last one
+    /// counts, as jsonb keeps it. `pairs` is reordered (sorted by key).
     pub fn add_map(&mut self, subject: &str, power_type: Option<u16>, pairs: &mut [(Cow<'_, str>, Param<'_>)]) {
         // Maps usually arrive sorted (MAAS and serde_json write them so): check before sorting.
+        // The sort is stable, so the last of equal keys stays last.
         if !pairs.is_sorted_by(|a, b| bytes_le(a.0.as_bytes(), b.0.as_bytes())) {
-            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
         }
         self.facts.clear();
         self.facts.extend(pairs.iter().map(|(key, _)| self.keys.get(key)));
         let (type_id, origin) = match power_type {
-            Some(t) if t != PowerTypes::NONE => (t, TypeOrigin::Given),
-            _ => match Self::infer(&self.facts) {
+            Some(t) => (t, TypeOrigin::Given),
+            None => match Self::infer(&self.facts) {
                 Some(t) => (t, TypeOrigin::Inferred),
                 None => (PowerTypes::NONE, TypeOrigin::Missing),
             },
@@ -569,8 +592,12 @@ impl<'r> PartBuilder<'r> {
         let mut removed = None;
         let mut address = "";
         let mut user = "";
-        for ((key, value), facts) in pairs.iter().zip(&self.facts) {
-            if facts.bit & type_keys.node_scoped != 0 {
+        let mut kept = 0;
+        for (n, ((key, value), facts)) in pairs.iter().zip(&self.facts).enumerate() {
+            if type_keys.scoped && facts.bit & type_keys.bmc_scoped == 0 {
+                continue;
+            }
+            if pairs.get(n + 1).is_some_and(|next| next.0 == *key) {
                 continue;
             }
             if let Param::Str(s) = value {
@@ -583,6 +610,7 @@ impl<'r> PartBuilder<'r> {
             if facts.bit & type_keys.removed != 0 {
                 removed = Some((key, value));
             } else {
+                kept += 1;
                 write_param(&mut self.full, key, value);
             }
         }
@@ -602,13 +630,14 @@ impl<'r> PartBuilder<'r> {
             shared: shared_key_with(&mut self.full, address, user),
             power_type: type_id,
             origin,
-            empty: pairs.is_empty(),
+            empty: kept == 0,
             // Set by Part::push.
             part: 0,
             text: 0,
             lens: [0; 3],
         };
-        self.part.push(record, [subject, address, user], self.types);
+        self.part
+            .push(record, [subject, address, user], self.types, type_keys.removed != 0);
     }
 
     /// Adds one BMC row whose hashes PostgreSQL computed (database mode). Its md5 is of the map
@@ -631,7 +660,11 @@ impl<'r> PartBuilder<'r> {
             text: 0,
             lens: [0; 3],
         };
-        self.part.push(record, [row.id, address, user], self.types);
+        let removes = self
+            .type_keys
+            .get(usize::from(row.power_type))
+            .is_some_and(|k| k.removed != 0);
+        self.part.push(record, [row.id, address, user], self.types, removes);
     }
 
     /// The finished part.
@@ -673,6 +706,8 @@ impl Observations {
                 *all += n;
             }
             census.any_given |= part.census.any_given;
+            census.missing_empty += part.census.missing_empty;
+            census.removing_empty |= part.census.removing_empty;
             for (id, subject) in part.census.untyped() {
                 census.add_untyped(id, subject);
             }
@@ -942,7 +977,7 @@ pub fn find_groups<'o>(rules: &BmcRules, obs: &'o Observations) -> Groups<'o> {
         move || {
             obs.records()
                 .enumerate()
-                .filter(|(_, r)| !r.empty && eligible[r.power_type as usize])
+                .filter(|(_, r)| eligible[r.power_type as usize])
                 .map(|(i, r)| {
                     let key = if r.shared != 0 { r.shared } else { (r.post >> 64) as u64 };
                     (key, r.bmc, i as u32)
@@ -1157,11 +1192,16 @@ mod tests {
 
     /// Observations of machines given as (system_id, power type or "" to infer, params).
     fn observe(machines: &[(&str, &str, Value)]) -> Observations {
+        observe_typed(machines, |t| !t.is_empty())
+    }
+
+    /// [`observe`], where `given(type)` says whether a machine list gives the type.
+    fn observe_typed(machines: &[(&str, &str, Value)], given: impl Fn(&str) -> bool) -> Observations {
         let rules = &maas_pack().bmc;
         let mut types = PowerTypes::new(rules);
         let ids: Vec<Option<u16>> = machines
             .iter()
-            .map(|(_, t, _)| (!t.is_empty()).then(|| types.intern(t)))
+            .map(|(_, t, _)| given(t).then(|| types.intern(t)))
             .collect();
         let mut b = PartBuilder::new(rules, &types);
         for ((id, _, params), t) in machines.iter().zip(ids) {
@@ -1218,7 +1258,20 @@ mod tests {
     #[case::manual_ignored("manual",
         json!({"power_address":"10.0.0.5","power_pass":"a"}),
         json!({"power_address":"10.0.0.5","power_pass":"b"}), false)]
-    #[case::empty_params_skipped("ipmi", json!({}), json!({}), false)]
+    #[case::empty_maps_are_one_bmc("ipmi", json!({}), json!({}), false)]
+    #[case::password_only_becomes_empty_and_collides_with_empty("ipmi",
+        json!({"power_pass":"a"}), json!({}), true)]
+    #[case::two_password_only_rows_collide("ipmi",
+        json!({"power_pass":"a"}), json!({"power_pass":"b"}), true)]
+    #[case::ipmi_leftovers_on_a_redfish_machine_stay_on_the_node("redfish",
+        json!({"power_address":"10.0.0.2","power_user":"u","power_pass":"a","power_driver":"LAN_2_0","k_g":"x","cipher_suite_id":"3"}),
+        json!({"power_address":"10.0.0.2","power_user":"u","power_pass":"b"}), true)]
+    #[case::unknown_keys_stay_on_the_node("ipmi",
+        json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":"a","whatever":"1"}),
+        json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":"b","other":"2"}), true)]
+    #[case::empty_type_has_no_bmc_type("",
+        json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":"a"}),
+        json!({"power_address":"10.0.0.1","power_user":"admin","power_pass":"b"}), false)]
     #[case::webhook_password_differs("webhook",
         json!({"power_on_uri":"http://w/on","power_user":"u","power_pass":"a","power_token":"t"}),
         json!({"power_on_uri":"http://w/on","power_user":"u","power_pass":"b","power_token":"t"}), true)]
@@ -1229,13 +1282,88 @@ mod tests {
         #[case] collides: bool,
     ) {
         let rules = &maas_pack().bmc;
-        let fleet = observe(&[machine("aaaaaa", power_type, a), machine("bbbbbb", power_type, b)]);
+        let fleet = observe_typed(
+            &[machine("aaaaaa", power_type, a), machine("bbbbbb", power_type, b)],
+            |_| true,
+        );
         let groups = find_groups(rules, &fleet).collisions;
         assert_eq!(!groups.is_empty(), collides, "{groups:?}");
         if collides {
             assert_eq!(groups[0].members, vec![0, 1]);
             assert_eq!(groups[0].bmc_count, 2);
         }
+    }
+
+    /// Observations of machines given as (system_id, power type, the parameters' JSON text).
+    fn observe_text(machines: &[(&str, &str, &str)]) -> Observations {
+        let rules = &maas_pack().bmc;
+        let mut types = PowerTypes::new(rules);
+        let ids: Vec<u16> = machines.iter().map(|(_, t, _)| types.intern(t)).collect();
+        let mut b = PartBuilder::new(rules, &types);
+        for ((id, _, text), t) in machines.iter().zip(ids) {
+            let mut pairs = Vec::new();
+            crate::probe::power_parameters::parse_params(text.as_bytes(), &mut pairs).unwrap();
+            b.add_map(id, Some(t), &mut pairs);
+        }
+        let part = b.finish();
+        Observations::from_parts(types, vec![part])
+    }
+
+    /// jsonb equality decides, not the spelling (FACTS.md §1.2).
+    #[rstest]
+    #[case::number_spellings(
+        r#"{"power_address":"h","power_pass":"a","power_boot_type":1}"#,
+        r#"{"power_address":"h","power_pass":"b","power_boot_type":1e0}"#,
+        true
+    )]
+    #[case::one_point_zero_is_not_one(
+        r#"{"power_address":"h","power_pass":"a","power_boot_type":1}"#,
+        r#"{"power_address":"h","power_pass":"b","power_boot_type":1.0}"#,
+        false
+    )]
+    #[case::huge_integers_exactly(
+        r#"{"power_address":"h","power_pass":"a","k_g":123456789012345678901234567890}"#,
+        r#"{"power_address":"h","power_pass":"b","k_g":123456789012345678901234567891}"#,
+        false
+    )]
+    #[case::huge_exponent(
+        r#"{"power_address":"h","power_pass":"a","k_g":1e400}"#,
+        r#"{"power_address":"h","power_pass":"b","k_g":10e399}"#,
+        true
+    )]
+    #[case::duplicate_keys_last_wins(
+        r#"{"power_address":"x","power_address":"h","power_pass":"a"}"#,
+        r#"{"power_address":"h","power_pass":"b"}"#,
+        true
+    )]
+    #[case::duplicate_password_last_wins(
+        r#"{"power_address":"h","power_pass":"a","power_pass":"b"}"#,
+        r#"{"power_address":"h","power_pass":"b"}"#,
+        false
+    )]
+    #[case::escapes(
+        r#"{"power_address":"\u0068","power_pass":"a"}"#,
+        r#"{"power_address":"h","power_pass":"b"}"#,
+        true
+    )]
+    #[case::nested_key_order(
+        r#"{"power_address":"h","power_pass":"a","k_g":{"a":[1,{"b":2,"c":3}]}}"#,
+        r#"{"power_address":"h","power_pass":"b","k_g":{"a":[1,{"c":3,"b":2}]}}"#,
+        true
+    )]
+    fn jsonb_equality_decides(#[case] a: &str, #[case] b: &str, #[case] collides: bool) {
+        let fleet = observe_text(&[("aaaaaa", "ipmi", a), ("bbbbbb", "ipmi", b)]);
+        let groups = find_groups(&maas_pack().bmc, &fleet).collisions;
+        assert_eq!(!groups.is_empty(), collides, "{groups:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_read() {
+        let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        let a = format!(r#"{{"power_address":"h","power_pass":"a","k_g":{deep}}}"#);
+        let b = format!(r#"{{"power_address":"h","power_pass":"b","k_g":{deep}}}"#);
+        let fleet = observe_text(&[("aaaaaa", "ipmi", &a), ("bbbbbb", "ipmi", &b)]);
+        assert_eq!(find_groups(&maas_pack().bmc, &fleet).collisions.len(), 1);
     }
 
     #[test]
@@ -1420,14 +1548,22 @@ mod tests {
     }
 
     #[test]
-    fn address_and_user_are_never_node_scoped() {
-        // PartBuilder reads them through one role per key; a node-scoped address would hide it.
+    fn every_special_key_has_a_mask_bit_of_its_own() {
+        // PartBuilder gives each key of the tables one bit of a u64 mask; a 65th would share.
         let rules = &maas_pack().bmc;
-        for keys in rules.node_scoped.values() {
-            assert!(
-                !keys.iter().any(|k| k == "power_address" || k == "power_user"),
-                "{keys:?}"
-            );
+        let mut keys: Vec<&str> = rules
+            .removed_by_0290
+            .values()
+            .chain(rules.bmc_scoped.values().flatten())
+            .map(String::as_str)
+            .chain(["power_address", "power_user"])
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert!(keys.len() <= 64, "{} keys", keys.len());
+        // 0290's key of every type is one of the type's BMC-scoped settings.
+        for (t, key) in &rules.removed_by_0290 {
+            assert!(rules.bmc_scoped.get(t).is_some_and(|k| k.contains(key)), "{t}: {key}");
         }
     }
 
@@ -1527,7 +1663,7 @@ mod tests {
         let known = rules
             .removed_by_0290
             .values()
-            .chain(rules.node_scoped.values().flatten())
+            .chain(rules.bmc_scoped.values().flatten())
             .chain(rules.infer.keys())
             .map(String::as_str);
         for (i, name) in known.chain(["power_address", "power_user"]).enumerate() {

@@ -555,7 +555,7 @@ pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
             )
         } else {
             let mut inferred: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for r in obs.records().filter(|r| !r.empty && r.origin == TypeOrigin::Inferred) {
+            for r in obs.records().filter(|r| r.origin == TypeOrigin::Inferred) {
                 inferred
                     .entry(obs.types.name(r.power_type))
                     .or_default()
@@ -577,34 +577,64 @@ pub fn power_type_notes(pack: &MaasPack, view: &BmcView) -> PowerTypeNotes {
             evidence(vec![("inferred", detail), ("all_inferred", json!(!any_given))]),
         ));
     }
-    let unknown_count: usize = unknown.values().map(Vec::len).sum();
-    if unknown_count == 0 {
-        return notes;
-    }
-    let names: Vec<&str> = unknown.keys().copied().collect();
-    if view.rows.is_some() {
-        // A BMC row's type is what MAAS stored; 0290 removes nothing from a type it does not
-        // list, so such rows cannot start a collision.
+    // Given types preflight does not know: 0290 removes nothing from a type it does not list
+    // (its table is fixed in the migration), so they cannot start a collision.
+    let missing = unknown.remove("(none)").unwrap_or_default();
+    let other_count: usize = unknown.values().map(Vec::len).sum();
+    if other_count > 0 {
+        let names: Vec<&str> = unknown.keys().copied().collect();
         notes.summary_note = format!(
-            "; {unknown_count} BMC row(s) of other power types ({}) are left unchanged by 0290",
+            "; {other_count} {} of other power types ({}) are left unchanged by 0290",
+            view.unit(),
             names.join(", ")
         );
-        return notes;
+        if view.rows.is_none() {
+            notes.findings.push(def.finding(
+                Severity::Info,
+                "other power types",
+                format!(
+                    "{other_count} {} have power types that migration 0290 leaves unchanged ({}): they cannot collide.",
+                    view.unit(),
+                    names.join(", ")
+                ),
+                evidence(vec![("power_types", json!(unknown))]),
+            ));
+        }
     }
-    let sample: Vec<&str> = unknown.values().flatten().take(10).copied().collect();
-    let cause = format!(
-        "{unknown_count} {} with power parameters have no power type preflight knows ({}; e.g. {}): they were not compared",
-        view.unit(),
-        names.join(", "),
-        sample.join(", ")
-    );
-    notes.findings.push(def.finding(
-        Severity::Info,
-        "unknown power types",
-        format!("{cause}."),
-        evidence(vec![("unknown", json!(unknown))]),
-    ));
-    notes.not_compared = Some(cause);
+    let mut causes = Vec::new();
+    if !missing.is_empty() {
+        let sample: Vec<&str> = missing.iter().take(10).copied().collect();
+        causes.push(format!(
+            "{} {} with power parameters have no power type (not in the machine list, and their keys name no single driver; e.g. {}): they were not compared",
+            missing.len(),
+            view.unit(),
+            sample.join(", ")
+        ));
+        notes.findings.push(def.finding(
+            Severity::Info,
+            "unknown power types",
+            format!("{}.", causes[0]),
+            evidence(vec![("unknown", json!({ "(none)": missing }))]),
+        ));
+    }
+    if census.missing_empty > 0 {
+        if census.removing_empty {
+            causes.push(format!(
+                "{} {} have neither power parameters nor a known power type, and some BMCs are {{}} after 0290: they may collide with those and were not compared",
+                census.missing_empty,
+                view.unit()
+            ));
+        } else {
+            notes.summary_note.push_str(&format!(
+                "; {} {} without power parameters or power type cannot collide (no BMC is {{}} after 0290)",
+                census.missing_empty,
+                view.unit()
+            ));
+        }
+    }
+    if !causes.is_empty() {
+        notes.not_compared = Some(causes.join("; "));
+    }
     notes
 }
 

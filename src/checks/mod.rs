@@ -6,6 +6,7 @@
 
 pub mod backendai;
 pub mod bmc;
+pub mod jsonb;
 pub mod juju;
 pub mod maas;
 pub mod mender;

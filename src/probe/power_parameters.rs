@@ -24,7 +24,7 @@ use std::sync::Mutex;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, PowerTypes};
@@ -93,47 +93,18 @@ impl<'de> Deserialize<'de> for BorrowedStr<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for Param<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Param<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Param::Str(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Param::Str(Cow::Owned(s.to_string())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
-                Ok(Param::Str(Cow::Owned(s)))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Param::Other(Value::Bool(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Param::Other(Value::from(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Param::Other(Value::from(v)))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Param::Other(Value::from(v)))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Param::Other(Value::Null))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Param::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Param::Other)
-            }
-        }
-        d.deserialize_any(V)
+/// A parameter's value from its JSON text: a string is unescaped (borrowed when it has no
+/// escapes), any other value kept as written (it compares by jsonb equality, which no parsed
+/// number type could keep: `1e400`, integers of any size, any depth).
+fn param_of<'de, E: de::Error>(raw: &'de RawValue) -> Result<Param<'de>, E> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        let mut de = serde_json::Deserializer::from_str(text);
+        return BorrowedStr::deserialize(&mut de)
+            .map(|s| Param::Str(s.0))
+            .map_err(|e| E::custom(strip_position(&e)));
     }
+    Ok(Param::Json(Cow::Borrowed(text)))
 }
 
 /// Fills `pairs` with one machine's parameter map.
@@ -168,8 +139,9 @@ impl<'de> Visitor<'de> for MapSeed<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(BorrowedStr(key)) = map.next_key()? {
-            let value: Param<'de> = map.next_value()?;
-            self.0.push((key, value));
+            // serde_json reads a raw value without building it: no depth limit, any number.
+            let raw: &'de RawValue = map.next_value()?;
+            self.0.push((key, param_of(raw)?));
         }
         Ok(())
     }
