@@ -298,10 +298,11 @@ impl Part {
         if record.empty && removes {
             self.census.removing_empty = true;
         }
-        let no_type = record.power_type == PowerTypes::NONE;
+        // A given "" is no BMC type: nothing for 0290 to remove, nothing to report.
+        let given_none = record.power_type == PowerTypes::NONE && record.origin == TypeOrigin::Given;
         if record.origin == TypeOrigin::Missing && record.empty {
             self.census.missing_empty += 1;
-        } else if !types.is_known(record.power_type) && !(no_type && record.origin == TypeOrigin::Given) {
+        } else if !(types.is_known(record.power_type) || given_none) {
             self.census.add_untyped(record.power_type, subject);
         }
         self.len += 1;
