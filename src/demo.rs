@@ -38,7 +38,14 @@ impl Demo {
     /// formats; its MAAS and database settings are replaced by the demo's.
     pub async fn start(mut config: Config) -> Demo {
         let fleet = Fleet::generate(mocks::demo::MACHINES, mocks::demo::SEED);
-        let server = MaasServer::start(&fleet, &MaasOptions::mixed(mocks::demo::REGION_VERSION, "2.8.6")).await;
+        let mut options = MaasOptions::mixed(mocks::demo::REGION_VERSION, "2.8.6");
+        // A second region whose upgrade to 3.3 stopped at migration 0290 (MAAS009).
+        options.regions.push(mocks::maas::FakeController {
+            system_id: "r3gn03".into(),
+            hostname: "maas-region-3".into(),
+            version: Some("3.3.10-14213-g.5a4c9d0ef".into()),
+        });
+        let server = MaasServer::start(&fleet, &options).await;
         config.maas_url = Some(server.maas_url());
         config.maas_api_key = Some(Secret::new(API_KEY.to_string()));
         config.maas_current = None;

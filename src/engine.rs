@@ -10,8 +10,8 @@ use std::time::Instant;
 use crate::checks::backendai::BackendaiState;
 use crate::checks::bmc::{find_groups, Groups, PowerTypes};
 use crate::checks::maas::{
-    collision_blockers, collision_evaluation, named_groups, power_type_notes, shared_address_evaluation,
-    shared_address_evaluation_of, BmcView, MaasFacts,
+    collision_blockers, collision_evaluation, named_groups, not_object_blockers, power_type_notes,
+    shared_address_evaluation, shared_address_evaluation_of, BmcView, MaasFacts,
 };
 use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
@@ -20,12 +20,11 @@ use crate::probe::host::{self, HostFacts, HostSource};
 use crate::probe::http::{Http, HttpSettings, Trust};
 use crate::probe::maas::Machine;
 use crate::probe::maas::{ApiKey, MaasApi};
-use crate::probe::postgres::Migration0290;
-use crate::probe::postgres::{PgFacts, PgTarget};
+use crate::probe::postgres::{BmcTable, Migration0290, PgFacts, PgTarget};
 use crate::probe::power_parameters::{self, PowerInput};
 use crate::probe::Probed;
 use crate::probe::{backendai, juju, mender};
-use crate::report::Report;
+use crate::report::{Finding, Report};
 use crate::version::Version;
 
 /// First backoff delay for HTTP retries.
@@ -53,29 +52,52 @@ impl Scan {
     }
 }
 
-async fn probe_postgres(config: &Config, host: &HostFacts) -> Probed<PgFacts> {
+/// The database's facts and, when MAAS004 or MAAS005 is selected, its BMC rows (the truth
+/// those checks prefer over the API).
+async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, Probed<BmcTable>) {
     let regiond = match &host.regiond {
         Some(Ok(conf)) => Some(conf),
-        Some(Err(cause)) if config.pg_dsn.is_none() => return Probed::Failed(cause.clone()),
+        Some(Err(cause)) if config.pg_dsn.is_none() => {
+            return (Probed::Failed(cause.clone()), Probed::Failed(cause.clone()))
+        }
         _ => None,
     };
     let target = match PgTarget::resolve(config, regiond) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            return Probed::Skipped(
-                "no database configured: set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller (regiond.conf)".into(),
-            )
+            let reason = "no database configured: set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller (regiond.conf)";
+            return (Probed::Skipped(reason.into()), Probed::Skipped(reason.into()));
         }
-        Err(e) => return Probed::Failed(e.to_string()),
+        Err(e) => return (Probed::Failed(e.to_string()), Probed::Failed(e.to_string())),
     };
+    let wants_rows = ["MAAS004", "MAAS005"].iter().any(|id| config.selection.includes(id));
     let probe = async {
-        match target.probe(config.timeout).await {
-            Ok(facts) => Probed::Found(facts),
-            Err(e) => Probed::Failed(e.to_string()),
-        }
+        let facts = match target.probe(config.timeout).await {
+            Ok(facts) => facts,
+            Err(e) => return (Probed::Failed(e.to_string()), Probed::Failed(e.to_string())),
+        };
+        let rows = if !wants_rows {
+            Probed::Skipped("MAAS004 and MAAS005 are not selected".into())
+        } else {
+            match target.read_bmcs(&checks::maas_pack().bmc, config.timeout).await {
+                Ok(table) => Probed::Found(table),
+                Err(e) => Probed::Failed(e.to_string()),
+            }
+        };
+        (Probed::Found(facts), rows)
     };
     // The run's deadline names the endpoint too: it can fire before the probe's own timeout.
-    within(config, format!("PostgreSQL at {}", target.endpoint()), probe).await
+    let what = format!("PostgreSQL at {}", target.endpoint());
+    match tokio::time::timeout(config.timeout, probe).await {
+        Ok(both) => both,
+        Err(_) => {
+            let cause = format!(
+                "{what} did not answer within {} s (--timeout bounds the whole run)",
+                config.timeout.as_secs()
+            );
+            (Probed::Failed(cause.clone()), Probed::Failed(cause))
+        }
+    }
 }
 
 async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::probe::maas::MaasApiFacts> {
@@ -271,11 +293,14 @@ pub async fn run(scan: &Scan) -> Report {
     let host = host::probe(&scan.host).await;
     let postgres = async {
         match &scan.postgres {
-            Some(recorded) => Probed::Found(recorded.clone()),
+            Some(recorded) => (
+                Probed::Found(recorded.clone()),
+                Probed::Skipped("the recorded database holds no BMC rows".into()),
+            ),
             None => probe_postgres(&scan.config, &host).await,
         }
     };
-    let (postgres, api, (other_evaluations, other_targets)) = tokio::join!(
+    let ((postgres, bmcs), api, (other_evaluations, other_targets)) = tokio::join!(
         postgres,
         within(
             &scan.config,
@@ -288,6 +313,7 @@ pub async fn run(scan: &Scan) -> Report {
         host,
         postgres,
         api,
+        bmcs,
         configured_current: scan.config.maas_current.clone(),
     };
     let evaluations = checks::maas::evaluate(pack, &facts, &target)
@@ -402,13 +428,14 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
             .collect(),
         rows: None,
     };
-    evaluate_both(pack, &view)
+    evaluate_both(pack, &view, Vec::new())
 }
 
 /// MAAS004 and MAAS005 over one view: both checks' groups are found together (on two threads),
 /// then MAAS005's warnings and MAAS004's notes on power types are built on one thread while
 /// MAAS004's blockers are built on this one.
-fn evaluate_both(pack: &MaasPack, view: &BmcView) -> Vec<Evaluation> {
+/// `extra` are further MAAS004 blockers (database rows 0290 cannot read).
+fn evaluate_both(pack: &MaasPack, view: &BmcView, extra: Vec<Finding>) -> Vec<Evaluation> {
     let Groups {
         collisions,
         shared_addresses,
@@ -418,7 +445,8 @@ fn evaluate_both(pack: &MaasPack, view: &BmcView) -> Vec<Evaluation> {
             let shared = shared_address_evaluation_of(pack, view, shared_addresses);
             (shared, power_type_notes(pack, view))
         });
-        let blockers = collision_blockers(pack, view, named_groups(collisions));
+        let mut blockers = extra;
+        blockers.extend(collision_blockers(pack, view, named_groups(collisions)));
         match other.join() {
             Ok((shared, notes)) => vec![collision_evaluation(pack, view, blockers, notes), shared],
             Err(_) => ["MAAS004", "MAAS005"]
@@ -451,7 +479,7 @@ async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &Host
         rows: Some(&table.rows),
     };
     if table.migration_0290 != Migration0290::Applied {
-        return evaluate_both(pack, &view);
+        return evaluate_both(pack, &view, not_object_blockers(pack, &table.not_objects));
     }
     let applied = Evaluation::pass(
         pack.def("MAAS004"),

@@ -195,7 +195,13 @@ async fn missing_database_is_named() {
 
 #[tokio::test]
 async fn discovers_the_database_from_regiond_conf() {
-    fresh_database("pf_regiond").await;
+    let db = fresh_database("pf_regiond").await;
+    db.batch_execute(MAAS_SCHEMA).await.unwrap();
+    db.batch_execute(
+        "INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0290_migrate_node_power_parameters')",
+    )
+    .await
+    .unwrap();
     let url = test_database_url();
     let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
     let mut host = RecordedHost::default();
@@ -224,8 +230,14 @@ async fn discovers_the_database_from_regiond_conf() {
         outcome(&report, "MAAS003")
     );
     assert_eq!(outcome(&report, "MAAS002").status, OutcomeStatus::Pass);
-    // The deb's version (3.4.10) says 0290 already ran.
-    assert_eq!(outcome(&report, "MAAS004").status, OutcomeStatus::Pass);
+    // The database's django_migrations (not the deb's 3.4.10) says 0290 already ran.
+    let maas004 = outcome(&report, "MAAS004");
+    assert_eq!(maas004.status, OutcomeStatus::Pass);
+    assert!(
+        maas004.reason.as_deref().unwrap().contains("django_migrations"),
+        "{maas004:?}"
+    );
+    assert_eq!(outcome(&report, "MAAS009").status, OutcomeStatus::Pass);
     // Owned by postgres, but regiond.conf says MAAS connects as postgres: fine.
     assert_eq!(outcome(&report, "MAAS008").status, OutcomeStatus::Pass);
 }

@@ -11,14 +11,14 @@ use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
 use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
-use crate::probe::postgres::{Migration0290, PgFacts};
+use crate::probe::postgres::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use crate::probe::Probed;
 use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
 use crate::version::{Series, Version};
 
 /// Every check id this module implements (tested against the catalogue).
 pub const IMPLEMENTED: &[&str] = &[
-    "MAAS001", "MAAS002", "MAAS003", "MAAS004", "MAAS005", "MAAS006", "MAAS007", "MAAS008",
+    "MAAS001", "MAAS002", "MAAS003", "MAAS004", "MAAS005", "MAAS006", "MAAS007", "MAAS008", "MAAS009",
 ];
 
 /// One row of the release table (checks/maas.toml `[[release]]`).
@@ -83,6 +83,9 @@ pub struct MaasFacts {
     pub host: HostFacts,
     pub postgres: Probed<PgFacts>,
     pub api: Probed<MaasApiFacts>,
+    /// The database's BMC rows (`maasserver_bmc`), when the database can be read: the truth
+    /// MAAS004 and MAAS005 prefer over the API.
+    pub bmcs: Probed<BmcTable>,
     /// `[maas] current` from the config, used when neither API nor host tells the version.
     pub configured_current: Option<Version>,
 }
@@ -148,6 +151,7 @@ pub fn evaluate(pack: &MaasPack, facts: &MaasFacts, target: &Version) -> Vec<Eva
         time_sync(pack.def("MAAS006"), facts),
         controller_skew(pack.def("MAAS007"), facts),
         database_owner(pack.def("MAAS008"), facts, target, &release),
+        interrupted_upgrade(pack, pack.def("MAAS009"), facts),
     ]
 }
 
@@ -663,6 +667,43 @@ pub fn collision_blockers(pack: &MaasPack, view: &BmcView, named: Vec<(String, B
         .collect()
 }
 
+/// MAAS004's blockers for BMC rows whose `power_parameters` is a non-empty JSON value other
+/// than an object: 0290 calls `.items()` on it and the upgrade stops there (upstream
+/// `3.3.0:src/maasserver/migrations/maasserver/0290_migrate_node_power_parameters.py`).
+pub fn not_object_blockers(pack: &MaasPack, rows: &[NotAnObject]) -> Vec<Finding> {
+    let def = pack.def("MAAS004");
+    rows.iter()
+        .map(|row| {
+            // The Python type 0290 sees, as its AttributeError will name it.
+            let python = match row.json_type.as_str() {
+                "string" => "'str'",
+                "number" => "'int' (or 'float')",
+                "boolean" => "'bool'",
+                "array" => "'list'",
+                _ => "a non-dict",
+            };
+            let power_type = if row.power_type.is_empty() {
+                "no power type"
+            } else {
+                &row.power_type
+            };
+            def.finding(
+                Severity::Blocker,
+                format!("BMC row {} ({power_type}): power_parameters is not an object", row.id),
+                format!(
+                    "BMC row {} holds a JSON {} as its power_parameters, not an object: migration 0290 will stop with \"AttributeError: {python} object has no attribute 'items'\". Set the BMC's power parameters again (or delete the row if no node uses it) before the upgrade.",
+                    row.id, row.json_type
+                ),
+                evidence(vec![
+                    ("bmc_id", row.id.parse::<i64>().map_or_else(|_| json!(row.id), |n| json!(n))),
+                    ("power_type", json!(row.power_type)),
+                    ("json_type", json!(row.json_type)),
+                ]),
+            )
+        })
+        .collect()
+}
+
 /// MAAS004's evaluation of `view` from its `blockers` ([`collision_findings`]) and its `notes`
 /// on power types ([`power_type_notes`]).
 pub fn collision_evaluation(
@@ -723,6 +764,103 @@ pub fn shared_address_evaluation_of(pack: &MaasPack, view: &BmcView, groups: Vec
     )
 }
 
+/// Appends `note` to the outcome's reason (what the check looked at, or its findings count).
+fn with_note(mut e: Evaluation, note: &str) -> Evaluation {
+    if note.is_empty() {
+        return e;
+    }
+    e.outcome.reason = Some(match e.outcome.reason.take() {
+        Some(r) if !r.is_empty() => format!("{r}; {note}"),
+        _ => note.to_string(),
+    });
+    e
+}
+
+/// The BMC rows of the MAAS database, as the detector and the report see them.
+pub fn database_view(table: &BmcTable) -> BmcView<'_> {
+    BmcView {
+        obs: &table.observations,
+        hostnames: HashMap::new(),
+        rows: Some(&table.rows),
+    }
+}
+
+/// What the API path cannot see: BMC rows no node it lists points at.
+fn api_blind_spot(api: &MaasApiFacts) -> String {
+    format!(
+        "read through the API ({} machines): BMC rows that no listed node points at (devices', orphaned rows) are not visible without the database",
+        api.machines.len()
+    )
+}
+
+/// A group's members as one comparable key: its machines' system_ids and its pods' names.
+fn group_key(evidence: &crate::report::Evidence) -> Vec<String> {
+    let map = evidence.to_map();
+    let mut key: Vec<String> = ["system_ids", "pods"]
+        .iter()
+        .filter_map(|k| map.get(*k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    key.sort();
+    key.dedup();
+    key
+}
+
+/// An info finding when the database and the API disagree on `check`'s groups: the database is
+/// the truth, the API a reconstruction (rows written by older setters, keys the allow-list
+/// rebuild puts elsewhere).
+fn disagreement(def: &CheckDef, database: &Evaluation, api: &Evaluation) -> Option<Finding> {
+    let keys = |e: &Evaluation| -> BTreeSet<Vec<String>> {
+        e.findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .map(|f| group_key(&f.evidence))
+            .collect()
+    };
+    let (db, through_api) = (keys(database), keys(api));
+    if db == through_api {
+        return None;
+    }
+    let only_db: Vec<&Vec<String>> = db.difference(&through_api).collect();
+    let only_api: Vec<&Vec<String>> = through_api.difference(&db).collect();
+    Some(def.finding(
+        Severity::Info,
+        "database and API disagree",
+        format!(
+            "The database (the truth, used above) and the API's reconstruction differ: {} group(s) only in the database, {} only through the API. Rows written by older MAAS versions can hold keys the API no longer shows apart.",
+            only_db.len(),
+            only_api.len()
+        ),
+        evidence(vec![
+            ("only_in_database", json!(only_db)),
+            ("only_through_api", json!(only_api)),
+        ]),
+    ))
+}
+
+/// MAAS004 over the database's BMC rows: collisions, plus rows 0290 cannot read.
+fn database_collisions(pack: &MaasPack, table: &BmcTable) -> Evaluation {
+    let view = database_view(table);
+    let mut blockers = not_object_blockers(pack, &table.not_objects);
+    blockers.extend(collision_findings(pack, &view));
+    collision_evaluation(pack, &view, blockers, power_type_notes(pack, &view))
+}
+
+/// Whether migration 0290 ran, as far as the facts tell: `Ok(Some(where))` applied,
+/// `Ok(None)` not applied (the database says so), `Err(why)` unknown.
+fn migration_0290_state(facts: &MaasFacts) -> Result<Option<String>, String> {
+    match &facts.postgres {
+        Probed::Found(pg) => match pg.migration_0290 {
+            Migration0290::Applied => Ok(Some(format!("django_migrations in {}", pg.endpoint))),
+            Migration0290::NotApplied => Ok(None),
+            Migration0290::NoMigrationTable => Err(format!("{} has no django_migrations table", pg.endpoint)),
+        },
+        Probed::Failed(cause) => Err(cause.clone()),
+        Probed::Skipped(reason) => Err(reason.clone()),
+    }
+}
+
 fn duplicate_bmcs(
     pack: &MaasPack,
     def: &CheckDef,
@@ -740,26 +878,159 @@ fn duplicate_bmcs(
             ),
         );
     }
-    if let Ok((v, from)) = current {
-        if v.series() >= introduced {
-            return Evaluation::pass(def, format!("migration 0290 already ran: MAAS {} (from {from})", v.raw));
+    // The database decides whether 0290 ran, not the installed package.
+    match migration_0290_state(facts) {
+        Ok(Some(at)) => return Evaluation::pass(def, format!("migration 0290 already applied ({at})")),
+        Ok(None) => {}
+        Err(why) => {
+            // Without the database: a region API that answers as 3.3+ has run its migrations.
+            if let Some(v) = facts.api.found().and_then(|a| a.version.as_deref()) {
+                if Version::parse(v).is_ok_and(|v| v.series() >= introduced) {
+                    return Evaluation::pass(
+                        def,
+                        format!("the region API answers as MAAS {v}: its migrations, 0290 among them, ran"),
+                    );
+                }
+            }
+            if let Ok((v, from)) = current {
+                if v.series() >= introduced {
+                    return Evaluation::error(
+                        def,
+                        format!(
+                            "MAAS {} is installed ({from}), but only the database tells whether migration 0290 ran (django_migrations), and it could not be read: {why}",
+                            v.raw
+                        ),
+                    );
+                }
+            }
         }
     }
-    if let Probed::Found(pg) = &facts.postgres {
-        if pg.migration_0290 == Migration0290::Applied {
-            return Evaluation::pass(def, format!("migration 0290 already applied in {}", pg.endpoint));
+    let through_api = facts
+        .api
+        .found()
+        .map(|api| with_note(duplicate_bmc_evaluation(pack, &api_view(api)), &api_blind_spot(api)));
+    match (&facts.bmcs, through_api) {
+        (Probed::Found(table), api) => {
+            let mut e = database_collisions(pack, table);
+            if let Some(finding) = api.and_then(|api| disagreement(def, &e, &api)) {
+                e.findings.push(finding);
+                if e.outcome.status == OutcomeStatus::Pass {
+                    e.outcome.status = OutcomeStatus::Fail;
+                }
+            }
+            with_note(e, &format!("from the database ({})", table.endpoint))
         }
+        (_, Some(api)) => match &facts.bmcs {
+            Probed::Failed(cause) => with_note(api, &format!("the database's BMC rows could not be read: {cause}")),
+            _ => api,
+        },
+        (Probed::Failed(cause), None) => Evaluation::error(def, cause.clone()),
+        (Probed::Skipped(reason), None) => match &facts.api {
+            Probed::Failed(cause) => Evaluation::error(def, cause.clone()),
+            _ => Evaluation::skipped(def, format!("{reason}; and {}", api_skip_reason(facts))),
+        },
     }
-    match api_facts(def, facts) {
-        Ok(api) => duplicate_bmc_evaluation(pack, &api_view(api)),
-        Err(e) => e,
+}
+
+/// Why the API path did not run.
+fn api_skip_reason(facts: &MaasFacts) -> String {
+    match &facts.api {
+        Probed::Skipped(r) | Probed::Failed(r) => r.clone(),
+        Probed::Found(_) => String::new(),
     }
 }
 
 fn shared_addresses(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Evaluation {
+    if let Probed::Found(table) = &facts.bmcs {
+        return with_note(
+            shared_address_evaluation(pack, &database_view(table)),
+            &format!("from the database ({})", table.endpoint),
+        );
+    }
     match api_facts(def, facts) {
-        Ok(api) => shared_address_evaluation(pack, &api_view(api)),
-        Err(e) => e,
+        Ok(api) => with_note(shared_address_evaluation(pack, &api_view(api)), &api_blind_spot(api)),
+        Err(e) => match (&facts.bmcs, e.outcome.status) {
+            (Probed::Failed(cause), OutcomeStatus::Skipped) => Evaluation::error(def, cause.clone()),
+            _ => e,
+        },
+    }
+}
+
+/// What says a region runs MAAS 3.3 or newer: this host's package, and each region controller's
+/// reported version (the region API's `version/` is the most common one among them).
+fn installed_from(facts: &MaasFacts, introduced: Series) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    if let Some(v) = facts.host.maas.as_ref().and_then(MaasInstall::version) {
+        if Version::parse(v).is_ok_and(|p| p.series() >= introduced) {
+            let how = match facts.host.maas {
+                Some(MaasInstall::Snap { .. }) => "the maas snap on this host",
+                _ => "the maas-region-api package on this host",
+            };
+            found.push((v.to_string(), how.to_string()));
+        }
+    }
+    if let Some(api) = facts.api.found() {
+        for region in &api.regions {
+            if let Some(v) = region.version.as_deref() {
+                if Version::parse(v).is_ok_and(|p| p.series() >= introduced) {
+                    found.push((v.to_string(), format!("region controller {}", region.hostname)));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// MAAS009: a 3.3+ region on a database without 0290 is an upgrade that stopped mid-way.
+fn interrupted_upgrade(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Evaluation {
+    let introduced = Series::parse(&pack.paths.migration_0290_introduced_in).expect("valid series in checks/maas.toml");
+    let installed = installed_from(facts, introduced);
+    let named: Vec<String> = installed.iter().map(|(v, from)| format!("{v} ({from})")).collect();
+    match migration_0290_state(facts) {
+        Ok(Some(at)) => Evaluation::pass(def, format!("migration 0290 applied ({at})")),
+        Ok(None) if !installed.is_empty() => Evaluation::from_findings(
+            def,
+            vec![def.finding(
+                Severity::Blocker,
+                "database without migration 0290",
+                format!(
+                    "MAAS {} is installed, but the database's django_migrations has no maasserver 0290_migrate_node_power_parameters: the upgrade to {introduced} or later stopped during its migrations. Restore the pre-upgrade backup, or fix MAAS004's blockers and finish it (sudo maas-region dbupgrade; snap: sudo maas migrate).",
+                    named.join(", ")
+                ),
+                evidence(vec![(
+                    "installed",
+                    json!(installed
+                        .iter()
+                        .map(|(v, from)| json!({"version": v, "from": from}))
+                        .collect::<Vec<_>>()),
+                )]),
+            )],
+            "",
+        ),
+        Ok(None) => Evaluation::pass(
+            def,
+            format!("the database has not run migration 0290, and no region runs MAAS {introduced} or newer"),
+        ),
+        Err(why) if installed.is_empty() => Evaluation::pass(
+            def,
+            format!("no region runs MAAS {introduced} or newer (the database was not read: {why})"),
+        ),
+        Err(why) => match &facts.postgres {
+            Probed::Skipped(_) => Evaluation::skipped(
+                def,
+                format!(
+                    "MAAS {} is installed; whether its database ran migration 0290 is only in django_migrations, and no database is configured ({why})",
+                    named.join(", ")
+                ),
+            ),
+            _ => Evaluation::error(
+                def,
+                format!(
+                    "MAAS {} is installed; whether its database ran migration 0290 cannot be read: {why}",
+                    named.join(", ")
+                ),
+            ),
+        },
     }
 }
 
@@ -952,6 +1223,7 @@ mod tests {
             host,
             postgres,
             api: Probed::Skipped("not configured".into()),
+            bmcs: Probed::Skipped("not configured".into()),
             configured_current: None,
         }
     }

@@ -40,6 +40,10 @@ pub struct RecordedHost {
     /// Command lines that start but never finish (a hung `systemctl`, a stuck D-Bus).
     #[serde(default)]
     pub hanging: BTreeSet<String>,
+    /// Paths that exist but cannot be read by the user preflight runs as (regiond.conf is mode
+    /// 0640, root and the maas group).
+    #[serde(default)]
+    pub unreadable: BTreeSet<String>,
 }
 
 /// How long a recorded host's command may run: recorded answers come at once, so only a
@@ -66,9 +70,21 @@ pub enum HostSource {
 
 impl HostSource {
     fn read(&self, path: &str) -> Option<String> {
+        self.read_file(path).ok().flatten()
+    }
+
+    /// A file's text: `Ok(None)` when there is no such file, `Err` (the cause in words) when it
+    /// exists but cannot be read.
+    fn read_file(&self, path: &str) -> Result<Option<String>, String> {
         match self {
-            HostSource::Live { .. } => std::fs::read_to_string(path).ok(),
-            HostSource::Recorded(r) => r.files.get(path).cloned(),
+            HostSource::Live { .. } => match std::fs::read_to_string(path) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err("permission denied".into()),
+                Err(e) => Err(e.to_string()),
+            },
+            HostSource::Recorded(r) if r.unreadable.contains(path) => Err("permission denied".into()),
+            HostSource::Recorded(r) => Ok(r.files.get(path).cloned()),
         }
     }
 
@@ -364,7 +380,12 @@ pub async fn probe(source: &HostSource) -> HostFacts {
     };
     let regiond = [SNAP_REGIOND_CONF, DEB_REGIOND_CONF]
         .iter()
-        .find_map(|p| source.read(p).map(|t| parse_regiond_conf(p, &t)));
+        .find_map(|p| match source.read_file(p) {
+            Ok(text) => text.map(|t| parse_regiond_conf(p, &t)),
+            Err(cause) => Some(Err(format!(
+                "cannot read {p}: {cause} (MAAS writes it mode 0640, for root and the maas group): run preflight as root (sudo preflight …), or give the database with DATABASE_URL or [postgresql] url"
+            ))),
+        });
     HostFacts {
         release,
         lsb_release,

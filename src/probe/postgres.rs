@@ -364,11 +364,27 @@ pub struct BmcTable {
     pub observations: Observations,
     /// Row id → name, type and machines.
     pub rows: HashMap<String, BmcRow>,
+    /// Rows whose `power_parameters` is a JSON value 0290 cannot iterate (not an object, and
+    /// not empty: 0290 skips `""`, `[]`, `0`, `false`, `null` and `{}`), by row id.
+    pub not_objects: Vec<NotAnObject>,
 }
 
-/// The SQL that reduces every BMC row: its id, type, name, the md5 of its jsonb text after
-/// 0290's key removal (exactly as 0290 leaves it: non-objects unchanged), address, user, and
-/// whether it is empty. `$1`, `$2`, … are pairs of (power types, removed key) from the rules.
+/// A BMC row that makes 0290 crash: its `power_parameters` is a non-empty JSON value other than
+/// an object (upstream `0290_migrate_node_power_parameters.py` calls `.items()` on every value
+/// that is not falsy in Python).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnObject {
+    pub id: String,
+    pub power_type: String,
+    /// `jsonb_typeof`: string, number, boolean or array.
+    pub json_type: String,
+}
+
+/// The SQL that reduces every BMC row: its id, bmc_type, power_type, name, the jsonb type of its
+/// parameters, the md5 of its jsonb text after 0290's key removal (exactly as 0290 leaves it:
+/// non-objects unchanged), address, user, whether it is `{}` after the removal, and whether
+/// 0290 skips it (a value Python finds falsy). `$1`, `$2`, … are pairs of (power types, removed
+/// key) from the rules. Columns MAAS declares NOT NULL are read as they are, so a NULL is seen.
 fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
     let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (power_type, key) in &rules.removed_by_0290 {
@@ -385,16 +401,38 @@ fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
         ));
         params.push((types, key.to_string()));
     }
+    let after = format!(
+        "(CASE WHEN jsonb_typeof(b.power_parameters) <> 'object' THEN b.power_parameters{arms} ELSE b.power_parameters END)"
+    );
     let sql = format!(
         "SELECT b.id::text, b.bmc_type, b.power_type, COALESCE(b.name, ''),
-                md5((CASE WHEN jsonb_typeof(b.power_parameters) <> 'object' THEN b.power_parameters{arms}
-                          ELSE b.power_parameters END)::text),
+                jsonb_typeof(b.power_parameters),
+                md5({after}::text),
                 COALESCE(b.power_parameters ->> 'power_address', ''),
                 COALESCE(b.power_parameters ->> 'power_user', ''),
-                b.power_parameters = '{{}}'::jsonb
+                {after} = '{{}}'::jsonb,
+                b.power_parameters = ANY(ARRAY['null', '\"\"', '0', 'false', '[]', '{{}}']::jsonb[])
            FROM maasserver_bmc b"
     );
     (sql, params)
+}
+
+/// Column `index` (named `name`) of a `table` row, or the error a NULL where MAAS declares NOT
+/// NULL deserves (`row_id` names the row).
+fn not_null<'r, T: tokio_postgres::types::FromSql<'r>>(
+    row: &'r tokio_postgres::Row,
+    index: usize,
+    table: &str,
+    name: &str,
+    row_id: &str,
+) -> Result<T, String> {
+    match row.try_get::<_, Option<T>>(index) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(format!(
+            "{table} row {row_id} has {name} NULL, which MAAS declares NOT NULL: the database is damaged or not MAAS's; nothing was compared"
+        )),
+        Err(e) => Err(format!("{table}.{name} of row {row_id} cannot be read: {e}")),
+    }
 }
 
 impl PgTarget {
@@ -441,16 +479,35 @@ impl PgTarget {
         futures::pin_mut!(stream);
         let mut raw = Vec::new();
         let mut rows = HashMap::new();
+        let mut not_objects = Vec::new();
+        let damaged = |cause: String| PgError::Query {
+            endpoint: self.endpoint(),
+            cause,
+        };
         while let Some(row) = stream.next().await {
             let row = row.map_err(query_err)?;
-            let id: String = row.get(0);
-            let power_type: String = row.get(2);
-            let post: String = row.get(4);
+            let id: String = not_null(&row, 0, "maasserver_bmc", "id", "?").map_err(damaged)?;
+            let column = |index: usize, name: &str| -> Result<String, PgError> {
+                not_null(&row, index, "maasserver_bmc", name, &id).map_err(damaged)
+            };
+            let bmc_type: i32 = not_null(&row, 1, "maasserver_bmc", "bmc_type", &id).map_err(damaged)?;
+            let power_type = column(2, "power_type")?;
+            let json_type = column(4, "power_parameters")?;
+            let post = column(5, "power_parameters")?;
+            let empty: bool = not_null(&row, 8, "maasserver_bmc", "power_parameters", &id).map_err(damaged)?;
+            let skipped: bool = not_null(&row, 9, "maasserver_bmc", "power_parameters", &id).map_err(damaged)?;
+            if json_type != "object" && !skipped {
+                not_objects.push(NotAnObject {
+                    id: id.clone(),
+                    power_type: power_type.clone(),
+                    json_type,
+                });
+            }
             rows.insert(
                 id.clone(),
                 BmcRow {
                     name: row.get(3),
-                    bmc_type: row.get(1),
+                    bmc_type,
                     machines: Vec::new(),
                 },
             );
@@ -458,9 +515,9 @@ impl PgTarget {
                 id,
                 types.intern(&power_type),
                 post,
-                row.get::<_, String>(5),
                 row.get::<_, String>(6),
-                row.get::<_, bool>(7),
+                row.get::<_, String>(7),
+                empty,
             ));
         }
         let mut builder = PartBuilder::new(rules, &types);
@@ -479,14 +536,17 @@ impl PgTarget {
         drop(raw);
         let nodes = tx
             .query(
-                "SELECT n.bmc_id::text, n.system_id, n.hostname FROM maasserver_node n WHERE n.bmc_id IS NOT NULL ORDER BY n.system_id",
+                "SELECT n.bmc_id::text, n.system_id, n.hostname, n.id::text FROM maasserver_node n WHERE n.bmc_id IS NOT NULL ORDER BY n.system_id",
                 &[],
             )
             .await
             .map_err(query_err)?;
         for n in nodes {
+            let node_id: String = n.get(3);
+            let system_id: String = not_null(&n, 1, "maasserver_node", "system_id", &node_id).map_err(damaged)?;
+            let hostname: String = not_null(&n, 2, "maasserver_node", "hostname", &node_id).map_err(damaged)?;
             if let Some(row) = rows.get_mut(&n.get::<_, String>(0)) {
-                row.machines.push((n.get(1), n.get(2)));
+                row.machines.push((system_id, hostname));
             }
         }
         tx.rollback().await.map_err(query_err)?;
@@ -495,6 +555,7 @@ impl PgTarget {
             migration_0290: facts.migration_0290,
             observations: Observations::from_parts(types, vec![part]),
             rows,
+            not_objects,
         })
     }
 }

@@ -1,0 +1,603 @@
+//! PostgreSQL is the judge: hand-made BMC rows covering every case of FACTS.md §1.2 go into a
+//! real PostgreSQL with MAAS's real unique index; migration 0290 is then done as upstream does
+//! it (`3.3.0:src/maasserver/migrations/maasserver/0290_migrate_node_power_parameters.py`: skip
+//! falsy values, stop on a non-object, remove the one key of the power type), and the index's
+//! verdict is compared with what preflight predicted from the database and from the API's
+//! shape of the same data (a power-parameters document and a machine list).
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use preflight::engine::{self, BmcSource};
+use preflight::probe::host::{HostSource, RecordedHost};
+use preflight::report::{OutcomeStatus, Report, Severity, Status};
+use support::{config_from_env, database_url, outcome, test_database_url};
+use tokio_postgres::{Client, NoTls};
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("test cluster reachable");
+    tokio::spawn(connection);
+    client
+}
+
+async fn fresh_database(name: &str) -> Client {
+    let admin = connect(&test_database_url()).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    connect(&database_url(name)).await
+}
+
+/// MAAS 3.2's tables as far as preflight reads them (upstream
+/// `3.2.0:src/maasserver/testing/initial.maas_test.sql`), with the unique index of
+/// `0245_bmc_power_parameters_index_hash.py`.
+const SCHEMA: &str = "
+    CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied timestamptz NOT NULL DEFAULT now());
+    INSERT INTO django_migrations (app, name) VALUES ('maasserver', '0289_vault_secret');
+    CREATE TABLE maasserver_bmc (
+        id integer PRIMARY KEY, power_type varchar(10) NOT NULL, power_parameters jsonb NOT NULL,
+        bmc_type integer NOT NULL DEFAULT 0, name varchar(255) NOT NULL DEFAULT '');
+    CREATE UNIQUE INDEX maasserver_bmc_power_type_parameters_idx ON maasserver_bmc
+        USING btree (power_type, md5((power_parameters)::text)) WHERE ((power_type)::text <> 'manual'::text);
+    CREATE TABLE maasserver_node (id serial PRIMARY KEY, system_id varchar(41) NOT NULL UNIQUE,
+        hostname varchar(255) NOT NULL UNIQUE, node_type integer NOT NULL DEFAULT 0,
+        bmc_id integer REFERENCES maasserver_bmc (id), instance_power_parameters jsonb NOT NULL DEFAULT '{}');
+";
+
+/// One BMC row and the nodes on it: (system_id, node_type, the node's own parameters as JSON
+/// object members, which the API merges over the BMC's).
+struct Row {
+    id: i32,
+    power_type: &'static str,
+    bmc_type: i32,
+    name: &'static str,
+    params: String,
+    nodes: Vec<(&'static str, i32, &'static str)>,
+}
+
+fn row(id: i32, power_type: &'static str, params: &str, nodes: Vec<(&'static str, i32, &'static str)>) -> Row {
+    Row {
+        id,
+        power_type,
+        bmc_type: 0,
+        name: "",
+        params: params.to_string(),
+        nodes,
+    }
+}
+
+/// Every case of FACTS.md §1.2 and issue 13, one or two rows each.
+fn rows() -> Vec<Row> {
+    let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+    let mut rows = vec![
+        // Password differs; the node keys (mac_address, redfish leftovers) stay on the node.
+        row(
+            1,
+            "ipmi",
+            r#"{"power_address": "10.1.0.1", "power_user": "admin", "power_pass": "a", "power_driver": "LAN_2_0"}"#,
+            vec![("a1", 0, r#""mac_address": "00:16:3e:00:00:01""#)],
+        ),
+        row(
+            2,
+            "ipmi",
+            r#"{"power_address": "10.1.0.1", "power_user": "admin", "power_pass": "b", "power_driver": "LAN_2_0"}"#,
+            vec![("b1", 0, r#""node_id": "1", "mac_address": "00:16:3e:00:00:02""#)],
+        ),
+        // A redfish machine once commissioned as ipmi keeps ipmi keys on the node.
+        row(
+            3,
+            "redfish",
+            r#"{"power_address": "10.1.0.2", "power_user": "u", "power_pass": "a"}"#,
+            vec![(
+                "c1",
+                0,
+                r#""power_driver": "LAN_2_0", "k_g": "x", "cipher_suite_id": "3", "node_id": "1""#,
+            )],
+        ),
+        row(
+            4,
+            "redfish",
+            r#"{"power_address": "10.1.0.2", "power_user": "u", "power_pass": "b"}"#,
+            vec![("d1", 0, r#""node_id": "2""#)],
+        ),
+        // Only a password: {} after 0290, and {} collides with {}.
+        row(5, "ipmi", r#"{"power_pass": "x"}"#, vec![("e1", 0, "")]),
+        row(6, "ipmi", "{}", vec![("f1", 0, "")]),
+        // The column's default, a JSON string "": falsy, 0290 skips it (not an object, no crash).
+        row(7, "ipmi", r#""""#, vec![]),
+        // Number spellings: 1 = 1e0, but 1.0 is not 1.
+        row(
+            8,
+            "ipmi",
+            r#"{"power_address": "10.1.0.3", "power_pass": "a", "power_boot_type": 1}"#,
+            vec![("h1", 0, "")],
+        ),
+        row(
+            9,
+            "ipmi",
+            r#"{"power_address": "10.1.0.3", "power_pass": "b", "power_boot_type": 1e0}"#,
+            vec![("i1", 0, "")],
+        ),
+        row(
+            10,
+            "ipmi",
+            r#"{"power_address": "10.1.0.3", "power_pass": "c", "power_boot_type": 1.0}"#,
+            vec![("j1", 0, "")],
+        ),
+        // Duplicate keys: the last one wins.
+        row(
+            11,
+            "ipmi",
+            r#"{"power_address": "x", "power_address": "10.1.0.4", "power_user": "u", "power_pass": "a"}"#,
+            vec![("k1", 0, "")],
+        ),
+        row(
+            12,
+            "ipmi",
+            r#"{"power_address": "10.1.0.4", "power_user": "u", "power_pass": "b"}"#,
+            vec![("l1", 0, "")],
+        ),
+        // Integers of any size, exactly; 1e400 is a number like any other.
+        row(
+            13,
+            "ipmi",
+            r#"{"power_address": "10.1.0.5", "power_pass": "a", "k_g": 123456789012345678901234567890}"#,
+            vec![("m1", 0, "")],
+        ),
+        row(
+            14,
+            "ipmi",
+            r#"{"power_address": "10.1.0.5", "power_pass": "b", "k_g": 123456789012345678901234567891}"#,
+            vec![("n1", 0, "")],
+        ),
+        row(
+            15,
+            "ipmi",
+            r#"{"power_address": "10.1.0.5", "power_pass": "c", "k_g": 1e400}"#,
+            vec![("o1", 0, "")],
+        ),
+        row(
+            16,
+            "ipmi",
+            r#"{"power_address": "10.1.0.5", "power_pass": "d", "k_g": 10e399}"#,
+            vec![("p1", 0, "")],
+        ),
+        // Escapes compare unescaped.
+        row(
+            17,
+            "ipmi",
+            r#"{"power_address": "10.1.0.6", "power_user": "\u0061dmin", "power_pass": "a"}"#,
+            vec![("q1", 0, "")],
+        ),
+        row(
+            18,
+            "ipmi",
+            r#"{"power_address": "10.1.0.6", "power_user": "admin", "power_pass": "b"}"#,
+            vec![("r1", 0, "")],
+        ),
+        // No BMC type: 0290 removes nothing.
+        row(
+            19,
+            "",
+            r#"{"power_address": "10.1.0.7", "power_pass": "a"}"#,
+            vec![("u1", 0, "")],
+        ),
+        row(
+            20,
+            "",
+            r#"{"power_address": "10.1.0.7", "power_pass": "b"}"#,
+            vec![("v1", 0, "")],
+        ),
+        // A JSON string that is not empty: 0290 stops on it.
+        row(21, "ipmi", r#""garbage""#, vec![]),
+        // manual: the index ignores it.
+        row(
+            22,
+            "manual",
+            r#"{"power_address": "10.1.0.8", "power_pass": "a"}"#,
+            vec![("x1", 0, "")],
+        ),
+        row(
+            23,
+            "manual",
+            r#"{"power_address": "10.1.0.8", "power_pass": "b"}"#,
+            vec![("x2", 0, "")],
+        ),
+        // A rack controller's BMC collides with a machine's.
+        row(
+            24,
+            "ipmi",
+            r#"{"power_address": "10.1.0.9", "power_user": "admin", "power_pass": "a"}"#,
+            vec![("rack01", 2, "")],
+        ),
+        row(
+            25,
+            "ipmi",
+            r#"{"power_address": "10.1.0.9", "power_user": "admin", "power_pass": "b"}"#,
+            vec![("z2", 0, "")],
+        ),
+        // A differing k_g survives 0290: no collision.
+        row(
+            26,
+            "ipmi",
+            r#"{"power_address": "10.1.0.10", "power_user": "admin", "power_pass": "a", "k_g": "1"}"#,
+            vec![("kg1", 0, "")],
+        ),
+        row(
+            27,
+            "ipmi",
+            r#"{"power_address": "10.1.0.10", "power_user": "admin", "power_pass": "b", "k_g": "2"}"#,
+            vec![("kg2", 0, "")],
+        ),
+        // Two power types with equal parameters: the index is on (power_type, md5).
+        row(
+            28,
+            "redfish",
+            r#"{"power_address": "10.1.0.11", "power_user": "u", "power_pass": "a"}"#,
+            vec![("t1", 0, "")],
+        ),
+        row(
+            29,
+            "wedge",
+            r#"{"power_address": "10.1.0.11", "power_user": "u", "power_pass": "b"}"#,
+            vec![("t2", 0, "")],
+        ),
+    ];
+    // Deep nesting.
+    rows.push(row(
+        30,
+        "ipmi",
+        &format!(r#"{{"power_address": "10.1.0.12", "power_pass": "a", "k_g": {deep}}}"#),
+        vec![("deep1", 0, "")],
+    ));
+    rows.push(row(
+        31,
+        "ipmi",
+        &format!(r#"{{"power_address": "10.1.0.12", "power_pass": "b", "k_g": {deep}}}"#),
+        vec![("deep2", 0, "")],
+    ));
+    // VM hosts (pods, bmc_type 1): one without machines still holds its row.
+    let mut pod = row(
+        32,
+        "lxd",
+        r#"{"power_address": "https://10.1.0.13:8443", "project": "default", "password": "a"}"#,
+        vec![],
+    );
+    pod.bmc_type = 1;
+    pod.name = "lxd-pod-1";
+    rows.push(pod);
+    let mut pod = row(
+        33,
+        "lxd",
+        r#"{"power_address": "https://10.1.0.13:8443", "project": "default", "password": "b"}"#,
+        vec![("vm1", 0, r#""instance_name": "vm1""#)],
+    );
+    pod.bmc_type = 1;
+    pod.name = "lxd-pod-2";
+    rows.push(pod);
+    rows
+}
+
+async fn load(db: &Client, rows: &[Row]) {
+    db.batch_execute(SCHEMA).await.unwrap();
+    for r in rows {
+        db.execute(
+            "INSERT INTO maasserver_bmc (id, power_type, power_parameters, bmc_type, name) VALUES ($1, $2, ($3::text)::jsonb, $4, $5)",
+            &[&r.id, &r.power_type, &r.params, &r.bmc_type, &r.name],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("row {}: {e}", r.id));
+        for (system_id, node_type, own) in &r.nodes {
+            db.execute(
+                "INSERT INTO maasserver_node (system_id, hostname, node_type, bmc_id, instance_power_parameters) VALUES ($1::text, $1::text || '-host', $2, $3, ($4::text)::jsonb)",
+                &[system_id, node_type, &r.id, &format!("{{{own}}}")],
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
+/// PostgreSQL's verdict on 0290: the groups of BMC row ids the unique index refuses (computed on
+/// a copy without the index, then confirmed row by row against the real index), and the rows
+/// 0290 stops on.
+async fn postgresql_verdict(db: &Client) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) {
+    let removed = &preflight::checks::maas_pack().bmc.removed_by_0290;
+    let rows: Vec<(i32, String, String, bool)> = db
+        .query(
+            "SELECT id, power_type, jsonb_typeof(power_parameters),
+                    power_parameters = ANY(ARRAY['null', '\"\"', '0', 'false', '[]', '{}']::jsonb[])
+               FROM maasserver_bmc ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    db.batch_execute("CREATE TABLE after_0290 AS SELECT id, power_type, power_parameters FROM maasserver_bmc")
+        .await
+        .unwrap();
+    let mut crashes = BTreeSet::new();
+    for (id, power_type, json_type, falsy) in &rows {
+        // `if not power_parameters: continue`, then `.items()`.
+        if *falsy {
+            continue;
+        }
+        if json_type != "object" {
+            crashes.insert(*id);
+            continue;
+        }
+        if let Some(key) = removed.get(power_type) {
+            db.execute(
+                "UPDATE after_0290 SET power_parameters = power_parameters - $2::text WHERE id = $1",
+                &[id, key],
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let groups: BTreeSet<Vec<i32>> = db
+        .query(
+            "SELECT array_agg(id ORDER BY id) FROM after_0290 WHERE power_type <> 'manual'
+              GROUP BY power_type, md5(power_parameters::text) HAVING count(*) > 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    // The real index agrees: of each group, all rows but one are refused.
+    let mut refused = 0;
+    for (id, power_type, json_type, falsy) in &rows {
+        let Some(key) = removed.get(power_type).filter(|_| !falsy && json_type == "object") else {
+            continue;
+        };
+        if let Err(e) = db
+            .execute(
+                "UPDATE maasserver_bmc SET power_parameters = power_parameters - $2::text WHERE id = $1",
+                &[id, key],
+            )
+            .await
+        {
+            let db_error = e.as_db_error().expect("a database error");
+            assert_eq!(db_error.constraint(), Some("maasserver_bmc_power_type_parameters_idx"));
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, groups.iter().map(|g| g.len() - 1).sum::<usize>());
+    (groups, crashes)
+}
+
+/// The BMC row ids behind each MAAS004 blocker group (database mode), and the rows named as
+/// not objects.
+fn database_groups(report: &Report) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) {
+    let mut groups = BTreeSet::new();
+    let mut crashes = BTreeSet::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.check == "MAAS004" && f.severity == Severity::Blocker)
+    {
+        let map = f.evidence.to_map();
+        match map.get("bmc_ids").and_then(|v| v.as_array()) {
+            Some(ids) => {
+                let mut ids: Vec<i32> = ids.iter().map(|v| v.as_i64().unwrap() as i32).collect();
+                ids.sort();
+                groups.insert(ids);
+            }
+            None => {
+                crashes.insert(map["bmc_id"].as_i64().unwrap() as i32);
+            }
+        }
+    }
+    (groups, crashes)
+}
+
+#[tokio::test]
+async fn every_case_agrees_with_postgresql() {
+    let rows = rows();
+    let db = fresh_database("pf_oracle").await;
+    load(&db, &rows).await;
+
+    // Database mode, before the judge touches anything.
+    let config = config_from_env(&[("DATABASE_URL", &database_url("pf_oracle"))], &[]);
+    let host = HostSource::Recorded(RecordedHost::default());
+    let from_database = engine::run_bmc(&config, &BmcSource::Database, &host).await;
+    assert_eq!(from_database.status, Status::Critical);
+
+    // The API's shape of the same rows: each node's merged parameters (the BMC's, then its own),
+    // as `maas $PROFILE machines power-parameters` prints them, and the machine list.
+    let dir = tempfile::tempdir().unwrap();
+    let mut document = Vec::new();
+    let mut machines = Vec::new();
+    for r in &rows {
+        // The API cannot show what a row that is not an object holds (it merges `{}`).
+        if !r.params.starts_with('{') {
+            continue;
+        }
+        for (system_id, node_type, own) in &r.nodes {
+            if *node_type != 0 {
+                continue; // machines/ lists machines only
+            }
+            let body = r.params.trim_end_matches('}');
+            let merged = match (body.trim() == "{", own.is_empty()) {
+                (_, true) => r.params.clone(),
+                (true, false) => format!("{{{own}}}"),
+                (false, false) => format!("{body}, {own}}}"),
+            };
+            document.push(format!("\"{system_id}\": {merged}"));
+            machines.push(serde_json::json!({"system_id": system_id, "hostname": format!("{system_id}-host"), "power_type": r.power_type}));
+        }
+    }
+    let input = dir.path().join("power-parameters.json");
+    let list = dir.path().join("machines.json");
+    std::fs::write(&input, format!("{{{}}}", document.join(",\n"))).unwrap();
+    std::fs::write(&list, serde_json::to_string_pretty(&machines).unwrap()).unwrap();
+    let from_file = engine::run_bmc(
+        &config_from_env(&[], &[]),
+        &BmcSource::File {
+            input: input.clone(),
+            machines: Some(list),
+        },
+        &host,
+    )
+    .await;
+
+    let (truth, crashes) = postgresql_verdict(&db).await;
+    // What the cases above plant, as PostgreSQL judged it.
+    let planted: BTreeSet<Vec<i32>> = [
+        vec![1, 2],
+        vec![3, 4],
+        vec![5, 6],
+        vec![8, 9],
+        vec![11, 12],
+        vec![15, 16],
+        vec![17, 18],
+        vec![24, 25],
+        vec![30, 31],
+        vec![32, 33],
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(truth, planted);
+    assert_eq!(crashes, BTreeSet::from([21]));
+
+    // The database path gives PostgreSQL's answer exactly.
+    assert_eq!(database_groups(&from_database), (truth.clone(), crashes.clone()));
+
+    // The file path gives it for every row it can see: rows that are objects, behind machines.
+    let machine_of = |id: i32| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.id == id && r.params.starts_with('{'))
+            .flat_map(|r| r.nodes.iter().filter(|n| n.1 == 0).map(|n| n.0.to_string()))
+            .collect()
+    };
+    let visible: BTreeSet<Vec<String>> = truth
+        .iter()
+        .map(|g| {
+            let mut ids: Vec<String> = g.iter().flat_map(|id| machine_of(*id)).collect();
+            ids.sort();
+            ids
+        })
+        .filter(|ids| ids.len() > 1)
+        .collect();
+    let through_file: BTreeSet<Vec<String>> = support::groups(&from_file, "MAAS004", Severity::Blocker)
+        .into_iter()
+        .collect();
+    assert_eq!(through_file, visible, "{:#?}", from_file.findings);
+    assert_eq!(outcome(&from_file, "MAAS004").status, OutcomeStatus::Fail);
+}
+
+/// A NULL where MAAS declares NOT NULL is an error naming the column, never a panic or a pass.
+#[rstest::rstest]
+#[case::power_type("UPDATE maasserver_bmc SET power_type = NULL WHERE id = 1", "power_type NULL")]
+#[case::bmc_type("UPDATE maasserver_bmc SET bmc_type = NULL WHERE id = 1", "bmc_type NULL")]
+#[case::power_parameters(
+    "UPDATE maasserver_bmc SET power_parameters = NULL WHERE id = 1",
+    "power_parameters NULL"
+)]
+#[case::hostname("UPDATE maasserver_node SET hostname = NULL", "hostname NULL")]
+#[case::system_id("UPDATE maasserver_node SET system_id = NULL", "system_id NULL")]
+#[tokio::test]
+async fn nulls_where_maas_declares_not_null_are_an_error(#[case] damage: &str, #[case] says: &str) {
+    let name = format!("pf_nulls_{}", says.split(' ').next().unwrap());
+    let db = fresh_database(&name).await;
+    load(&db, &rows()[..2]).await;
+    db.batch_execute(
+        "ALTER TABLE maasserver_bmc ALTER COLUMN power_type DROP NOT NULL, ALTER COLUMN bmc_type DROP NOT NULL,
+                                    ALTER COLUMN power_parameters DROP NOT NULL;
+         ALTER TABLE maasserver_node ALTER COLUMN hostname DROP NOT NULL, ALTER COLUMN system_id DROP NOT NULL;",
+    )
+    .await
+    .unwrap();
+    db.batch_execute(damage).await.unwrap();
+    let config = config_from_env(&[("DATABASE_URL", &database_url(&name))], &[]);
+    let host = HostSource::Recorded(RecordedHost::default());
+    let report = engine::run_bmc(&config, &BmcSource::Database, &host).await;
+    let o = outcome(&report, "MAAS004");
+    assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
+    assert!(o.reason.as_deref().unwrap().contains(says), "{o:?}");
+    assert_eq!(report.status, Status::Unknown);
+}
+
+/// A region controller whose deb is 3.4 while its database never ran 0290: the upgrade
+/// stopped mid-way (MAAS009), and MAAS004 still reads the rows, with no API key at all.
+#[tokio::test]
+async fn a_half_upgraded_region_is_a_blocker_and_maas004_reads_the_database() {
+    let db = fresh_database("pf_half_upgraded").await;
+    load(&db, &rows()[..2]).await;
+    let url = test_database_url();
+    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
+    let mut host = RecordedHost::default();
+    host.files.insert(
+        "/etc/os-release".into(),
+        "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n".into(),
+    );
+    host.commands.insert(
+        "dpkg-query -W -f=${Version} maas-region-api".into(),
+        (0, "1:3.4.10-0ubuntu1~22.04.1".into()),
+    );
+    host.files.insert(
+        "/etc/maas/regiond.conf".into(),
+        format!("database_host: 127.0.0.1\ndatabase_port: {port}\ndatabase_name: pf_half_upgraded\ndatabase_user: postgres\ndatabase_pass: preflight-test-secret\nmaas_url: http://localhost:5240/MAAS\n"),
+    );
+    let scan = preflight::engine::Scan {
+        config: config_from_env(&[], &["maas=3.5"]),
+        host: HostSource::Recorded(host),
+        postgres: None,
+    };
+    let report = engine::run(&scan).await;
+    assert_eq!(
+        outcome(&report, "MAAS009").status,
+        OutcomeStatus::Fail,
+        "{:?}",
+        outcome(&report, "MAAS009")
+    );
+    let maas004 = outcome(&report, "MAAS004");
+    assert_eq!(maas004.status, OutcomeStatus::Fail, "{maas004:?}");
+    assert!(
+        maas004.reason.as_deref().unwrap().contains("from the database"),
+        "{maas004:?}"
+    );
+    assert_eq!(
+        support::groups(&report, "MAAS004", Severity::Blocker),
+        vec![vec!["a1".to_string(), "b1".to_string()]]
+    );
+    assert_eq!(report.status, Status::Critical);
+}
+
+/// regiond.conf is mode 0640: a run that cannot read it says so and how to fix it, never "no
+/// database configured".
+#[tokio::test]
+async fn an_unreadable_regiond_conf_is_an_error_with_the_fix() {
+    let mut host = RecordedHost::default();
+    host.commands.insert(
+        "dpkg-query -W -f=${Version} maas-region-api".into(),
+        (0, "1:3.2.10-0ubuntu1~20.04.1".into()),
+    );
+    host.files.insert("/etc/maas/regiond.conf".into(), String::new());
+    host.unreadable.insert("/etc/maas/regiond.conf".into());
+    let scan = preflight::engine::Scan {
+        config: config_from_env(&[], &["maas=3.5"]),
+        host: HostSource::Recorded(host),
+        postgres: None,
+    };
+    let report = engine::run(&scan).await;
+    for id in ["MAAS003", "MAAS004", "MAAS008"] {
+        let o = outcome(&report, id);
+        assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
+        let reason = o.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("/etc/maas/regiond.conf") && reason.contains("run preflight as root"),
+            "{o:?}"
+        );
+    }
+    assert_eq!(report.status, Status::Unknown);
+}
