@@ -44,6 +44,7 @@ impl Demo {
             system_id: "r3gn03".into(),
             hostname: "maas-region-3".into(),
             version: Some("3.3.10-14213-g.5a4c9d0ef".into()),
+            ..mocks::maas::FakeController::default()
         });
         let server = MaasServer::start(&fleet, &options).await;
         config.maas_url = Some(server.maas_url());

@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::checks::backendai::BackendaiState;
 use crate::checks::bmc::{find_groups, Groups, PowerTypes};
 use crate::checks::maas::{
-    collision_blockers, collision_evaluation, named_groups, not_object_blockers, power_type_notes,
+    collision_blockers, collision_evaluation, database_view, named_groups, not_object_blockers, power_type_notes,
     shared_address_evaluation, shared_address_evaluation_of, BmcView, MaasFacts,
 };
 use crate::checks::mender::{DeviceLeftovers, MenderFacts};
@@ -426,6 +426,7 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
             .flatten()
             .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
             .collect(),
+        kinds: None,
         rows: None,
     };
     evaluate_both(pack, &view, Vec::new())
@@ -473,11 +474,7 @@ async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &Host
         Ok(t) => t,
         Err(e) => return bmc_outcomes(pack, &e.to_string()),
     };
-    let view = BmcView {
-        obs: &table.observations,
-        hostnames: HashMap::new(),
-        rows: Some(&table.rows),
-    };
+    let view = database_view(&table);
     if table.migration_0290 != Migration0290::Applied {
         return evaluate_both(pack, &view, not_object_blockers(pack, &table.not_objects));
     }

@@ -119,9 +119,12 @@ pub struct BmcEvidence {
     /// Database mode: the BMC rows' ids (numbers; text when an id is not a number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bmc_ids: Option<Vec<Value>>,
+    /// Through the API: the system_ids among `system_ids` that are rack or region controllers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controllers: Option<Vec<String>>,
     /// The machines' hostnames, in `system_ids` order; null when unknown.
     pub hostnames: Vec<Option<String>>,
-    /// Database mode: the names of the pods (VM hosts) among the BMC rows.
+    /// The names of the pods (VM hosts) among the BMC rows (database mode, or through the API).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pods: Option<Vec<String>>,
     /// The address the group shares (normalized for MAAS005).
@@ -553,6 +556,7 @@ mod tests {
         let api = BmcEvidence {
             bmc_count: 2,
             bmc_ids: None,
+            controllers: None,
             hostnames: vec![Some("n1".into()), None],
             pods: None,
             power_address: "10.0.0.5".into(),

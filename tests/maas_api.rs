@@ -60,11 +60,14 @@ async fn oauth_header_is_exactly_plaintext_with_fresh_nonce() {
                 .to_string()
         })
         .collect();
-    assert_eq!(signed.len(), 4, "controllers ×2, machines, bulk power parameters");
+    // Controllers ×2, machines, VM hosts, bulk power parameters of machines and of racks, and
+    // each VM host's parameters.
+    let pods = fleet.pods.len();
+    assert_eq!(signed.len(), 6 + pods, "{signed:#?}");
     let mut nonces: Vec<String> = signed.iter().map(|h| re.captures(h).expect(h)[1].to_string()).collect();
     nonces.sort();
     nonces.dedup();
-    assert_eq!(nonces.len(), 4, "every request has its own nonce");
+    assert_eq!(nonces.len(), 6 + pods, "every request has its own nonce");
 }
 
 #[tokio::test]
@@ -73,10 +76,14 @@ async fn bulk_path_finds_exactly_the_planted_groups() {
     let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.2.9", "3.2.9")).await;
     let report = scan(&server.maas_url(), "maas=3.5").await;
     assert_eq!(groups(&report, "MAAS004", Severity::Blocker), fleet.truth.collisions);
+    // VM hosts without machines are read through pods/: their collisions are seen too.
+    assert_eq!(pod_groups(&report), fleet.truth.pod_collisions);
     assert_eq!(
         groups(&report, "MAAS005", Severity::Warning),
         fleet.truth.shared_addresses
     );
+    let reason = outcome(&report, "MAAS004").reason.clone().unwrap();
+    assert!(reason.contains("not visible without the database"), "{reason}");
     assert_eq!(outcome(&report, "MAAS007").status, OutcomeStatus::Pass);
     assert_eq!(report.status, Status::Critical);
     assert_eq!(power_requests(&server.server, BULK).await, 1);
@@ -113,10 +120,104 @@ async fn refused_bulk_falls_back_to_per_machine(#[case] status: u16) {
         .unwrap()
         .iter()
         .filter(|r| {
-            r.url.path().len() > "/MAAS/api/2.0/machines/".len() && r.url.query() == Some("op=power_parameters")
+            r.url.path().starts_with(BULK)
+                && r.url.path().len() > BULK.len()
+                && r.url.query() == Some("op=power_parameters")
         })
         .count();
     assert_eq!(per_machine, fleet.machines.len());
+}
+
+/// The pods (VM hosts) of each MAAS004 blocker group that holds no machine, sorted.
+fn pod_groups(report: &preflight::report::Report) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "MAAS004" && f.severity == Severity::Blocker)
+        .map(|f| f.evidence.to_map().into_owned())
+        .filter(|e| e["system_ids"].as_array().is_some_and(Vec::is_empty))
+        .map(|e| {
+            let mut pods: Vec<String> = e["pods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            pods.sort();
+            pods
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Rack and region controllers' BMCs are BMC rows like any other: a rack controller whose BMC
+/// differs from a machine's only in the password collides with it.
+#[tokio::test]
+async fn controllers_bmcs_collide_with_machines() {
+    let fleet = Fleet::generate(300, 4);
+    let planted = |id: &String| {
+        fleet
+            .truth
+            .collisions
+            .iter()
+            .chain(&fleet.truth.shared_addresses)
+            .flatten()
+            .any(|p| p == id)
+    };
+    let victim = fleet
+        .machines
+        .iter()
+        .find(|m| m.power_type == "ipmi" && !planted(&m.system_id))
+        .unwrap();
+    let mut params = victim.bmc_params();
+    params.insert("power_pass".into(), serde_json::json!("another-password"));
+    let mut options = MaasOptions::mixed("3.2.9", "3.2.9");
+    options.racks[1].power_type = "ipmi".into();
+    options.racks[1].params = params.clone();
+    options.regions.push(mocks::maas::FakeController {
+        system_id: "r3gn09".into(),
+        hostname: "maas-region-9".into(),
+        version: None,
+        power_type: "ipmi".into(),
+        params: {
+            let mut p = params.clone();
+            p.insert("power_pass".into(), serde_json::json!("a-third-password"));
+            p
+        },
+    });
+    let server = MaasServer::start(&fleet, &options).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    let group = report
+        .findings
+        .iter()
+        .find(|f| {
+            f.check == "MAAS004"
+                && f.evidence.to_map()["system_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v == "r4ck02")
+        })
+        .expect("the rack controller's BMC is in a group");
+    let evidence = group.evidence.to_map();
+    let ids: Vec<&str> = evidence["system_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&victim.system_id.as_str()) && ids.contains(&"r3gn09"),
+        "{ids:?}"
+    );
+    assert_eq!(evidence["controllers"], serde_json::json!(["r3gn09", "r4ck02"]));
+    assert!(
+        group.message.contains("1 rack controller") && group.message.contains("1 region controller"),
+        "{}",
+        group.message
+    );
+    assert_eq!(group.evidence.to_map()["bmc_count"], 3);
 }
 
 #[tokio::test]
@@ -148,6 +249,18 @@ async fn region_with_power_answer(answer: ResponseTemplate) -> MockServer {
             .mount(&server)
             .await;
     }
+    Mock::given(method("GET"))
+        .and(path(format!("{api}/rackcontrollers/")))
+        .and(query_param("op", "power_parameters"))
+        .respond_with(ok(r#"{"abc123": {}}"#))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{api}/pods/")))
+        .respond_with(ok("[]"))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path(format!("{api}/machines/")))
         .and(query_param("op", "power_parameters"))

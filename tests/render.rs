@@ -14,6 +14,7 @@ fn report() -> Report {
     let evidence = BmcEvidence {
         bmc_count: 2,
         bmc_ids: None,
+        controllers: None,
         hostnames: vec![Some("node-1".into()), Some("node-2".into())],
         pods: None,
         power_address: "10.0.0.5".into(),

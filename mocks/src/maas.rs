@@ -1,11 +1,15 @@
 //! A MAAS region API 2.0 on loopback, shaped like the real one (upstream
-//! src/maasserver/api/*.py): every authenticated endpoint requires the OAuth 1.0 PLAINTEXT
-//! header of the configured API key and answers 401 otherwise; `version/` is anonymous.
+//! src/maasserver/api/*.py, 3.2.0 and 3.7.3): every authenticated endpoint requires the OAuth 1.0
+//! PLAINTEXT header of the configured API key and answers 401 otherwise; `version/` is anonymous.
+//! Bodies are written as piston writes them (`json.dumps(..., ensure_ascii=False, indent=4)`).
+//! Served: `version/`, `regioncontrollers/` (and `{id}/?op=power_parameters`),
+//! `rackcontrollers/` (and `?op=power_parameters`), `machines/` (and bulk and per-machine
+//! `op=power_parameters`), `pods/` (DISPLAYED_POD_FIELDS) and `pods/{id}/?op=parameters`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use wiremock::matchers::{method, path, path_regex, query_param, query_param_is_missing};
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -15,12 +19,26 @@ use crate::fleet::Fleet;
 pub const API_KEY: &str = "DemoConsumerKey:DemoTokenKey:DemoTokenSecret";
 
 /// A controller the fake region lists.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FakeController {
     pub system_id: String,
     pub hostname: String,
-    /// `None` serializes as `null` (a controller that has not reported).
+    /// `None` serializes as `null` (a controller without a ControllerInfo row), `Some("")` one
+    /// that has not reported yet.
     pub version: Option<String>,
+    /// Its own BMC's power type (`""`: none, as commissioning leaves controllers).
+    pub power_type: String,
+    /// Its merged power parameters (`{}` for none).
+    pub params: Map<String, Value>,
+}
+
+/// `value` as piston writes it: `json.dumps(value, ensure_ascii=False, indent=4)`.
+pub fn piston(value: &Value) -> String {
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    serde::Serialize::serialize(value, &mut ser).expect("a Value serializes");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// How the fake region behaves.
@@ -42,11 +60,13 @@ impl MaasOptions {
             system_id: "r3gn01".into(),
             hostname: "maas-region-1".into(),
             version: Some(format!("{version}-8611-g.f2514168f")),
+            ..FakeController::default()
         };
         let rack = FakeController {
             system_id: "r4ck02".into(),
             hostname: "maas-rack-2".into(),
             version: Some(format!("{rack_version}-8602-g.0a1b2c3d4")),
+            ..FakeController::default()
         };
         MaasOptions {
             version: version.into(),
@@ -57,18 +77,55 @@ impl MaasOptions {
     }
 }
 
-fn controllers_json(list: &[FakeController]) -> Value {
+/// A controller listing, with the fields of upstream's DISPLAYED_RACK_CONTROLLER_FIELDS that
+/// matter here (and a few more so the objects are not toy-sized).
+fn controllers_json(list: &[FakeController], options: &MaasOptions) -> Value {
     Value::Array(
         list.iter()
             .map(|c| {
+                let region = options.regions.iter().any(|r| r.system_id == c.system_id);
+                let rack = options.racks.iter().any(|r| r.system_id == c.system_id);
+                let (node_type, node_type_name) = match (region, rack) {
+                    (true, true) => (4, "Region and rack controller"),
+                    (true, false) => (3, "Region controller"),
+                    _ => (2, "Rack controller"),
+                };
                 json!({
                     "system_id": c.system_id, "hostname": c.hostname, "fqdn": format!("{}.maas", c.hostname),
-                    "version": c.version, "node_type_name": "Region and rack controller",
+                    "domain": {"authoritative": true, "ttl": null, "resource_record_count": 0, "name": "maas", "id": 0, "is_default": true, "resource_uri": "/MAAS/api/2.0/domains/0/"},
+                    "version": c.version, "node_type": node_type, "node_type_name": node_type_name,
+                    "power_type": c.power_type, "power_state": if c.power_type.is_empty() { "unknown" } else { "on" },
+                    "architecture": "amd64/generic", "osystem": "ubuntu", "distro_series": "jammy",
+                    "cpu_count": 8, "memory": 16384, "swap_size": null, "zone": {"name": "default", "description": "", "id": 1, "resource_uri": "/MAAS/api/2.0/zones/default/"},
+                    "ip_addresses": ["10.0.0.2"], "tag_names": [], "owner_data": {}, "description": "",
                     "service_set": [{"name": "rackd", "status": "running", "status_info": ""}],
+                    "resource_uri": format!("/MAAS/api/2.0/rackcontrollers/{}/", c.system_id),
                 })
             })
             .collect(),
     )
+}
+
+/// Answers `{collection}/{id}/?op=…` from a map of bodies by id (404 with MAAS's text otherwise).
+struct ById {
+    bodies: Arc<HashMap<String, String>>,
+    missing: &'static str,
+}
+
+impl Respond for ById {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let id = request
+            .url
+            .path()
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        match self.bodies.get(id) {
+            Some(body) => ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"),
+            None => ResponseTemplate::new(404).set_body_string(self.missing),
+        }
+    }
 }
 
 /// Matches requests whose `Authorization` header is the OAuth PLAINTEXT header of [`API_KEY`]
@@ -107,27 +164,6 @@ impl Match for OAuthPlaintext {
     }
 }
 
-/// Answers `machines/{id}/?op=power_parameters` from a map (one mock for every machine).
-struct PerMachine {
-    params: Arc<HashMap<String, String>>,
-}
-
-impl Respond for PerMachine {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let id = request
-            .url
-            .path()
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or("");
-        match self.params.get(id) {
-            Some(body) => ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"),
-            None => ResponseTemplate::new(404).set_body_string("No Machine matches the given query."),
-        }
-    }
-}
-
 /// A running fake region. Dropping it stops the server.
 pub struct MaasServer {
     pub server: MockServer,
@@ -144,20 +180,88 @@ impl MaasServer {
         Mock::given(method("GET"))
             .and(path(format!("{api}/version/")))
             .respond_with(json_body(
-                json!({"capabilities": ["networks-management", "static-ipaddresses", "ipv6-deployment-ubuntu", "devices-management", "storage-deployment-ubuntu", "network-deployment-ubuntu", "bridging-interface-ubuntu", "bridging-automatic-ubuntu", "authenticate-api"], "version": options.version, "subversion": ""}).to_string(),
+                piston(&json!({"capabilities": ["networks-management", "static-ipaddresses", "ipv6-deployment-ubuntu", "devices-management", "storage-deployment-ubuntu", "network-deployment-ubuntu", "bridging-interface-ubuntu", "bridging-automatic-ubuntu", "authenticate-api"], "version": options.version, "subversion": ""})),
             ))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
             .and(path(format!("{api}/regioncontrollers/")))
             .and(auth())
-            .respond_with(json_body(controllers_json(&options.regions).to_string()))
+            .and(query_param_is_missing("op"))
+            .respond_with(json_body(piston(&controllers_json(&options.regions, options))))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
             .and(path(format!("{api}/rackcontrollers/")))
             .and(auth())
-            .respond_with(json_body(controllers_json(&options.racks).to_string()))
+            .and(query_param_is_missing("op"))
+            .respond_with(json_body(piston(&controllers_json(&options.racks, options))))
+            .mount(&server)
+            .await;
+        // PowersMixin on RackControllersHandler: {system_id: merged parameters}.
+        let rack_params: Map<String, Value> = options
+            .racks
+            .iter()
+            .map(|c| (c.system_id.clone(), Value::Object(c.params.clone())))
+            .collect();
+        Mock::given(method("GET"))
+            .and(path(format!("{api}/rackcontrollers/")))
+            .and(query_param("op", "power_parameters"))
+            .and(auth())
+            .respond_with(json_body(piston(&Value::Object(rack_params))))
+            .mount(&server)
+            .await;
+        // Region controllers have the per-node operation only (NodeHandler.power_parameters).
+        let region_params: HashMap<String, String> = options
+            .regions
+            .iter()
+            .map(|c| (c.system_id.clone(), piston(&Value::Object(c.params.clone()))))
+            .collect();
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/MAAS/api/2\.0/regioncontrollers/[a-z0-9]+/$"))
+            .and(query_param("op", "power_parameters"))
+            .and(auth())
+            .respond_with(ById {
+                bodies: Arc::new(region_params),
+                missing: "No RegionController matches the given query.",
+            })
+            .mount(&server)
+            .await;
+        // VM hosts: pods are BMC rows of bmc_type 1; their id is the row's id.
+        let (rows, _) = fleet.bmc_rows();
+        let pods: Vec<&crate::fleet::BmcRow> = rows.iter().filter(|r| r.bmc_type == 1).collect();
+        let listing: Vec<Value> = pods
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id, "name": p.name, "tags": [], "type": p.power_type,
+                    "architectures": ["amd64/generic"], "capabilities": ["composable", "dynamic_local_storage", "over_commit", "storage_pools"],
+                    "total": {"cores": 32, "memory": 131072, "local_storage": 1_000_000_000_000_i64},
+                    "used": {"cores": 4, "memory": 8192, "local_storage": 50_000_000_000_i64},
+                    "available": {"cores": 28, "memory": 122880, "local_storage": 950_000_000_000_i64},
+                    "zone": {"name": "default", "description": "", "id": 1, "resource_uri": "/MAAS/api/2.0/zones/default/"},
+                    "cpu_over_commit_ratio": 1.0, "memory_over_commit_ratio": 1.0, "storage_pools": [],
+                    "pool": {"name": "default", "description": "Default pool", "id": 0, "resource_uri": "/MAAS/api/2.0/resourcepool/0/"},
+                    "host": {"system_id": null, "__incomplete__": true}, "default_macvlan_mode": null, "version": "",
+                    "resource_uri": format!("/MAAS/api/2.0/pods/{}/", p.id),
+                })
+            })
+            .collect();
+        Mock::given(method("GET"))
+            .and(path(format!("{api}/pods/")))
+            .and(auth())
+            .respond_with(json_body(piston(&Value::Array(listing))))
+            .mount(&server)
+            .await;
+        let pod_params: HashMap<String, String> = pods.iter().map(|p| (p.id.to_string(), piston(&p.params))).collect();
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/MAAS/api/2\.0/pods/[0-9]+/$"))
+            .and(query_param("op", "parameters"))
+            .and(auth())
+            .respond_with(ById {
+                bodies: Arc::new(pod_params),
+                missing: "No Pod matches the given query.",
+            })
             .mount(&server)
             .await;
         Mock::given(method("GET"))
@@ -183,14 +287,15 @@ impl MaasServer {
         let per_machine: HashMap<String, String> = fleet
             .machines
             .iter()
-            .map(|m| (m.system_id.clone(), Value::Object(m.params.clone()).to_string()))
+            .map(|m| (m.system_id.clone(), piston(&Value::Object(m.params.clone()))))
             .collect();
         Mock::given(method("GET"))
             .and(path_regex(r"^/MAAS/api/2\.0/machines/[a-z0-9]+/$"))
             .and(query_param("op", "power_parameters"))
             .and(auth())
-            .respond_with(PerMachine {
-                params: Arc::new(per_machine),
+            .respond_with(ById {
+                bodies: Arc::new(per_machine),
+                missing: "No Machine matches the given query.",
             })
             .mount(&server)
             .await;

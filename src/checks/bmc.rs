@@ -732,6 +732,40 @@ impl Observations {
         self.chunks.iter().map(Vec::len).sum()
     }
 
+    /// Adds the records of `other` after this input's (renumbering its parts). Both must have
+    /// been built with the same interned power types, or `other`'s an extension of these (ids
+    /// of equal names equal): intern every name before building either.
+    pub fn append(&mut self, other: Observations) {
+        debug_assert!((0..self.types.len()).all(|id| self.types.name(id as u16) == other.types.name(id as u16)));
+        if other.types.len() > self.types.len() {
+            self.types = other.types;
+        }
+        let offset = self.texts.len() as u16;
+        self.texts.extend(other.texts);
+        let mut total = self.len();
+        for mut chunk in other.chunks.into_iter().filter(|c| !c.is_empty()) {
+            for r in &mut chunk {
+                r.part += offset;
+            }
+            self.starts.push(total);
+            total += chunk.len();
+            self.chunks.push(chunk);
+        }
+        let census = &mut self.census;
+        if census.inferred.len() < other.census.inferred.len() {
+            census.inferred.resize(other.census.inferred.len(), 0);
+        }
+        for (all, n) in census.inferred.iter_mut().zip(&other.census.inferred) {
+            *all += n;
+        }
+        census.any_given |= other.census.any_given;
+        census.missing_empty += other.census.missing_empty;
+        census.removing_empty |= other.census.removing_empty;
+        for (id, subject) in other.census.untyped() {
+            census.add_untyped(id, subject);
+        }
+    }
+
     /// Whether there is no record.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -382,11 +382,24 @@ pub struct BmcRow {
     pub machines: Vec<(String, String)>,
 }
 
+/// What kind of node a record seen through the API belongs to, when it is not a machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    RackController,
+    RegionController,
+    /// A VM host (pod): a BMC row of its own.
+    VmHost {
+        name: String,
+    },
+}
+
 /// The detector's input plus what a report needs to name the machines behind each record.
 pub struct BmcView<'a> {
     pub obs: &'a Observations,
     /// system_id → hostname (API and `--machines`); records are machines.
     pub hostnames: HashMap<&'a str, &'a str>,
+    /// API: the kinds of the records that are not machines, by subject.
+    pub kinds: Option<&'a HashMap<String, NodeKind>>,
     /// Database mode: records are BMC rows, keyed by row id.
     pub rows: Option<&'a HashMap<String, BmcRow>>,
 }
@@ -401,12 +414,45 @@ impl BmcView<'_> {
         }
     }
 
+    /// A group's members in words: `2 BMC rows`, `3 machines`, `1 machine and 1 rack
+    /// controller`.
+    fn members(&self, group: &BmcGroup) -> String {
+        let n = group.members.len();
+        if self.rows.is_some() {
+            return format!("{n} BMC row{}", if n == 1 { "" } else { "s" });
+        }
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in &group.subjects {
+            let kind = match self.kinds.and_then(|k| k.get(s.as_str())) {
+                None => "machine",
+                Some(NodeKind::RackController) => "rack controller",
+                Some(NodeKind::RegionController) => "region controller",
+                Some(NodeKind::VmHost { .. }) => "VM host",
+            };
+            *counts.entry(kind).or_default() += 1;
+        }
+        let parts: Vec<String> = ["machine", "rack controller", "region controller", "VM host"]
+            .iter()
+            .filter_map(|k| {
+                counts
+                    .get(k)
+                    .map(|c| format!("{c} {k}{}", if *c == 1 { "" } else { "s" }))
+            })
+            .collect();
+        match parts.as_slice() {
+            [] => "0 machines".into(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+
     /// The evidence of one group, which it consumes (its strings move into the evidence).
     fn evidence(&self, group: BmcGroup) -> BmcEvidence {
         let subjects = group.subjects;
         let mut evidence = BmcEvidence {
             bmc_count: group.bmc_count,
             bmc_ids: None,
+            controllers: None,
             hostnames: Vec::new(),
             pods: None,
             power_address: group.power_address,
@@ -435,11 +481,29 @@ impl BmcView<'_> {
                 );
             }
             None => {
-                evidence.hostnames = subjects
-                    .iter()
-                    .map(|s| self.hostnames.get(s.as_str()).map(|h| (*h).to_string()))
-                    .collect();
-                evidence.system_ids = subjects;
+                let kind = |s: &str| self.kinds.and_then(|k| k.get(s));
+                let mut pods = Vec::new();
+                let mut controllers = Vec::new();
+                for s in subjects {
+                    match kind(&s) {
+                        Some(NodeKind::VmHost { name }) => {
+                            pods.push(name.clone());
+                            continue;
+                        }
+                        Some(_) => controllers.push(s.clone()),
+                        None => {}
+                    }
+                    evidence
+                        .hostnames
+                        .push(self.hostnames.get(s.as_str()).map(|h| (*h).to_string()));
+                    evidence.system_ids.push(s);
+                }
+                if !pods.is_empty() {
+                    evidence.pods = Some(pods);
+                }
+                if !controllers.is_empty() {
+                    evidence.controllers = Some(controllers);
+                }
             }
         }
         evidence
@@ -491,7 +555,14 @@ fn api_view(api: &MaasApiFacts) -> BmcView<'_> {
             .machines
             .iter()
             .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
+            .chain(
+                api.racks
+                    .iter()
+                    .chain(&api.regions)
+                    .map(|c| (c.system_id.as_str(), c.hostname.as_str())),
+            )
             .collect(),
+        kinds: Some(&api.kinds),
         rows: None,
     }
 }
@@ -655,12 +726,16 @@ pub fn collision_blockers(pack: &MaasPack, view: &BmcView, named: Vec<(String, B
     named
         .into_iter()
         .map(|(subject, g)| {
+            let power_type = g.power_types.join("/");
+            let key = pack
+                .bmc
+                .removed_by_0290
+                .get(&power_type)
+                .map_or("its key", String::as_str);
             let message = format!(
-                "{} {} on {} different {} BMCs with this address and user differ only in the password: migration 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
-                g.members.len(),
-                view.unit(),
+                "{} on {} different {power_type} BMCs become equal once migration 0290 removes {key} (they differ in nothing else): 0290 will fail on the unique index maasserver_bmc_power_type_parameters_idx.",
+                view.members(&g),
                 g.bmc_count,
-                g.power_types.join("/"),
             );
             def.finding(Severity::Blocker, subject, message, view.evidence(g))
         })
@@ -750,10 +825,9 @@ pub fn shared_address_evaluation_of(pack: &MaasPack, view: &BmcView, groups: Vec
     let def = pack.def("MAAS005");
     let findings = named_groups(groups).into_iter().map(|(subject, g)| {
         let message = format!(
-            "{} different BMCs ({} {}) share this address and user; one of them is probably stale or mistyped.",
+            "{} different BMCs ({}) share this address and user but differ in other BMC-scoped settings, so 0290 keeps them apart; one of them is probably stale or mistyped.",
             g.bmc_count,
-            g.members.len(),
-            view.unit(),
+            view.members(&g),
         );
         def.finding(Severity::Warning, subject, message, view.evidence(g))
     });
@@ -781,15 +855,20 @@ pub fn database_view(table: &BmcTable) -> BmcView<'_> {
     BmcView {
         obs: &table.observations,
         hostnames: HashMap::new(),
+        kinds: None,
         rows: Some(&table.rows),
     }
 }
 
 /// What the API path cannot see: BMC rows no node it lists points at.
 fn api_blind_spot(api: &MaasApiFacts) -> String {
+    let count = |k: fn(&NodeKind) -> bool| api.kinds.values().filter(|n| k(n)).count();
     format!(
-        "read through the API ({} machines): BMC rows that no listed node points at (devices', orphaned rows) are not visible without the database",
-        api.machines.len()
+        "read through the API ({} machines, {} rack controllers, {} region controllers, {} VM hosts): BMC rows that no listed node or VM host points at (devices', orphaned rows) are not visible without the database",
+        api.machines.len(),
+        count(|n| *n == NodeKind::RackController),
+        count(|n| *n == NodeKind::RegionController),
+        count(|n| matches!(n, NodeKind::VmHost { .. })),
     )
 }
 

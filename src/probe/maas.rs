@@ -26,6 +26,7 @@ use thiserror::Error;
 use super::http::{anonymous, authorization, display_url, Http, HttpError};
 use super::power_parameters::{self, parse_params, ParseError, PowerInput};
 use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
+use crate::checks::maas::NodeKind;
 use crate::config::Secret;
 
 /// RFC 5849 §3.6: everything but ALPHA, DIGIT, `-`, `.`, `_`, `~` is percent-encoded.
@@ -103,8 +104,6 @@ impl ApiKey {
 #[derive(Debug, Clone, Deserialize)]
 struct VersionInfo {
     version: String,
-    #[serde(default)]
-    subversion: Option<String>,
 }
 
 /// A region or rack controller as `regioncontrollers/` and `rackcontrollers/` list it.
@@ -113,9 +112,27 @@ pub struct Controller {
     pub system_id: String,
     #[serde(default)]
     pub hostname: String,
-    /// e.g. `3.4.0-14321-g.1027c7664`; `null` while the controller has not reported.
+    /// The full string the controller reported, e.g. `3.4.0-14321-g.1027c7664`; `null` without
+    /// a ControllerInfo row, `""` before the first report (upstream
+    /// `3.2.0:src/maasserver/models/node.py`, `Controller.version`).
     #[serde(default)]
     pub version: Option<String>,
+    /// The controller's own BMC type, `""` for none (controllers seldom have one: commissioning
+    /// does not store their power settings).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub power_type: String,
+}
+
+/// A VM host as `GET pods/` lists it (upstream `DISPLAYED_POD_FIELDS`; a pod is itself a
+/// `maasserver_bmc` row of `bmc_type` 1, and `id` is that row's id).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct VmHost {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    /// The pod's power type (`lxd`, `virsh`).
+    #[serde(rename = "type", default, deserialize_with = "null_as_empty")]
+    pub power_type: String,
 }
 
 /// A machine as `GET machines/` lists it (only the fields preflight reads).
@@ -147,14 +164,27 @@ pub enum PowerSource {
 pub struct MaasApiFacts {
     /// URL of the API as configured (credentials removed).
     pub url: String,
-    /// Region version from `version/` (e.g. `3.4.2`), `None` if it sent an empty string.
+    /// Region version from `version/` as MAAS prints it (`3.4.2`, `3.3.0~rc1`, or the string
+    /// `None` while no controller has reported), `None` if it sent an empty string.
     pub version: Option<String>,
     pub regions: Vec<Controller>,
     pub racks: Vec<Controller>,
     pub machines: Vec<Machine>,
-    /// One detector record per machine in the power-parameters answer.
+    /// VM hosts (`pods/`): BMC rows of their own, with or without machines on them.
+    pub vm_hosts: Vec<VmHost>,
+    /// One detector record per BMC seen through a node: each machine in the power-parameters
+    /// answer, then each rack controller (`rackcontrollers/?op=power_parameters`), each region
+    /// controller that is not also a rack (`regioncontrollers/{id}/?op=power_parameters`) and
+    /// each VM host (`pods/{id}/?op=parameters`, subject [`vm_host_subject`]).
     pub power: Observations,
     pub power_source: PowerSource,
+    /// What kind of node each record other than a machine's is, by subject.
+    pub kinds: HashMap<String, NodeKind>,
+}
+
+/// The subject of a VM host's record: `vm-host <id>`.
+pub fn vm_host_subject(id: i64) -> String {
+    format!("vm-host {id}")
 }
 
 /// Why the MAAS probe failed (each text names the cause and the next step).
@@ -243,43 +273,158 @@ impl<'a> MaasApi<'a> {
     /// # Errors
     /// The first failing call, as a [`MaasError`].
     pub async fn probe(&self, rules: &'static BmcRules) -> Result<MaasApiFacts, MaasError> {
-        let (version, regions, racks, machines) = tokio::try_join!(
+        let (version, regions, racks, machines, vm_hosts) = tokio::try_join!(
             self.get::<VersionInfo>("version/", "reading the version"),
             self.get::<Vec<Controller>>("regioncontrollers/", "listing region controllers"),
             self.get::<Vec<Controller>>("rackcontrollers/", "listing rack controllers"),
             self.get::<Vec<Machine>>("machines/", "listing machines"),
+            self.get::<Vec<VmHost>>("pods/", "listing VM hosts"),
         )?;
+        // Every power type is interned before any record is built, so the machines' and the
+        // other nodes' records share one numbering.
         let mut types = PowerTypes::new(rules);
         let given: HashMap<String, u16> = machines
             .iter()
             .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
             .collect();
-        let (power, power_source) = match self.bulk_power(rules, &types, &given).await {
+        let controllers: HashMap<String, u16> = racks
+            .iter()
+            .chain(&regions)
+            .map(|c| (c.system_id.clone(), types.intern(&c.power_type)))
+            .collect();
+        for pod in &vm_hosts {
+            types.intern(&pod.power_type);
+        }
+        let (mut power, power_source) = match self.bulk_power(rules, &types, &given).await {
             Ok(power) => (power, PowerSource::Bulk),
             Err(MaasError::Http(e)) if matches!(e.status(), Some(400 | 404)) => {
                 tracing::info!("bulk power parameters refused ({e}); reading them per machine");
                 (
-                    self.per_machine_power(rules, types, &given, &machines).await?,
+                    self.per_machine_power(rules, types.clone(), &given, &machines).await?,
                     PowerSource::PerMachine,
                 )
             }
             Err(e) => return Err(e),
         };
-        let version = Some(version.version.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .map(|v| match version.subversion.as_deref().map(str::trim) {
-                Some(sub) if !sub.is_empty() && !v.contains(sub) => format!("{v}-{sub}"),
-                _ => v,
-            });
+        let mut kinds = HashMap::new();
+        let others = self
+            .other_nodes(rules, &types, &controllers, &regions, &racks, &vm_hosts, &mut kinds)
+            .await?;
+        power.append(others);
+        // As MAAS prints it: `version` alone (subversion is a build detail, "" from 3.0 on).
+        let version = Some(version.version.trim().to_string()).filter(|v| !v.is_empty());
         Ok(MaasApiFacts {
             url: display_url(&self.base),
             version,
             regions,
             racks,
             machines,
+            vm_hosts,
             power,
             power_source,
+            kinds,
         })
+    }
+
+    /// The BMCs of the nodes that are not machines: rack controllers (one bulk call, as for
+    /// machines), region controllers that are not racks (one call each) and VM hosts (one call
+    /// each), as records of their own; `kinds` gets each one's kind by subject.
+    #[allow(clippy::too_many_arguments)]
+    async fn other_nodes(
+        &self,
+        rules: &BmcRules,
+        types: &PowerTypes,
+        given: &HashMap<String, u16>,
+        regions: &[Controller],
+        racks: &[Controller],
+        vm_hosts: &[VmHost],
+        kinds: &mut HashMap<String, NodeKind>,
+    ) -> Result<Observations, MaasError> {
+        const RACKS: &str = "reading rack controllers' power parameters (rackcontrollers/?op=power_parameters)";
+        const REGION: &str =
+            "reading a region controller's power parameters (regioncontrollers/{id}/?op=power_parameters)";
+        const VM_HOST: &str = "reading a VM host's parameters (pods/{id}/?op=parameters)";
+        let mut bodies: Vec<(String, Url, Vec<u8>)> = Vec::new();
+        if !racks.is_empty() {
+            let url = self.url("rackcontrollers/?op=power_parameters");
+            let all: HashMap<String, Box<serde_json::value::RawValue>> = self
+                .http
+                .get_json(&url, &self.auth())
+                .await
+                .map_err(|e| self.explain(e, &url, RACKS))?;
+            for rack in racks {
+                kinds.insert(rack.system_id.clone(), NodeKind::RackController);
+                if let Some(raw) = all.get(&rack.system_id) {
+                    bodies.push((rack.system_id.clone(), url.clone(), raw.get().as_bytes().to_vec()));
+                }
+            }
+        }
+        let region_only: Vec<&Controller> = regions
+            .iter()
+            .filter(|r| !racks.iter().any(|k| k.system_id == r.system_id))
+            .collect();
+        let fetched: Vec<Result<Fetched, MaasError>> = stream::iter(
+            region_only
+                .iter()
+                .map(|r| {
+                    (
+                        r.system_id.clone(),
+                        format!("regioncontrollers/{}/?op=power_parameters", r.system_id),
+                        REGION,
+                    )
+                })
+                .chain(
+                    vm_hosts
+                        .iter()
+                        .map(|p| (vm_host_subject(p.id), format!("pods/{}/?op=parameters", p.id), VM_HOST)),
+                ),
+        )
+        .map(|(subject, path, what)| async move {
+            let url = self.url(&path);
+            let body = self
+                .http
+                .get_bytes(&url, &self.auth())
+                .await
+                .map_err(|e| self.explain(e, &url, what))?;
+            Ok((subject, url, body))
+        })
+        .buffer_unordered(self.concurrency)
+        .collect()
+        .await;
+        for r in &region_only {
+            kinds.insert(r.system_id.clone(), NodeKind::RegionController);
+        }
+        for p in vm_hosts {
+            kinds.insert(vm_host_subject(p.id), NodeKind::VmHost { name: p.name.clone() });
+        }
+        for result in fetched {
+            bodies.push(result?);
+        }
+        let pod_types: HashMap<String, u16> = vm_hosts
+            .iter()
+            .map(|p| {
+                (
+                    vm_host_subject(p.id),
+                    types.get(&p.power_type).unwrap_or(PowerTypes::NONE),
+                )
+            })
+            .collect();
+        let mut builder = PartBuilder::new(rules, types);
+        for (subject, url, body) in &bodies {
+            let mut pairs = Vec::new();
+            parse_params(body, &mut pairs).map_err(|e| MaasError::PowerParameters {
+                url: display_url(url),
+                cause: ParseError::Entry {
+                    system_id: subject.clone(),
+                    offset: 0,
+                    message: e.to_string(),
+                },
+            })?;
+            let power_type = given.get(subject).or_else(|| pod_types.get(subject)).copied();
+            builder.add_map(subject, Some(power_type.unwrap_or(PowerTypes::NONE)), &mut pairs);
+        }
+        let part = builder.finish();
+        Ok(Observations::from_parts(types.clone(), vec![part]))
     }
 
     /// The bulk call, parsed as its body streams in (chunks go to the parser threads through a

@@ -42,7 +42,7 @@ pub fn outcome<'a>(report: &'a Report, check: &str) -> &'a Outcome {
 }
 
 /// The sorted system_ids of every finding of `check` at `severity` (the detector's groups),
-/// sorted by first id.
+/// sorted by first id; groups of VM hosts alone (no machine) are left out.
 pub fn groups(report: &Report, check: &str, severity: Severity) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = report
         .findings
@@ -58,6 +58,7 @@ pub fn groups(report: &Report, check: &str, severity: Severity) -> Vec<Vec<Strin
             ids.sort();
             ids
         })
+        .filter(|ids| !ids.is_empty())
         .collect();
     out.sort();
     out
