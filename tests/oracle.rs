@@ -601,3 +601,193 @@ async fn an_unreadable_regiond_conf_is_an_error_with_the_fix() {
     }
     assert_eq!(report.status, Status::Unknown);
 }
+
+/// Random JSON texts of a few underlying values, each spelled many ways. Every generator takes
+/// two sources: `s` decides the structure and the values, `t` only how they are spelled, so one
+/// `s` seed with two `t` seeds gives two spellings of one jsonb value.
+mod spellings {
+    use rand::rngs::StdRng;
+    use rand::seq::SliceRandom;
+    use rand::Rng;
+
+    /// One spelling of a number drawn from a few values with several spellings each (and some
+    /// that look alike but differ in jsonb: `1.0` is not `1`).
+    fn number(s: &mut StdRng, t: &mut StdRng) -> String {
+        const SPELLINGS: &[&[&str]] = &[
+            &["1", "1e0", "1E0", "0.1e1", "10E-1e0"],
+            &["1.0", "10e-1", "0.10e1"],
+            &["0", "-0", "0e5", "-0e-0"],
+            &["0.0", "-0.0", "0e-1"],
+            &["1.5", "15e-1", "0.15E+1"],
+            &["1.50", "150e-2"],
+            &[
+                "123456789012345678901234567890",
+                "12345678901234567890123456789e1",
+                "1.23456789012345678901234567890e29",
+            ],
+            &["123456789012345678901234567891"],
+            &["1e400", "10e399", "0.01e402"],
+            &["-7", "-7.0e1e0", "-70e-1e0"],
+        ];
+        let pick = SPELLINGS.choose(s).unwrap();
+        let spelled = pick.choose(t).unwrap();
+        // Spellings with two exponents above are not JSON: they stand for the first one.
+        if spelled.matches(['e', 'E']).count() > 1 {
+            pick[0].to_string()
+        } else {
+            spelled.to_string()
+        }
+    }
+
+    /// `value` as a JSON string, some characters escaped (`\uXXXX`, `\/`, `\n`).
+    fn string_of(t: &mut StdRng, value: &str) -> String {
+        let mut out = String::from('"');
+        for c in value.chars() {
+            let escape = t.gen_bool(0.3);
+            match c {
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str(if escape { "\\u000a" } else { "\\n" }),
+                '/' if escape => out.push_str("\\/"),
+                c if escape => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{:04x}", u));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn string(s: &mut StdRng, t: &mut StdRng) -> String {
+        const VALUES: &[&str] = &[
+            "a",
+            "admin",
+            "10.0.0.1",
+            "a/b",
+            "ünï",
+            "😀",
+            "line\nbreak",
+            "q\"uote",
+            "",
+        ];
+        string_of(t, VALUES.choose(s).unwrap())
+    }
+
+    fn ws(t: &mut StdRng) -> &'static str {
+        [" ", "", "\n    ", "\t"].choose(t).unwrap()
+    }
+
+    /// A value of at most `depth` levels.
+    pub fn value(s: &mut StdRng, t: &mut StdRng, depth: u32) -> String {
+        match s.gen_range(0..if depth == 0 { 4 } else { 6 }) {
+            0 | 1 => number(s, t),
+            2 => string(s, t),
+            3 => ["true", "false", "null"].choose(s).unwrap().to_string(),
+            4 => {
+                let n = s.gen_range(0..3);
+                let items: Vec<String> = (0..n).map(|_| value(s, t, depth - 1)).collect();
+                format!("[{}]", items.join(&format!(",{}", ws(t))))
+            }
+            _ => object(s, t, depth - 1),
+        }
+    }
+
+    /// An object: keys drawn from a few names (so duplicates happen), in an order `t` may
+    /// shuffle where that keeps the value (no two members with one key).
+    pub fn object(s: &mut StdRng, t: &mut StdRng, depth: u32) -> String {
+        let n = s.gen_range(0..5);
+        let mut members: Vec<(String, String)> = (0..n)
+            .map(|_| {
+                let k = ["power_address", "power_user", "k", "kk", "b", "a"]
+                    .choose(s)
+                    .unwrap()
+                    .to_string();
+                (k, value(s, t, depth))
+            })
+            .collect();
+        let unique = {
+            let mut keys: Vec<&String> = members.iter().map(|m| &m.0).collect();
+            keys.sort();
+            keys.dedup();
+            keys.len() == members.len()
+        };
+        if unique {
+            members.shuffle(t);
+        }
+        let spelled: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("{}{}:{}{}", string_of(t, k), ws(t), ws(t), v))
+            .collect();
+        format!("{{{}{}}}", ws(t), spelled.join(&format!(",{}", ws(t))))
+    }
+}
+
+/// Random parameter maps (keys, escapes, number spellings, nesting, duplicate keys) hashed by
+/// preflight fall into exactly the groups PostgreSQL's `md5(jsonb::text)` makes of them.
+#[tokio::test]
+async fn random_maps_group_as_postgresql_groups_them() {
+    use preflight::checks::bmc::{Observations, PartBuilder, PowerTypes};
+    use rand::SeedableRng;
+    use std::collections::BTreeMap;
+
+    // Each value twice (one structure, two spellings), plus values of their own.
+    let texts: Vec<String> = (0..3000u64)
+        .map(|i| {
+            let mut structure = rand::rngs::StdRng::seed_from_u64(i / 2);
+            let mut spelling = rand::rngs::StdRng::seed_from_u64(1_000_000 + i);
+            spellings::object(&mut structure, &mut spelling, 3)
+        })
+        .collect();
+    let db = fresh_database("pf_jsonb_groups").await;
+    db.batch_execute("CREATE TABLE maps (id int PRIMARY KEY, p jsonb NOT NULL)")
+        .await
+        .unwrap();
+    for (id, text) in texts.iter().enumerate() {
+        db.execute("INSERT INTO maps VALUES ($1, ($2::text)::jsonb)", &[&(id as i32), text])
+            .await
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+    let by_postgres: BTreeSet<Vec<i32>> = db
+        .query("SELECT array_agg(id ORDER BY id) FROM maps GROUP BY md5(p::text)", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+
+    // Through the detector's reader and record builder, with a power type that keeps every key
+    // (no allow-list) and removes none: equal BMC identity means equal jsonb text.
+    let rules = &preflight::checks::maas_pack().bmc;
+    let mut types = PowerTypes::new(rules);
+    let frob = types.intern("frobnicator");
+    let mut builder = PartBuilder::new(rules, &types);
+    for (id, text) in texts.iter().enumerate() {
+        let mut pairs = Vec::new();
+        preflight::probe::power_parameters::parse_params(text.as_bytes(), &mut pairs)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        builder.add_map(&id.to_string(), Some(frob), &mut pairs);
+    }
+    let part = builder.finish();
+    let obs = Observations::from_parts(types, vec![part]);
+    let mut by_identity: BTreeMap<u64, Vec<i32>> = BTreeMap::new();
+    for i in 0..obs.len() {
+        let r = obs.record(i);
+        by_identity
+            .entry(r.bmc)
+            .or_default()
+            .push(obs.subject(r).parse().unwrap());
+    }
+    let by_preflight: BTreeSet<Vec<i32>> = by_identity
+        .into_values()
+        .map(|mut ids| {
+            ids.sort();
+            ids
+        })
+        .collect();
+    let shared = by_postgres.iter().filter(|g| g.len() > 1).count();
+    assert!(shared > 1000, "the spellings make equal texts: {shared} groups");
+    assert_eq!(by_preflight, by_postgres);
+}
