@@ -367,3 +367,29 @@ async fn a_hanging_region_is_cut_at_the_deadline_and_named() {
     assert!(reason.contains("within 2 s"), "{reason}");
     assert_eq!(report.status, Status::Unknown);
 }
+
+/// `version/` answers the string "None" while no controller has reported (upstream
+/// `get_maas_version()`), and controllers list `null` or `""` versions: preflight says so,
+/// instead of asking for a MAAS_URL it already has.
+#[tokio::test]
+async fn a_region_that_reports_no_version_says_so() {
+    let fleet = Fleet::generate(50, 2);
+    let mut options = MaasOptions::mixed("3.2.9", "3.2.9");
+    options.version = "None".into();
+    options.regions[0].version = None;
+    options.racks[1].version = Some(String::new());
+    let server = MaasServer::start(&fleet, &options).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    let o = outcome(&report, "MAAS001");
+    assert_eq!(o.status, OutcomeStatus::Error);
+    let reason = o.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("\"None\"") && !reason.contains("set MAAS_URL"),
+        "{reason}"
+    );
+    let skew = outcome(&report, "MAAS007");
+    assert!(
+        skew.reason.as_deref().unwrap().contains("not reporting a version"),
+        "{skew:?}"
+    );
+}

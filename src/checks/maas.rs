@@ -41,6 +41,20 @@ pub struct Release {
     pub database_owned_by_maas_role: bool,
 }
 
+/// A series upstream prepares but has not released (checks/maas.toml `[[unreleased]]`): no
+/// target, but what is known of it is said when one is asked for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unreleased {
+    /// MAAS series, `3.8`.
+    pub version: String,
+    /// What upstream shows of it, with the source.
+    pub evidence: String,
+    /// The series every upgrade to this one must pass through, if upstream says so.
+    #[serde(default)]
+    pub requires_from: Option<String>,
+}
+
 /// checks/maas.toml `[paths]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +125,25 @@ fn current_version(facts: &MaasFacts) -> Result<(Version, String), String> {
     }
     Err(match &facts.api {
         Probed::Failed(cause) => format!("cannot tell the running MAAS version: {cause}"),
-        _ => "cannot tell the running MAAS version: set MAAS_URL, run on a MAAS host, or set [maas] current".into(),
+        Probed::Found(api) => match api.version.as_deref() {
+            // `str(get_maas_version())` of no reported version (upstream
+            // src/maasserver/models/controllerinfo.py).
+            Some("None") => format!(
+                "cannot tell the running MAAS version: the region API ({}) answers version \"None\" (no controller has reported its version yet); wait for the controllers to report, or set [maas] current",
+                api.url
+            ),
+            Some(v) => format!(
+                "cannot tell the running MAAS version: the region API ({}) answers version {v:?}, which is not a MAAS version; set [maas] current",
+                api.url
+            ),
+            None => format!(
+                "cannot tell the running MAAS version: the region API ({}) answers an empty version; set [maas] current",
+                api.url
+            ),
+        },
+        Probed::Skipped(_) => {
+            "cannot tell the running MAAS version: set MAAS_URL, run on a MAAS host, or set [maas] current".into()
+        }
     })
 }
 
@@ -177,6 +209,28 @@ fn upgrade_path(
         ])
     };
     let subject = format!("MAAS {} → {}", current.series(), target.series());
+    if let Some(next) = pack
+        .unreleased
+        .iter()
+        .find(|u| Series::parse(&u.version).ok() == Some(target.series()))
+    {
+        let mut message = format!(
+            "MAAS {} is not released: upstream has no {} tag ({}). preflight checks upgrades to released series only; pick one of {}.",
+            target.series(),
+            next.version,
+            next.evidence,
+            pack.known_series()
+        );
+        if let Some(hop) = next.requires_from.as_deref() {
+            if Series::parse(hop).is_ok_and(|hop| current.series() < hop) {
+                message.push_str(&format!(
+                    " When it is released, the way there from {} goes through MAAS {hop}, a mandatory hop.",
+                    current.raw
+                ));
+            }
+        }
+        return Evaluation::from_findings(def, vec![def.finding(Severity::Blocker, subject, message, ev())], "");
+    }
     if target.series() < current.series() {
         let f = def.finding(
             Severity::Blocker,
@@ -277,12 +331,32 @@ fn ubuntu_release(
                 target.series()
             ),
         ),
+        // The base binds deb installs; the snap carries its own base and "can run on other
+        // Ubuntu versions" (master:docs/reference/supported-maas-versions.md), so there the
+        // upgrade documents' 22.04-first advice is a warning.
+        Some(_) if matches!(host.maas, Some(MaasInstall::Snap { .. })) => {
+            let f = def.finding(
+                Severity::Warning,
+                subject,
+                format!(
+                    "This host runs Ubuntu {} ({}). The MAAS {} snap is built on Ubuntu {} and can run on other Ubuntu releases (docs/reference/supported-maas-versions.md), but the upgrade documents ask for Ubuntu {} ({}) first: plan the host's release upgrade.",
+                    os.version,
+                    os.codename,
+                    target.series(),
+                    release.ubuntu,
+                    release.ubuntu,
+                    release.ubuntu_codename
+                ),
+                ev,
+            );
+            Evaluation::from_findings(def, vec![f], "")
+        }
         Some(_) => {
             let f = def.finding(
                 Severity::Blocker,
                 subject,
                 format!(
-                    "This host runs Ubuntu {} ({}); MAAS {} needs Ubuntu {} ({}) or newer.",
+                    "This host runs Ubuntu {} ({}); the MAAS {} deb packages install only on Ubuntu {} ({}) (docs/reference/supported-maas-versions.md).",
                     os.version,
                     os.codename,
                     target.series(),
@@ -1179,7 +1253,11 @@ fn controller_skew(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
         .filter_map(|(_, _, v)| v.and_then(|v| Version::parse(v).ok()))
         .map(|v| v.normalized())
         .collect();
-    let unreported = controllers.values().filter(|(_, _, v)| v.is_none()).count();
+    // `null` (no ControllerInfo row) and `""` (not reported yet) alike.
+    let unreported = controllers
+        .values()
+        .filter(|(_, _, v)| v.is_none_or(|v| v.trim().is_empty()))
+        .count();
     let summary = format!(
         "{} controller(s) on {}{}",
         controllers.len(),
@@ -1324,6 +1402,8 @@ mod tests {
     #[case::untested_from_2_8("2.8.7", "3.0", OutcomeStatus::Fail, Some(Severity::Warning))]
     #[case::from_2_8_within_2_x("2.8.7", "2.9", OutcomeStatus::Pass, None)]
     #[case::from_2_9("2.9.2", "3.4", OutcomeStatus::Pass, None)]
+    #[case::unreleased_3_8("3.7.3", "3.8", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::unreleased_4_0("3.5.2", "4.0", OutcomeStatus::Fail, Some(Severity::Blocker))]
     fn upgrade_path_rules(
         #[case] current: &str,
         #[case] target: &str,
@@ -1339,9 +1419,9 @@ mod tests {
 
     #[rstest]
     #[case::focal_to_3_2(("ubuntu", "20.04"), "3.2", OutcomeStatus::Pass, None)]
-    #[case::focal_to_3_3(("ubuntu", "20.04"), "3.3", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::snap_focal_to_3_3(("ubuntu", "20.04"), "3.3", OutcomeStatus::Fail, Some(Severity::Warning))]
     #[case::jammy_to_3_5(("ubuntu", "22.04"), "3.5", OutcomeStatus::Pass, None)]
-    #[case::jammy_to_3_6(("ubuntu", "22.04"), "3.6", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::snap_jammy_to_3_6(("ubuntu", "22.04"), "3.6", OutcomeStatus::Fail, Some(Severity::Warning))]
     #[case::noble_to_3_7(("ubuntu", "24.04"), "3.7", OutcomeStatus::Pass, None)]
     #[case::not_ubuntu(("debian", "12"), "3.5", OutcomeStatus::Fail, Some(Severity::Blocker))]
     fn ubuntu_release_rules(
@@ -1352,6 +1432,36 @@ mod tests {
     ) {
         let f = facts(host(Some(os), snap("3.2.9")), Probed::Skipped("x".into()));
         assert_eq!(verdict(&f, target, "MAAS002"), (status, severity));
+    }
+
+    /// The Ubuntu base binds deb installs (a blocker); a snap on an older release is a warning.
+    #[rstest]
+    #[case::deb_focal_to_3_3(("ubuntu", "20.04"), "3.3", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::deb_jammy_to_3_6(("ubuntu", "22.04"), "3.6", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::deb_noble_to_3_7(("ubuntu", "24.04"), "3.7", OutcomeStatus::Pass, None)]
+    fn ubuntu_release_rules_for_debs(
+        #[case] os: (&str, &str),
+        #[case] target: &str,
+        #[case] status: OutcomeStatus,
+        #[case] severity: Option<Severity>,
+    ) {
+        let deb = Some(MaasInstall::Deb {
+            version: "1:3.2.10-0ubuntu1~20.04.1".into(),
+        });
+        let f = facts(host(Some(os), deb), Probed::Skipped("x".into()));
+        assert_eq!(verdict(&f, target, "MAAS002"), (status, severity));
+    }
+
+    /// 4.0 is announced, not released; its way goes through 3.8 (master aab0b6392).
+    #[test]
+    fn an_unreleased_target_names_the_mandatory_hop() {
+        let f = facts(
+            host(Some(("ubuntu", "24.04")), snap("3.6.4")),
+            Probed::Skipped("x".into()),
+        );
+        let e = evaluate(maas_pack(), &f, &Version::parse("4.0").unwrap());
+        let m = &e.iter().find(|e| e.outcome.check == "MAAS001").unwrap().findings[0].message;
+        assert!(m.contains("not released") && m.contains("through MAAS 3.8"), "{m}");
     }
 
     #[test]

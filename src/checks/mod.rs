@@ -181,6 +181,9 @@ pub fn found_or_every<'a, T>(
 pub struct MaasPack {
     pub system: System,
     pub release: Vec<maas::Release>,
+    /// Series upstream announces but has not tagged (`[[unreleased]]`).
+    #[serde(default)]
+    pub unreleased: Vec<maas::Unreleased>,
     pub paths: maas::Paths,
     pub bmc: bmc::BmcRules,
     pub check: Vec<CheckDef>,
