@@ -263,3 +263,22 @@ async fn tls_failures_are_errors_and_insecure_is_loud() {
         .code(3)
         .stderr(predicate::str::contains("not PEM certificates"));
 }
+
+/// README's check catalogue has a row for every check `preflight checks` lists.
+#[test]
+fn readme_catalogue_lists_every_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir).args(["checks", "--format", "json"]).output().unwrap();
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let readme = include_str!("../README.md");
+    let ids: Vec<&str> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.len() >= 15, "{ids:?}");
+    for id in ids {
+        assert!(readme.contains(&format!("| {id} |")), "README's catalogue lacks {id}");
+    }
+}
