@@ -791,3 +791,95 @@ async fn random_maps_group_as_postgresql_groups_them() {
     assert!(shared > 1000, "the spellings make equal texts: {shared} groups");
     assert_eq!(by_preflight, by_postgres);
 }
+
+/// Rows written by an older setter hold the merged map (a node key, `mac_address`, on the BMC
+/// row): in the database they differ, so 0290 passes; the API's allow-list rebuild cannot see
+/// that and predicts a collision. The database is the truth; the difference is an info finding.
+#[tokio::test]
+async fn the_database_outranks_the_api_and_their_difference_is_reported() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let db = fresh_database("pf_db_vs_api").await;
+    let stale = vec![
+        row(
+            1,
+            "ipmi",
+            r#"{"power_address": "10.2.0.1", "power_user": "admin", "power_pass": "a", "mac_address": "00:16:3e:00:00:01"}"#,
+            vec![("a1", 0, "")],
+        ),
+        row(
+            2,
+            "ipmi",
+            r#"{"power_address": "10.2.0.1", "power_user": "admin", "power_pass": "b", "mac_address": "00:16:3e:00:00:02"}"#,
+            vec![("b1", 0, "")],
+        ),
+    ];
+    load(&db, &stale).await;
+
+    let server = MockServer::start().await;
+    let api = "/MAAS/api/2.0";
+    let ok = |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json");
+    let routes: [(&str, Option<&str>, String); 6] = [
+        ("version/", None, r#"{"capabilities": [], "version": "3.2.9", "subversion": ""}"#.into()),
+        ("regioncontrollers/", None, r#"[{"system_id": "r1", "hostname": "region", "version": "3.2.9", "power_type": ""}]"#.into()),
+        ("rackcontrollers/", Some("power_parameters"), r#"{"r1": {}}"#.into()),
+        ("machines/", Some("power_parameters"), stale.iter().map(|r| format!("\"{}\": {}", r.nodes[0].0, r.params)).collect::<Vec<_>>().join(", ")),
+        ("machines/", None, r#"[{"system_id": "a1", "hostname": "a1-host", "power_type": "ipmi"}, {"system_id": "b1", "hostname": "b1-host", "power_type": "ipmi"}]"#.into()),
+        ("pods/", None, "[]".into()),
+    ];
+    for (route, op, body) in routes {
+        let body = if route == "machines/" && op.is_some() {
+            format!("{{{body}}}")
+        } else {
+            body
+        };
+        let mock = Mock::given(method("GET")).and(path(format!("{api}/{route}")));
+        match op {
+            Some(op) => {
+                mock.and(query_param("op", op))
+                    .respond_with(ok(&body))
+                    .with_priority(1)
+                    .mount(&server)
+                    .await
+            }
+            None => mock.respond_with(ok(&body)).mount(&server).await,
+        }
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("{api}/rackcontrollers/")))
+        .respond_with(ok(
+            r#"[{"system_id": "r1", "hostname": "region", "version": "3.2.9", "power_type": ""}]"#,
+        ))
+        .mount(&server)
+        .await;
+
+    let url = database_url("pf_db_vs_api");
+    let maas_url = format!("{}/MAAS", server.uri());
+    let config = config_from_env(
+        &[
+            ("DATABASE_URL", &url),
+            ("MAAS_URL", &maas_url),
+            ("MAAS_API_KEY", "a:b:c"),
+        ],
+        &["maas=3.5"],
+    );
+    let report = engine::run(&support::scan_without_host(config)).await;
+    let maas004: Vec<_> = report.findings.iter().filter(|f| f.check == "MAAS004").collect();
+    assert_eq!(maas004.len(), 1, "{maas004:#?}");
+    assert_eq!(maas004[0].severity, Severity::Info);
+    assert_eq!(maas004[0].subject, "database and API disagree");
+    assert_eq!(
+        maas004[0].evidence.to_map()["only_through_api"],
+        serde_json::json!([["a1", "b1"]])
+    );
+    assert!(outcome(&report, "MAAS004")
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("from the database"));
+    // PostgreSQL agrees: 0290's removal goes through.
+    db.batch_execute("UPDATE maasserver_bmc SET power_parameters = power_parameters - 'power_pass'")
+        .await
+        .expect("no collision in the database");
+}
