@@ -469,8 +469,14 @@ async fn every_case_agrees_with_postgresql() {
     assert_eq!(truth, planted);
     assert_eq!(crashes, BTreeSet::from([21]));
 
-    // The database path gives PostgreSQL's answer exactly.
+    // The database path gives PostgreSQL's answer exactly, and names the controllers.
     assert_eq!(database_groups(&from_database), (truth.clone(), crashes.clone()));
+    let rack = from_database
+        .findings
+        .iter()
+        .find(|f| f.evidence.to_map().get("system_ids") == Some(&serde_json::json!(["rack01", "z2"])))
+        .expect("the rack controller's group");
+    assert_eq!(rack.evidence.to_map()["controllers"], serde_json::json!(["rack01"]));
 
     // The file path gives it for every row it can see: rows that are objects, behind machines.
     let machine_of = |id: i32| -> Vec<String> {
@@ -505,6 +511,7 @@ async fn every_case_agrees_with_postgresql() {
 )]
 #[case::hostname("UPDATE maasserver_node SET hostname = NULL", "hostname NULL")]
 #[case::system_id("UPDATE maasserver_node SET system_id = NULL", "system_id NULL")]
+#[case::node_type("UPDATE maasserver_node SET node_type = NULL", "node_type NULL")]
 #[tokio::test]
 async fn nulls_where_maas_declares_not_null_are_an_error(#[case] damage: &str, #[case] says: &str) {
     let name = format!("pf_nulls_{}", says.split(' ').next().unwrap());
@@ -513,7 +520,8 @@ async fn nulls_where_maas_declares_not_null_are_an_error(#[case] damage: &str, #
     db.batch_execute(
         "ALTER TABLE maasserver_bmc ALTER COLUMN power_type DROP NOT NULL, ALTER COLUMN bmc_type DROP NOT NULL,
                                     ALTER COLUMN power_parameters DROP NOT NULL;
-         ALTER TABLE maasserver_node ALTER COLUMN hostname DROP NOT NULL, ALTER COLUMN system_id DROP NOT NULL;",
+         ALTER TABLE maasserver_node ALTER COLUMN hostname DROP NOT NULL, ALTER COLUMN system_id DROP NOT NULL,
+                                     ALTER COLUMN node_type DROP NOT NULL;",
     )
     .await
     .unwrap();

@@ -251,7 +251,7 @@ const MAAS_SCHEMA: &str = "
         name varchar(255) NOT NULL DEFAULT '');
     CREATE UNIQUE INDEX maasserver_bmc_power_type_parameters_idx ON maasserver_bmc (power_type, md5(power_parameters::text)) WHERE power_type <> 'manual';
     CREATE TABLE maasserver_node (id serial PRIMARY KEY, system_id varchar(41) NOT NULL UNIQUE, hostname varchar(255) NOT NULL,
-        bmc_id integer REFERENCES maasserver_bmc (id));
+        node_type integer NOT NULL DEFAULT 0, bmc_id integer REFERENCES maasserver_bmc (id));
 ";
 
 /// Loads `fleet` as BMC rows (pods included) and nodes into a fresh database `name`.

@@ -452,8 +452,10 @@ pub struct BmcRow {
     pub name: String,
     /// `maasserver_bmc.bmc_type`: 0 BMC, 1 pod (VM host).
     pub bmc_type: i32,
-    /// The machines on it: (system_id, hostname), from `maasserver_node.bmc_id`.
-    pub machines: Vec<(String, String)>,
+    /// The nodes on it: (system_id, hostname, node_type), from `maasserver_node.bmc_id`
+    /// (node_type 0 machine, 1 device, 2 rack controller, 3 region controller, 4 region and
+    /// rack controller: upstream `src/maasserver/enum.py` NODE_TYPE).
+    pub machines: Vec<(String, String, i32)>,
 }
 
 /// What kind of node a record seen through the API belongs to, when it is not a machine.
@@ -537,16 +539,23 @@ impl BmcView<'_> {
         match self.rows {
             Some(rows) => {
                 let mut pods = Vec::new();
+                let mut controllers = Vec::new();
                 for row in subjects.iter().filter_map(|s| rows.get(s.as_str())) {
                     if row.bmc_type == 1 {
                         pods.push(row.name.clone());
                     }
-                    for (id, host) in &row.machines {
+                    for (id, host, node_type) in &row.machines {
+                        if (2..=4).contains(node_type) {
+                            controllers.push(id.clone());
+                        }
                         evidence.system_ids.push(id.clone());
                         evidence.hostnames.push(Some(host.clone()));
                     }
                 }
                 evidence.pods = Some(pods);
+                if !controllers.is_empty() {
+                    evidence.controllers = Some(controllers);
+                }
                 evidence.bmc_ids = Some(
                     subjects
                         .into_iter()

@@ -536,7 +536,7 @@ impl PgTarget {
         drop(raw);
         let nodes = tx
             .query(
-                "SELECT n.bmc_id::text, n.system_id, n.hostname, n.id::text FROM maasserver_node n WHERE n.bmc_id IS NOT NULL ORDER BY n.system_id",
+                "SELECT n.bmc_id::text, n.system_id, n.hostname, n.id::text, n.node_type FROM maasserver_node n WHERE n.bmc_id IS NOT NULL ORDER BY n.system_id",
                 &[],
             )
             .await
@@ -545,8 +545,9 @@ impl PgTarget {
             let node_id: String = n.get(3);
             let system_id: String = not_null(&n, 1, "maasserver_node", "system_id", &node_id).map_err(damaged)?;
             let hostname: String = not_null(&n, 2, "maasserver_node", "hostname", &node_id).map_err(damaged)?;
+            let node_type: i32 = not_null(&n, 4, "maasserver_node", "node_type", &node_id).map_err(damaged)?;
             if let Some(row) = rows.get_mut(&n.get::<_, String>(0)) {
-                row.machines.push((system_id, hostname));
+                row.machines.push((system_id, hostname, node_type));
             }
         }
         tx.rollback().await.map_err(query_err)?;
