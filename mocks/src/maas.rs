@@ -275,7 +275,9 @@ impl MaasServer {
             Some(status) => {
                 ResponseTemplate::new(status).set_body_string("Unrecognised signature: method=GET op=power_parameters")
             }
-            None => json_body(fleet.power_parameters_json()),
+            None => json_body(piston(
+                &serde_json::from_str(&fleet.power_parameters_json()).expect("the fleet writes valid JSON"),
+            )),
         };
         Mock::given(method("GET"))
             .and(path(format!("{api}/machines/")))
