@@ -1,9 +1,11 @@
 //! PostgreSQL is the judge: hand-made BMC rows covering every case of FACTS.md §1.2 go into a
 //! real PostgreSQL with MAAS's real unique index; migration 0290 is then done as upstream does
 //! it (`3.3.0:src/maasserver/migrations/maasserver/0290_migrate_node_power_parameters.py`: skip
-//! falsy values, stop on a non-object, remove the one key of the power type), and the index's
+//! falsy values, stop on a non-object, remove the one key of the power type, and write the
+//! dict back through Python's `json` — the real python3 does that part here), and the index's
 //! verdict is compared with what preflight predicted from the database and from the API's
-//! shape of the same data (a power-parameters document and a machine list).
+//! shape of the same data (a power-parameters document, as piston prints it through Python's
+//! `json` too, and a machine list).
 
 mod support;
 
@@ -261,6 +263,19 @@ fn rows() -> Vec<Row> {
         &format!(r#"{{"power_address": "10.1.0.12", "power_pass": "b", "k_g": {deep}}}"#),
         vec![("deep2", 0, "")],
     ));
+    // Numbers with a fraction come back from Python as floats: 1.50 and 1.5 meet.
+    rows.push(row(
+        34,
+        "ipmi",
+        r#"{"power_address": "10.1.0.14", "power_pass": "a", "power_boot_type": 1.50}"#,
+        vec![("fl1", 0, "")],
+    ));
+    rows.push(row(
+        35,
+        "ipmi",
+        r#"{"power_address": "10.1.0.14", "power_pass": "b", "power_boot_type": 1.5}"#,
+        vec![("fl2", 0, "")],
+    ));
     // VM hosts (pods, bmc_type 1): one without machines still holds its row.
     let mut pod = row(
         32,
@@ -281,6 +296,34 @@ fn rows() -> Vec<Row> {
     pod.name = "lxd-pod-2";
     rows.push(pod);
     rows
+}
+
+/// Each JSON text read and written back by the real Python `json` (`json.dumps(json.loads(t))`),
+/// as Django does with every JSONField value.
+fn python_round_trip(texts: &[String]) -> Vec<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys\nfor line in sys.stdin: print(json.dumps(json.loads(line)))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs (.ci/run installs it): the oracle uses Python's own json module");
+    let mut stdin = child.stdin.take().unwrap();
+    let input: String = texts.iter().map(|t| format!("{}\n", t.replace('\n', " "))).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "python3 failed");
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), texts.len());
+    lines
 }
 
 async fn load(db: &Client, rows: &[Row]) {
@@ -324,6 +367,8 @@ async fn postgresql_verdict(db: &Client) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) 
         .await
         .unwrap();
     let mut crashes = BTreeSet::new();
+    // What 0290 writes back for each object row: the row without its key, through Python.
+    let mut written: Vec<(i32, String)> = Vec::new();
     for (id, power_type, json_type, falsy) in &rows {
         // `if not power_parameters: continue`, then `.items()`.
         if *falsy {
@@ -333,14 +378,30 @@ async fn postgresql_verdict(db: &Client) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) 
             crashes.insert(*id);
             continue;
         }
-        if let Some(key) = removed.get(power_type) {
-            db.execute(
-                "UPDATE after_0290 SET power_parameters = power_parameters - $2::text WHERE id = $1",
-                &[id, key],
+        let key = removed.get(power_type).cloned().unwrap_or_default();
+        let text: String = db
+            .query_one(
+                "SELECT (power_parameters - $2::text)::text FROM maasserver_bmc WHERE id = $1",
+                &[id, &key],
             )
             .await
-            .unwrap();
-        }
+            .unwrap()
+            .get(0);
+        written.push((*id, text));
+    }
+    let texts: Vec<String> = written.iter().map(|(_, t)| t.clone()).collect();
+    let written: Vec<(i32, String)> = written
+        .iter()
+        .map(|(id, _)| *id)
+        .zip(python_round_trip(&texts))
+        .collect();
+    for (id, text) in &written {
+        db.execute(
+            "UPDATE after_0290 SET power_parameters = ($2::text)::jsonb WHERE id = $1",
+            &[id, text],
+        )
+        .await
+        .unwrap();
     }
     let groups: BTreeSet<Vec<i32>> = db
         .query(
@@ -353,16 +414,14 @@ async fn postgresql_verdict(db: &Client) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) 
         .iter()
         .map(|r| r.get(0))
         .collect();
-    // The real index agrees: of each group, all rows but one are refused.
+    // The real index agrees: of each group, all rows but one are refused (0290's UPDATE, row by
+    // row in id order).
     let mut refused = 0;
-    for (id, power_type, json_type, falsy) in &rows {
-        let Some(key) = removed.get(power_type).filter(|_| !falsy && json_type == "object") else {
-            continue;
-        };
+    for (id, text) in &written {
         if let Err(e) = db
             .execute(
-                "UPDATE maasserver_bmc SET power_parameters = power_parameters - $2::text WHERE id = $1",
-                &[id, key],
+                "UPDATE maasserver_bmc SET power_parameters = ($2::text)::jsonb WHERE id = $1",
+                &[id, text],
             )
             .await
         {
@@ -412,33 +471,38 @@ async fn every_case_agrees_with_postgresql() {
     let from_database = engine::run_bmc(&config, &BmcSource::Database, &host).await;
     assert_eq!(from_database.status, Status::Critical);
 
-    // The API's shape of the same rows: each node's merged parameters (the BMC's, then its own),
-    // as `maas $PROFILE machines power-parameters` prints them, and the machine list.
+    // The API's shape of the same rows: each machine's merged parameters as Node.power_parameters
+    // builds them from the stored jsonb (`{**bmc.power_parameters, **node.instance_power_parameters}`;
+    // jsonb's `||` is that merge), as `maas $PROFILE machines power-parameters` prints them, and
+    // the machine list. The API cannot show what a row that is not an object holds.
     let dir = tempfile::tempdir().unwrap();
-    let mut document = Vec::new();
-    let mut machines = Vec::new();
-    for r in &rows {
-        // The API cannot show what a row that is not an object holds (it merges `{}`).
-        if !r.params.starts_with('{') {
-            continue;
-        }
-        for (system_id, node_type, own) in &r.nodes {
-            if *node_type != 0 {
-                continue; // machines/ lists machines only
-            }
-            let body = r.params.trim_end_matches('}');
-            let merged = match (body.trim() == "{", own.is_empty()) {
-                (_, true) => r.params.clone(),
-                (true, false) => format!("{{{own}}}"),
-                (false, false) => format!("{body}, {own}}}"),
-            };
-            document.push(format!("\"{system_id}\": {merged}"));
-            machines.push(serde_json::json!({"system_id": system_id, "hostname": format!("{system_id}-host"), "power_type": r.power_type}));
-        }
-    }
+    let merged = db
+        .query(
+            "SELECT n.system_id, b.power_type, (b.power_parameters || n.instance_power_parameters)::text
+               FROM maasserver_node n JOIN maasserver_bmc b ON b.id = n.bmc_id
+              WHERE n.node_type = 0 AND jsonb_typeof(b.power_parameters) = 'object' ORDER BY n.system_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let document: Vec<(String, String)> = merged.iter().map(|r| (r.get(0), r.get(2))).collect();
+    let machines: Vec<serde_json::Value> = merged
+        .iter()
+        .map(|r| {
+            let (id, power_type): (String, String) = (r.get(0), r.get(1));
+            serde_json::json!({"system_id": id, "hostname": format!("{id}-host"), "power_type": power_type})
+        })
+        .collect();
     let input = dir.path().join("power-parameters.json");
     let list = dir.path().join("machines.json");
-    std::fs::write(&input, format!("{{{}}}", document.join(",\n"))).unwrap();
+    // Piston prints what Django loaded: the merged dict, through Python's json.
+    let printed = python_round_trip(&document.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>());
+    let entries: Vec<String> = document
+        .iter()
+        .zip(&printed)
+        .map(|((id, _), text)| format!("\"{id}\": {text}"))
+        .collect();
+    std::fs::write(&input, format!("{{{}}}", entries.join(",\n"))).unwrap();
     std::fs::write(&list, serde_json::to_string_pretty(&machines).unwrap()).unwrap();
     let from_file = engine::run_bmc(
         &config_from_env(&[], &[]),
@@ -463,6 +527,7 @@ async fn every_case_agrees_with_postgresql() {
         vec![24, 25],
         vec![30, 31],
         vec![32, 33],
+        vec![34, 35],
     ]
     .into_iter()
     .collect();
@@ -497,7 +562,11 @@ async fn every_case_agrees_with_postgresql() {
     let through_file: BTreeSet<Vec<String>> = support::groups(&from_file, "MAAS004", Severity::Blocker)
         .into_iter()
         .collect();
-    assert_eq!(through_file, visible, "{:#?}", from_file.findings);
+    assert_eq!(
+        through_file, visible,
+        "{:#?} {:#?}",
+        from_file.findings, from_file.outcomes
+    );
     assert_eq!(outcome(&from_file, "MAAS004").status, OutcomeStatus::Fail);
 }
 

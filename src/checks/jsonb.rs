@@ -37,6 +37,31 @@ enum Open {
 /// # Errors
 /// [`JsonbError`] when `text` is not exactly one JSON value.
 pub fn canonical_hash(text: &str) -> Result<u128, JsonbError> {
+    walk(text, Numbers::Jsonb)
+}
+
+/// [`canonical_hash`] of the value migration 0290 writes back for the jsonb `text`: 0290 loads
+/// each row with Python's `json` and dumps it again (upstream
+/// `0290_migrate_node_power_parameters.py`, through Django's JSONField), so every number with a
+/// fraction becomes a Python float: `1.50` is written back as `1.5`, `0.1000000000000000055` as
+/// `0.1`. Integers stay exact.
+///
+/// # Errors
+/// [`JsonbError`] when `text` is not exactly one JSON value.
+pub fn canonical_hash_after_python(text: &str) -> Result<u128, JsonbError> {
+    walk(text, Numbers::PythonFloats)
+}
+
+/// How numbers compare.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// As jsonb's numeric keeps them.
+    Jsonb,
+    /// Numbers with a fraction or an exponent as Python's `float` turns them, then jsonb.
+    PythonFloats,
+}
+
+fn walk(text: &str, numbers: Numbers) -> Result<u128, JsonbError> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     let mut stack: Vec<Open> = Vec::new();
@@ -74,7 +99,10 @@ pub fn canonical_hash(text: &str) -> Result<u128, JsonbError> {
             Some(b't') => Some(literal(b, &mut i, b"true")?),
             Some(b'f') => Some(literal(b, &mut i, b"false")?),
             Some(b'n') => Some(literal(b, &mut i, b"null")?),
-            Some(b'-' | b'0'..=b'9') => Some(number_hash(b, &mut i, &mut buf)?),
+            Some(b'-' | b'0'..=b'9') => Some(match numbers {
+                Numbers::Jsonb => number_hash(b, &mut i, &mut buf)?,
+                Numbers::PythonFloats => python_number_hash(b, &mut i, &mut buf)?,
+            }),
             _ => return Err(JsonbError("expected a value", i)),
         };
         let Some(mut hash) = done else {
@@ -319,6 +347,59 @@ fn number_hash(b: &[u8], i: &mut usize, buf: &mut Vec<u8>) -> Result<u128, Jsonb
     Ok(xxh3_128(buf))
 }
 
+/// [`number_hash`] of the number at `*i` after Python's `json` read it and wrote it back: an
+/// integer stays as it is; anything with a fraction or exponent is a `float`, written as
+/// `repr(float)` (the shortest text that reads back as the same double, fixed notation for
+/// decimal exponents from -4 to 15, else `d.ddde±XX`), which jsonb then reads.
+fn python_number_hash(b: &[u8], i: &mut usize, buf: &mut Vec<u8>) -> Result<u128, JsonbError> {
+    let start = *i;
+    let mut probe = start;
+    number_hash(b, &mut probe, buf)?;
+    let text = std::str::from_utf8(&b[start..probe]).map_err(|_| JsonbError("bad number", start))?;
+    *i = probe;
+    if !text.contains(['.', 'e', 'E']) {
+        let mut at = 0;
+        return number_hash(text.as_bytes(), &mut at, buf);
+    }
+    let repr = python_float_repr(text.parse::<f64>().map_err(|_| JsonbError("bad number", start))?);
+    let mut at = 0;
+    number_hash(repr.as_bytes(), &mut at, buf)
+}
+
+/// Python's `repr(x)` of a finite double; `inf`/`nan` as Python's `json.dumps` writes them
+/// (`Infinity`, `NaN`: not JSON, so PostgreSQL refuses the row; they hash as such).
+fn python_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    // Rust's `{:e}` is the shortest round-trip digits, `d.ddde-7` / `de16`.
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} writes an exponent");
+    let exp: i32 = exp.parse().expect("{:e} writes a decimal exponent");
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if negative { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let point = exp + 1;
+        let (int, frac) = if point <= 0 {
+            ("0".to_string(), format!("{}{digits}", "0".repeat((-point) as usize)))
+        } else if point as usize >= digits.len() {
+            (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+        } else {
+            (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+        };
+        let frac = if frac.is_empty() { "0".to_string() } else { frac };
+        format!("{sign}{int}.{frac}")
+    } else {
+        let rest = &digits[1..];
+        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        format!("{sign}{}{dot}e{}{:02}", &digits[..1], if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +443,39 @@ mod tests {
     #[case(r#""1""#, "1", false)]
     fn jsonb_equality(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
         assert_eq!(same(a, b), equal, "{a} vs {b}");
+    }
+
+    /// Python's own `repr(float(text))` for these texts (python3 -c 'print(repr(float(t)))').
+    #[rstest]
+    #[case("1.50", "1.5")]
+    #[case("1.0", "1.0")]
+    #[case("100.0", "100.0")]
+    #[case("0.0001", "0.0001")]
+    #[case("0.00001", "1e-05")]
+    #[case("1e16", "1e+16")]
+    #[case("1.5e16", "1.5e+16")]
+    #[case("123456789012345.6", "123456789012345.6")]
+    #[case("1234567890123456.7", "1234567890123456.8")]
+    #[case("-0.0", "-0.0")]
+    #[case("0.1000000000000000055", "0.1")]
+    #[case("2.5e-7", "2.5e-07")]
+    #[case("1e400", "Infinity")]
+    fn python_float_reprs(#[case] text: &str, #[case] repr: &str) {
+        assert_eq!(python_float_repr(text.parse().unwrap()), repr);
+    }
+
+    #[rstest]
+    #[case("1.50", "1.5", true)]
+    #[case("1.0", "1", false)]
+    #[case("10000000000000000.0", "10000000000000000", true)]
+    #[case("123456789012345678901234567890", "123456789012345678901234567891", false)]
+    #[case(r#"{"a":[1.50,{"b":0.1000000000000000055}]}"#, r#"{"a":[1.5,{"b":0.1}]}"#, true)]
+    fn after_python(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
+        assert_eq!(
+            canonical_hash_after_python(a).unwrap() == canonical_hash_after_python(b).unwrap(),
+            equal,
+            "{a} vs {b}"
+        );
     }
 
     #[test]

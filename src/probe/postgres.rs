@@ -382,8 +382,10 @@ pub struct NotAnObject {
 
 /// The SQL that reduces every BMC row: its id, bmc_type, power_type, name, the jsonb type of its
 /// parameters, the md5 of its jsonb text after 0290's key removal (exactly as 0290 leaves it:
-/// non-objects unchanged), address, user, whether it is `{}` after the removal, and whether
-/// 0290 skips it (a value Python finds falsy). `$1`, `$2`, … are pairs of (power types, removed
+/// non-objects unchanged), address, user, whether it is `{}` after the removal, whether 0290
+/// skips it (a value Python finds falsy), and — only for objects that hold a number — the text
+/// after the removal, which 0290 writes back through Python's floats
+/// ([`crate::checks::jsonb::canonical_hash_after_python`]). `$1`, `$2`, … are pairs of (power types, removed
 /// key) from the rules. Columns MAAS declares NOT NULL are read as they are, so a NULL is seen.
 fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
     let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -411,7 +413,10 @@ fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
                 COALESCE(b.power_parameters ->> 'power_address', ''),
                 COALESCE(b.power_parameters ->> 'power_user', ''),
                 {after} = '{{}}'::jsonb,
-                b.power_parameters = ANY(ARRAY['null', '\"\"', '0', 'false', '[]', '{{}}']::jsonb[])
+                b.power_parameters = ANY(ARRAY['null', '\"\"', '0', 'false', '[]', '{{}}']::jsonb[]),
+                CASE WHEN jsonb_typeof(b.power_parameters) = 'object'
+                      AND jsonb_path_exists(b.power_parameters, 'lax $.** ? (@.type() == \"number\")')
+                     THEN {after}::text END
            FROM maasserver_bmc b"
     );
     (sql, params)
@@ -496,6 +501,19 @@ impl PgTarget {
             let post = column(5, "power_parameters")?;
             let empty: bool = not_null(&row, 8, "maasserver_bmc", "power_parameters", &id).map_err(damaged)?;
             let skipped: bool = not_null(&row, 9, "maasserver_bmc", "power_parameters", &id).map_err(damaged)?;
+            // A row with a number is written back through Python (1.50 becomes 1.5): its hash is
+            // of that value. Such a row can only equal another row with a number, so the two
+            // kinds of hash never meet.
+            let post = match row.get::<_, Option<String>>(10) {
+                Some(text) => match crate::checks::jsonb::canonical_hash_after_python(&text) {
+                    Ok(hash) => format!("{hash:032x}"),
+                    Err(e) => {
+                        tracing::warn!("BMC row {id}: {e}; compared as jsonb text");
+                        post
+                    }
+                },
+                None => post,
+            };
             if json_type != "object" && !skipped {
                 not_objects.push(NotAnObject {
                     id: id.clone(),
