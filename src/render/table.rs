@@ -45,27 +45,40 @@ fn new_table(color: bool) -> Table {
     table
 }
 
+/// The nodes behind a BMC group: `Machines: host (id), …` (controllers marked), then its VM
+/// hosts, if any.
 fn machines_line(f: &Finding) -> Option<String> {
     let Evidence::Bmc(group) = &f.evidence else {
         return None;
     };
+    let controllers = group.controllers.as_deref().unwrap_or_default();
     let shown: Vec<String> = group
         .hostnames
         .iter()
         .zip(&group.system_ids)
         .take(SHOWN_MACHINES)
-        .map(|(name, id)| format!("{} ({id})", name.as_deref().unwrap_or("")))
+        .map(|(name, id)| {
+            let mark = if controllers.contains(id) { ", controller" } else { "" };
+            format!("{} ({id}{mark})", name.as_deref().unwrap_or(""))
+        })
         .collect();
     let more = group.system_ids.len().saturating_sub(SHOWN_MACHINES);
-    Some(format!(
-        "Machines: {}{}",
-        shown.join(", "),
-        if more > 0 {
-            format!(" (+{more} more)")
-        } else {
-            String::new()
-        }
-    ))
+    let mut parts = Vec::new();
+    if !shown.is_empty() {
+        parts.push(format!(
+            "Machines: {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let Some(pods) = group.pods.as_ref().filter(|p| !p.is_empty()) {
+        parts.push(format!("VM hosts: {}", pods.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Renders the report for a terminal (or a file); `color` adds ANSI colors.
