@@ -369,21 +369,20 @@ fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
         .collect()
 }
 
+/// The machine list (`maas $PROFILE machines read`), streamed: a real list is 5–18 KB per
+/// machine, and only `system_id`, `hostname` and `power_type` are kept.
 fn read_machine_list(path: &Path) -> Result<Vec<Machine>, String> {
     let file = File::open(path).map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
-    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-        format!(
-            "the machine list {} is not the JSON array `maas $PROFILE machines read` prints: {e}",
-            path.display()
-        )
-    })
+    crate::probe::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&Path>) -> Vec<Evaluation> {
     let started = Instant::now();
-    let machines = match machines.map(read_machine_list).transpose() {
-        Ok(m) => m,
-        Err(cause) => return bmc_outcomes(pack, &cause),
+    let list = machines.map(Path::to_path_buf);
+    let machines = match tokio::task::spawn_blocking(move || list.as_deref().map(read_machine_list).transpose()).await {
+        Ok(Ok(m)) => m,
+        Ok(Err(cause)) => return bmc_outcomes(pack, &cause),
+        Err(e) => return bmc_outcomes(pack, &format!("reading the machine list failed: {e}")),
     };
     let mut types = PowerTypes::new(&pack.bmc);
     let given: Option<HashMap<String, u16>> = machines.as_ref().map(|list| {

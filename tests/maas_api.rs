@@ -393,3 +393,26 @@ async fn a_region_that_reports_no_version_says_so() {
         "{skew:?}"
     );
 }
+
+/// `machines/` as a real region answers it: upstream-shaped objects of about 16 KB each
+/// (indent=4, nested interfaces and block devices with `system_id` keys of their own).
+#[tokio::test]
+async fn real_size_machine_objects_give_the_same_answer() {
+    let fleet = Fleet::generate(600, 8);
+    let mut options = MaasOptions::mixed("3.2.9", "3.2.9");
+    options.real_size = true;
+    let server = MaasServer::start(&fleet, &options).await;
+    let report = scan(&server.maas_url(), "maas=3.5").await;
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), fleet.truth.collisions);
+    let hostnames: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "MAAS004" && f.severity == Severity::Blocker)
+        .flat_map(|f| f.evidence.to_map()["hostnames"].as_array().unwrap().clone())
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    assert!(!hostnames.is_empty());
+    for h in hostnames {
+        assert!(fleet.machines.iter().any(|m| m.hostname == h), "{h}");
+    }
+}

@@ -50,6 +50,9 @@ pub struct MaasOptions {
     pub racks: Vec<FakeController>,
     /// Answer the bulk power-parameters call with this status (e.g. 400) instead of the data.
     pub bulk_status: Option<u16>,
+    /// Serve `machines/` with real-size machine objects (upstream's fields and nesting, about
+    /// 16 KB each, indent=4) instead of the compact three-field list.
+    pub real_size: bool,
 }
 
 impl MaasOptions {
@@ -73,6 +76,7 @@ impl MaasOptions {
             regions: vec![region.clone()],
             racks: vec![region, rack],
             bulk_status: None,
+            real_size: false,
         }
     }
 }
@@ -268,7 +272,11 @@ impl MaasServer {
             .and(path(format!("{api}/machines/")))
             .and(query_param_is_missing("op"))
             .and(auth())
-            .respond_with(json_body(fleet.machines_json()))
+            .respond_with(json_body(if options.real_size {
+                fleet.machines_json_real()
+            } else {
+                fleet.machines_json()
+            }))
             .mount(&server)
             .await;
         let bulk = match options.bulk_status {

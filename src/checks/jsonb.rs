@@ -387,16 +387,31 @@ fn python_float_repr(x: f64) -> String {
         let (int, frac) = if point <= 0 {
             ("0".to_string(), format!("{}{digits}", "0".repeat((-point) as usize)))
         } else if point as usize >= digits.len() {
-            (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+            (
+                format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+                String::new(),
+            )
         } else {
-            (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+            (
+                digits[..point as usize].to_string(),
+                digits[point as usize..].to_string(),
+            )
         };
         let frac = if frac.is_empty() { "0".to_string() } else { frac };
         format!("{sign}{int}.{frac}")
     } else {
         let rest = &digits[1..];
-        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
-        format!("{sign}{}{dot}e{}{:02}", &digits[..1], if exp < 0 { '-' } else { '+' }, exp.abs())
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        format!(
+            "{sign}{}{dot}e{}{:02}",
+            &digits[..1],
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
     }
 }
 

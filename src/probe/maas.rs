@@ -439,8 +439,7 @@ impl<'a> MaasApi<'a> {
         let url = self.url("machines/");
         let parsed = self
             .stream_parse(&url, WHAT, |body| {
-                serde_json::from_reader::<_, Vec<Machine>>(std::io::BufReader::with_capacity(1 << 20, body))
-                    .map_err(|e| e.to_string())
+                super::machine_list::read(body).map_err(|e| e.to_string())
             })
             .await?;
         parsed.map_err(|cause| MaasError::MachineList {

@@ -7,6 +7,7 @@ pub mod host;
 pub mod http;
 pub mod juju;
 pub mod maas;
+pub mod machine_list;
 pub mod mender;
 pub mod postgres;
 pub mod power_parameters;

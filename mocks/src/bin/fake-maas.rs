@@ -22,6 +22,9 @@ struct Args {
     /// Refuse the bulk power-parameters call with this status (e.g. 400), forcing per-machine calls.
     #[arg(long)]
     bulk_status: Option<u16>,
+    /// Serve real-size machine objects from `machines/` (about 16 KB each, as MAAS prints them).
+    #[arg(long)]
+    real_size: bool,
     /// Stop after this many seconds.
     #[arg(long, default_value_t = 600)]
     seconds: u64,
@@ -33,6 +36,7 @@ async fn main() {
     let fleet = Fleet::generate(args.machines, args.seed);
     let mut options = MaasOptions::mixed("3.2.9", "3.2.9");
     options.bulk_status = args.bulk_status;
+    options.real_size = args.real_size;
     let server = MaasServer::start(&fleet, &options).await;
     println!("MAAS_URL={}", server.maas_url());
     println!("MAAS_API_KEY={API_KEY}");

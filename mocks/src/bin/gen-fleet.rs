@@ -1,8 +1,10 @@
 //! Writes a seeded MAAS fleet for tests and benchmarks:
 //! `cargo run -p mocks --release --bin gen-fleet -- --machines 1000000 --seed 7 --out DIR`
 //! → `DIR/power-parameters.json` (what `maas $PROFILE machines power-parameters` prints),
-//! `DIR/machines.json` (what `maas $PROFILE machines read` prints, the fields preflight reads
-//! and a few more) and `DIR/truth.json` (the planted collisions a correct detector reports).
+//! `DIR/machines.json` (what `maas $PROFILE machines read` prints: by default the fields
+//! preflight reads and a few more, one line; with `--real-size` whole upstream-shaped machine
+//! objects of about 16 KB each, pretty-printed like MAAS) and `DIR/truth.json` (the planted
+//! collisions a correct detector reports).
 
 use std::path::PathBuf;
 
@@ -21,6 +23,10 @@ struct Args {
     /// Output directory (created if missing).
     #[arg(long, default_value = "fleet")]
     out: PathBuf,
+    /// Write machines.json at its real size: every machine a whole upstream-shaped object
+    /// (interfaces, block devices, …; about 16 KB each, 4-space indent), streamed.
+    #[arg(long)]
+    real_size: bool,
 }
 
 fn main() -> std::io::Result<()> {
@@ -28,7 +34,12 @@ fn main() -> std::io::Result<()> {
     let fleet = Fleet::generate(args.machines, args.seed);
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(args.out.join("power-parameters.json"), fleet.power_parameters_json())?;
-    std::fs::write(args.out.join("machines.json"), fleet.machines_json())?;
+    let machines = args.out.join("machines.json");
+    if args.real_size {
+        fleet.write_machines_real(std::io::BufWriter::new(std::fs::File::create(machines)?))?;
+    } else {
+        std::fs::write(machines, fleet.machines_json())?;
+    }
     std::fs::write(args.out.join("truth.json"), fleet.truth_json())?;
     eprintln!(
         "gen-fleet: {} machines, {} collision groups, {} shared-address groups, {} pod groups → {}",

@@ -1,12 +1,18 @@
-//! The baseline of `scripts/bench-bmc`: reads a file and parses it with serde_json into
-//! `IgnoredAny` — the least any JSON consumer must do with the same bytes.
-//! Usage: `parse-only FILE`.
+//! The baseline of `scripts/bench-bmc`: reads each file and parses it with serde_json into
+//! `IgnoredAny` — the least any JSON consumer must do with the same bytes. Files are parsed one
+//! after another, each dropped before the next is read.
+//! Usage: `parse-only FILE...`.
 
 use serde::de::IgnoredAny;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: parse-only FILE")?;
-    let bytes = std::fs::read(&path)?;
-    let _: IgnoredAny = serde_json::from_slice(&bytes)?;
+    let paths: Vec<String> = std::env::args().skip(1).collect();
+    if paths.is_empty() {
+        return Err("usage: parse-only FILE...".into());
+    }
+    for path in paths {
+        let bytes = std::fs::read(&path)?;
+        let _: IgnoredAny = serde_json::from_slice(&bytes)?;
+    }
     Ok(())
 }
