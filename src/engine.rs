@@ -2,7 +2,7 @@
 //! evaluates every check, and builds the one [`Report`]. Probes do I/O; checks decide;
 //! renderers only render.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -385,7 +385,7 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
         Err(e) => return bmc_outcomes(pack, &format!("reading the machine list failed: {e}")),
     };
     let mut types = PowerTypes::new(&pack.bmc);
-    let given: Option<HashMap<String, u16>> = machines.as_ref().map(|list| {
+    let given: Option<power_parameters::GivenTypes> = machines.as_ref().map(|list| {
         list.iter()
             .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
             .collect()

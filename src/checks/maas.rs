@@ -473,7 +473,7 @@ pub enum NodeKind {
 pub struct BmcView<'a> {
     pub obs: &'a Observations,
     /// system_id → hostname (API and `--machines`); records are machines.
-    pub hostnames: HashMap<&'a str, &'a str>,
+    pub hostnames: rustc_hash::FxHashMap<&'a str, &'a str>,
     /// API: the kinds of the records that are not machines, by subject.
     pub kinds: Option<&'a HashMap<String, NodeKind>>,
     /// Database mode: records are BMC rows, keyed by row id.
@@ -937,7 +937,7 @@ fn with_note(mut e: Evaluation, note: &str) -> Evaluation {
 pub fn database_view(table: &BmcTable) -> BmcView<'_> {
     BmcView {
         obs: &table.observations,
-        hostnames: HashMap::new(),
+        hostnames: Default::default(),
         kinds: None,
         rows: Some(&table.rows),
     }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
 use super::http::{anonymous, authorization, display_url, Http, HttpError};
-use super::power_parameters::{self, parse_params, ParseError, PowerInput};
+use super::power_parameters::{self, parse_params, GivenTypes, ParseError, PowerInput};
 use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
 use crate::checks::maas::NodeKind;
 use crate::config::Secret;
@@ -287,11 +287,11 @@ impl<'a> MaasApi<'a> {
         // Every power type is interned before any record is built, so the machines' and the
         // other nodes' records share one numbering.
         let mut types = PowerTypes::new(rules);
-        let given: HashMap<String, u16> = machines
+        let given: GivenTypes = machines
             .iter()
             .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
             .collect();
-        let controllers: HashMap<String, u16> = racks
+        let controllers: GivenTypes = racks
             .iter()
             .chain(&regions)
             .map(|c| (c.system_id.clone(), types.intern(&c.power_type)))
@@ -338,7 +338,7 @@ impl<'a> MaasApi<'a> {
         &self,
         rules: &BmcRules,
         types: &PowerTypes,
-        given: &HashMap<String, u16>,
+        given: &GivenTypes,
         regions: &[Controller],
         racks: &[Controller],
         vm_hosts: &[VmHost],
@@ -485,7 +485,7 @@ impl<'a> MaasApi<'a> {
         &self,
         rules: &'static BmcRules,
         types: &PowerTypes,
-        given: &HashMap<String, u16>,
+        given: &GivenTypes,
     ) -> Result<Observations, MaasError> {
         const WHAT: &str = "reading power parameters (machines/?op=power_parameters)";
         let url = self.url("machines/?op=power_parameters");
@@ -510,7 +510,7 @@ impl<'a> MaasApi<'a> {
         &self,
         rules: &BmcRules,
         types: PowerTypes,
-        given: &HashMap<String, u16>,
+        given: &GivenTypes,
         machines: &[Machine],
     ) -> Result<Observations, MaasError> {
         const WHAT: &str = "reading power parameters (machines/{id}/?op=power_parameters)";

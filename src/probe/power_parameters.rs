@@ -16,7 +16,7 @@
 //! buffered.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -59,13 +59,17 @@ pub enum ParseError {
     Io(String),
 }
 
+/// system_id → power type id of a machine list (FxHash: a million short keys are hashed once
+/// each way, and SipHash's resistance buys nothing for ids the region chose).
+pub type GivenTypes = rustc_hash::FxHashMap<String, u16>;
+
 /// What the reader needs besides the bytes.
 #[derive(Clone, Copy)]
 pub struct PowerInput<'a> {
     pub rules: &'a BmcRules,
     pub types: &'a PowerTypes,
     /// system_id → power type id from a machine list; machines not in it are inferred.
-    pub given: Option<&'a HashMap<String, u16>>,
+    pub given: Option<&'a GivenTypes>,
 }
 
 /// A string that borrows from the input when it has no escapes.
