@@ -386,9 +386,8 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
     };
     let mut types = PowerTypes::new(&pack.bmc);
     let given: Option<power_parameters::GivenTypes> = machines.as_ref().map(|list| {
-        list.iter()
-            .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
-            .collect()
+        let ids: Vec<u16> = list.iter().map(|m| types.intern(&m.power_type)).collect();
+        power_parameters::GivenTypes::new(list.iter().map(|m| m.system_id.as_str()).zip(ids.iter().copied()))
     });
     let name = if input == Path::new("-") {
         "standard input".to_string()

@@ -287,11 +287,14 @@ impl<'a> MaasApi<'a> {
         // Every power type is interned before any record is built, so the machines' and the
         // other nodes' records share one numbering.
         let mut types = PowerTypes::new(rules);
-        let given: GivenTypes = machines
-            .iter()
-            .map(|m| (m.system_id.clone(), types.intern(&m.power_type)))
-            .collect();
-        let controllers: GivenTypes = racks
+        let machine_types: Vec<u16> = machines.iter().map(|m| types.intern(&m.power_type)).collect();
+        let given = GivenTypes::new(
+            machines
+                .iter()
+                .map(|m| m.system_id.as_str())
+                .zip(machine_types.iter().copied()),
+        );
+        let controllers: HashMap<String, u16> = racks
             .iter()
             .chain(&regions)
             .map(|c| (c.system_id.clone(), types.intern(&c.power_type)))
@@ -338,7 +341,7 @@ impl<'a> MaasApi<'a> {
         &self,
         rules: &BmcRules,
         types: &PowerTypes,
-        given: &GivenTypes,
+        given: &HashMap<String, u16>,
         regions: &[Controller],
         racks: &[Controller],
         vm_hosts: &[VmHost],
@@ -550,7 +553,7 @@ impl<'a> MaasApi<'a> {
                     message: e.to_string(),
                 },
             })?;
-            builder.add_map(&system_id, given.get(&system_id).copied(), &mut pairs);
+            builder.add_map(&system_id, given.get(&system_id), &mut pairs);
         }
         let part = builder.finish();
         Ok(Observations::from_parts(types, vec![part]))
