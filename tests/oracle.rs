@@ -14,26 +14,8 @@ use std::collections::BTreeSet;
 use preflight::engine::{self, BmcSource};
 use preflight::probe::host::{HostSource, RecordedHost};
 use preflight::report::{OutcomeStatus, Report, Severity, Status};
-use support::{config_from_env, database_url, outcome, test_database_url};
-use tokio_postgres::{Client, NoTls};
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("test cluster reachable");
-    tokio::spawn(connection);
-    client
-}
-
-async fn fresh_database(name: &str) -> Client {
-    let admin = connect(&test_database_url()).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    connect(&database_url(name)).await
-}
+use support::{config_from_env, database_url, fresh_database, outcome, test_database_url};
+use tokio_postgres::Client;
 
 /// MAAS 3.2's tables as far as preflight reads them (upstream
 /// `3.2.0:src/maasserver/testing/initial.maas_test.sql`), with the unique index of

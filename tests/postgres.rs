@@ -6,27 +6,11 @@ use preflight::engine::{self, Scan};
 use preflight::probe::host::{HostSource, RecordedHost};
 use preflight::probe::postgres::{begin_read_only, Migration0290, PgTarget};
 use preflight::report::{OutcomeStatus, Status};
-use support::{config_from_env, config_from_toml, database_url, outcome, scan_without_host, test_database_url};
-use tokio_postgres::{Client, NoTls};
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("test cluster reachable");
-    tokio::spawn(connection);
-    client
-}
-
-/// A fresh database `name` (dropped first if a previous run left it).
-async fn fresh_database(name: &str) -> Client {
-    let admin = connect(&test_database_url()).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    connect(&database_url(name)).await
-}
+use support::{
+    config_from_env, config_from_toml, connect, database_url, fresh_database, outcome, scan_without_host,
+    test_database_url,
+};
+use tokio_postgres::Client;
 
 async fn ensure_role(role: &str) {
     let admin = connect(&test_database_url()).await;

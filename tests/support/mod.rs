@@ -90,3 +90,23 @@ pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) ->
     };
     Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned()).expect("valid test config")
 }
+
+/// A client of the test cluster's database at `url`.
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("test cluster reachable");
+    tokio::spawn(connection);
+    client
+}
+
+/// A fresh database `name` on the test cluster (dropped first if a previous run left it).
+pub async fn fresh_database(name: &str) -> tokio_postgres::Client {
+    let admin = connect(&test_database_url()).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    connect(&database_url(name)).await
+}
