@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use preflight::engine::{self, BmcSource};
 use preflight::probe::host::{HostSource, RecordedHost};
 use preflight::report::{OutcomeStatus, Report, Severity, Status};
-use support::{config_from_env, database_url, fresh_database, outcome, test_database_url};
+use support::{config_from_env, database_url, fresh_database, outcome};
 use tokio_postgres::Client;
 
 /// MAAS 3.2's tables as far as preflight reads them (upstream
@@ -592,21 +592,7 @@ async fn nulls_where_maas_declares_not_null_are_an_error(#[case] damage: &str, #
 async fn a_half_upgraded_region_is_a_blocker_and_maas004_reads_the_database() {
     let db = fresh_database("pf_half_upgraded").await;
     load(&db, &rows()[..2]).await;
-    let url = test_database_url();
-    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
-    let mut host = RecordedHost::default();
-    host.files.insert(
-        "/etc/os-release".into(),
-        "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n".into(),
-    );
-    host.commands.insert(
-        "dpkg-query -W -f=${Version} maas-region-api".into(),
-        (0, "1:3.4.10-0ubuntu1~22.04.1".into()),
-    );
-    host.files.insert(
-        "/etc/maas/regiond.conf".into(),
-        format!("database_host: 127.0.0.1\ndatabase_port: {port}\ndatabase_name: pf_half_upgraded\ndatabase_user: postgres\ndatabase_pass: preflight-test-secret\nmaas_url: http://localhost:5240/MAAS\n"),
-    );
+    let host = support::region_host("1:3.4.10-0ubuntu1~22.04.1", "pf_half_upgraded");
     let scan = preflight::engine::Scan {
         config: config_from_env(&[], &["maas=3.5"]),
         host: HostSource::Recorded(host),

@@ -186,21 +186,7 @@ async fn discovers_the_database_from_regiond_conf() {
     )
     .await
     .unwrap();
-    let url = test_database_url();
-    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
-    let mut host = RecordedHost::default();
-    host.files.insert(
-        "/etc/os-release".into(),
-        "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n".into(),
-    );
-    host.commands.insert(
-        "dpkg-query -W -f=${Version} maas-region-api".into(),
-        (0, "1:3.4.10-0ubuntu1".into()),
-    );
-    host.files.insert(
-        "/etc/maas/regiond.conf".into(),
-        format!("database_host: 127.0.0.1\ndatabase_port: {port}\ndatabase_name: pf_regiond\ndatabase_user: postgres\ndatabase_pass: preflight-test-secret\nmaas_url: http://localhost:5240/MAAS\n"),
-    );
+    let host = support::region_host("1:3.4.10-0ubuntu1", "pf_regiond");
     let scan = Scan {
         config: config_from_env(&[], &["maas=3.5"]),
         host: HostSource::Recorded(host),

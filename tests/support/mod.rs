@@ -110,3 +110,24 @@ pub async fn fresh_database(name: &str) -> tokio_postgres::Client {
     admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     connect(&database_url(name)).await
 }
+
+/// A recorded Ubuntu 22.04 region controller with the MAAS deb `deb_version` whose regiond.conf
+/// (`/etc/maas/regiond.conf`, as MAAS writes it) points at `database` on the test cluster.
+pub fn region_host(deb_version: &str, database: &str) -> RecordedHost {
+    let url = test_database_url();
+    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
+    let mut host = RecordedHost::default();
+    host.files.insert(
+        "/etc/os-release".into(),
+        "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n".into(),
+    );
+    host.commands.insert(
+        "dpkg-query -W -f=${Version} maas-region-api".into(),
+        (0, deb_version.into()),
+    );
+    host.files.insert(
+        "/etc/maas/regiond.conf".into(),
+        format!("database_host: 127.0.0.1\ndatabase_port: {port}\ndatabase_name: {database}\ndatabase_user: postgres\ndatabase_pass: preflight-test-secret\nmaas_url: http://localhost:5240/MAAS\n"),
+    );
+    host
+}
