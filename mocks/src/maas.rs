@@ -83,7 +83,9 @@ impl MaasOptions {
 
 /// A controller listing, with the fields of upstream's DISPLAYED_RACK_CONTROLLER_FIELDS that
 /// matter here (and a few more so the objects are not toy-sized).
-fn controllers_json(list: &[FakeController], options: &MaasOptions) -> Value {
+/// `collection` is the listing's own path (`regioncontrollers`, `rackcontrollers`): piston
+/// writes each object's `resource_uri` from the handler that lists it.
+fn controllers_json(list: &[FakeController], options: &MaasOptions, collection: &str) -> Value {
     Value::Array(
         list.iter()
             .map(|c| {
@@ -103,7 +105,7 @@ fn controllers_json(list: &[FakeController], options: &MaasOptions) -> Value {
                     "cpu_count": 8, "memory": 16384, "swap_size": null, "zone": {"name": "default", "description": "", "id": 1, "resource_uri": "/MAAS/api/2.0/zones/default/"},
                     "ip_addresses": ["10.0.0.2"], "tag_names": [], "owner_data": {}, "description": "",
                     "service_set": [{"name": "rackd", "status": "running", "status_info": ""}],
-                    "resource_uri": format!("/MAAS/api/2.0/rackcontrollers/{}/", c.system_id),
+                    "resource_uri": format!("/MAAS/api/2.0/{collection}/{}/", c.system_id),
                 })
             })
             .collect(),
@@ -192,14 +194,22 @@ impl MaasServer {
             .and(path(format!("{api}/regioncontrollers/")))
             .and(auth())
             .and(query_param_is_missing("op"))
-            .respond_with(json_body(piston(&controllers_json(&options.regions, options))))
+            .respond_with(json_body(piston(&controllers_json(
+                &options.regions,
+                options,
+                "regioncontrollers",
+            ))))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
             .and(path(format!("{api}/rackcontrollers/")))
             .and(auth())
             .and(query_param_is_missing("op"))
-            .respond_with(json_body(piston(&controllers_json(&options.racks, options))))
+            .respond_with(json_body(piston(&controllers_json(
+                &options.racks,
+                options,
+                "rackcontrollers",
+            ))))
             .mount(&server)
             .await;
         // PowersMixin on RackControllersHandler: {system_id: merged parameters}.

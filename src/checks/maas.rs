@@ -53,6 +53,8 @@ pub struct Unreleased {
     /// The series every upgrade to this one must pass through, if upstream says so.
     #[serde(default)]
     pub requires_from: Option<String>,
+    /// Where the evidence was read (repository, commit, paths).
+    pub source: String,
 }
 
 /// checks/maas.toml `[paths]`.
@@ -215,10 +217,11 @@ fn upgrade_path(
         .find(|u| Series::parse(&u.version).ok() == Some(target.series()))
     {
         let mut message = format!(
-            "MAAS {} is not released: upstream has no {} tag ({}). preflight checks upgrades to released series only; pick one of {}.",
+            "MAAS {} is not released: upstream has no {} tag ({}; {}). preflight checks upgrades to released series only; pick one of {}.",
             target.series(),
             next.version,
             next.evidence,
+            next.source,
             pack.known_series()
         );
         if let Some(hop) = next.requires_from.as_deref() {
