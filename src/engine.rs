@@ -235,26 +235,27 @@ async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) 
     }
 
     let juju_pack = checks::juju_pack();
-    let juju_target = target(
-        "juju",
-        Version::parse(&juju_pack.newest).expect("valid version in checks/juju.toml"),
-    );
+    let juju_target = config.targets.get("juju");
     if !matches!(juju_state, Probed::Skipped(_)) {
-        targets.push(("juju".to_string(), juju_target.raw.clone()));
+        let shown = juju_target.map_or_else(|| juju_pack.newest().raw, |t| t.raw.clone());
+        targets.push(("juju".to_string(), shown));
     }
     evaluations.extend(checks::juju::evaluate(
         juju_pack,
         &juju_state,
-        &juju_target,
+        juju_target,
         config.juju.plan,
     ));
 
     let bai_pack = checks::backendai_pack();
-    let bai_target = target("backendai", bai_pack.newest());
+    // Without a target, the newest release preflight knows (never older than what runs: the
+    // checks say so when the cluster is newer than the release list).
+    let bai_target = config.targets.get("backendai");
     if !matches!(bai_state, Probed::Skipped(_)) {
-        targets.push(("backendai".to_string(), bai_target.raw.clone()));
+        let shown = bai_target.map_or_else(|| bai_pack.newest().raw, |t| t.raw.clone());
+        targets.push(("backendai".to_string(), shown));
     }
-    evaluations.extend(checks::backendai::evaluate(bai_pack, &bai_state, &bai_target));
+    evaluations.extend(checks::backendai::evaluate(bai_pack, &bai_state, bai_target));
     (evaluations, targets)
 }
 

@@ -2,7 +2,8 @@
 //!
 //! MAAS alone reports versions as `3.4.2`, `3.4.0-14321-g.1027c7664` (controllers), `2.9.2` with
 //! a separate subversion, `2.5.0 from source` (dev builds), `1:3.4.10-0ubuntu1` (dpkg, with an
-//! epoch), `3.5.0~rc1-…` (pre-releases) and targets like `3.5` or `v3.5`. All of them reduce to
+//! epoch), `3.5.0~rc1-…` (pre-releases) and targets like `3.5` or `v3.5`; Backend.AI writes
+//! release candidates PEP 440 style (`26.4.4rc1`). All of them reduce to
 //! `major.minor.patch` plus an optional pre-release tag; build metadata is dropped.
 
 use std::cmp::Ordering;
@@ -65,9 +66,11 @@ impl Version {
         if count == 0 {
             return Err(VersionError(raw.to_string()));
         }
+        // A letter right after the numbers starts a pre-release too (`26.4.4rc1`, PEP 440).
         let pre = ['~', '-', '.']
             .iter()
             .find_map(|sep| rest.strip_prefix(*sep))
+            .or_else(|| rest.starts_with(|c: char| c.is_ascii_alphabetic()).then_some(rest))
             .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic()))
             .map(|r| r.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>())
             .filter(|p| !p.is_empty() && !p.starts_with("ubuntu") && p != "from");
@@ -169,6 +172,8 @@ mod tests {
     #[case("1:3.4.10-0ubuntu1", 3, 4, 10, None)]
     #[case("3.5.0~rc1-16283-g.8bc7a3c23", 3, 5, 0, Some("rc1"))]
     #[case("3.5.0-beta2", 3, 5, 0, Some("beta2"))]
+    #[case("26.4.4rc1", 26, 4, 4, Some("rc1"))]
+    #[case("25.6.0a1", 25, 6, 0, Some("a1"))]
     #[case("v3.5", 3, 5, 0, None)]
     #[case("3", 3, 0, 0, None)]
     #[case(" 22.04 ", 22, 4, 0, None)]

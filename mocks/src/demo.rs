@@ -23,16 +23,16 @@ pub const MENDER_VERSION: &str = "2.6.1";
 /// Devices of the demo Mender Server (three deviceauth pages).
 pub const MENDER_DEVICES: usize = 1_200;
 
-/// The demo Backend.AI cluster: a manager one patch behind its storage proxy's, with sessions.
+/// The demo Backend.AI cluster: a storage proxy two releases behind the manager, with sessions.
 pub fn backendai() -> crate::backendai::BackendaiOptions {
     crate::backendai::BackendaiOptions {
-        manager: "23.09.9".into(),
-        storage_proxy: "23.09.8".into(),
-        webserver: "23.09.9".into(),
+        manager: "23.09.8".into(),
+        storage_proxy: "23.09.6".into(),
+        webserver: "23.09.8".into(),
         active_sessions: 3,
         agents: vec![
-            ("i-agent-1".into(), "23.09.9".into()),
-            ("i-agent-2".into(), "23.09.9".into()),
+            ("i-agent-1".into(), "23.09.8".into()),
+            ("i-agent-2".into(), "23.09.8".into()),
         ],
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
+use super::path::UpgradePath;
 use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
@@ -193,6 +194,49 @@ fn evidence(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// The way from `current` to `target`: MAAS upgrades straight to the target series
+/// (`snap refresh maas --channel=X/stable`, racks first), after what each series crossed
+/// requires (upstream docs/how-to-guides/upgrade-maas.md "General steps"; the release table).
+pub fn maas_route(pack: &MaasPack, current: &Version, target: &Version) -> UpgradePath {
+    let mut first = Vec::new();
+    let from = pack.release(current.series());
+    if let Some(to) = pack.release(target.series()) {
+        if from.is_none_or(|f| f.ubuntu != to.ubuntu) {
+            first.push(format!(
+                "Ubuntu {} ({}) on every controller of a deb install",
+                to.ubuntu, to.ubuntu_codename
+            ));
+        }
+        if from.is_none_or(|f| f.postgresql_min < to.postgresql_min) {
+            first.push(format!("PostgreSQL {} or later", to.postgresql_min));
+        }
+        if to.database_owned_by_maas_role && !from.is_some_and(|f| f.database_owned_by_maas_role) {
+            first.push("the MAAS database owned by the MAAS role".into());
+        }
+    }
+    let migration = Series::parse(&pack.paths.migration_0290_introduced_in).expect("valid series in checks/maas.toml");
+    if current.series() < migration && target.series() >= migration {
+        first.push("no BMCs that collide once 0290 removes their passwords (MAAS004)".into());
+    }
+    let untested = Series::parse(&pack.paths.untested_from_at_most).expect("valid series in checks/maas.toml");
+    if current.series() <= untested && target.major >= 3 {
+        first.push("a full backup (upgrades from 2.8 or older are untested)".into());
+    }
+    first.push("rack controllers first, then region controllers".into());
+    let mut path = UpgradePath::default();
+    path.push(
+        &current.raw,
+        target.series().to_string(),
+        format!(
+            "snap refresh maas --channel={}/stable (deb: the {} packages), on each controller",
+            target.series(),
+            target.series()
+        ),
+        first,
+    );
+    path
+}
+
 fn upgrade_path(
     pack: &MaasPack,
     def: &CheckDef,
@@ -203,12 +247,16 @@ fn upgrade_path(
         Ok(c) => c,
         Err(e) => return Evaluation::error(def, e.clone()),
     };
-    let ev = || {
-        evidence(vec![
+    let ev = |path: Option<&UpgradePath>| {
+        let mut map = evidence(vec![
             ("current", json!(current.raw)),
             ("current_source", json!(from)),
             ("target", json!(target.raw)),
-        ])
+        ]);
+        if let Some(p) = path {
+            p.add_to(&mut map);
+        }
+        map
     };
     let subject = format!("MAAS {} → {}", current.series(), target.series());
     if let Some(next) = pack
@@ -224,15 +272,31 @@ fn upgrade_path(
             next.source,
             pack.known_series()
         );
+        let mut path = None;
         if let Some(hop) = next.requires_from.as_deref() {
             if Series::parse(hop).is_ok_and(|hop| current.series() < hop) {
                 message.push_str(&format!(
                     " When it is released, the way there from {} goes through MAAS {hop}, a mandatory hop.",
                     current.raw
                 ));
+                let mut p = UpgradePath::default();
+                p.push(
+                    &current.raw,
+                    hop,
+                    format!("MAAS {hop} (unreleased), a mandatory hop"),
+                    Vec::new(),
+                );
+                p.push(
+                    &current.raw,
+                    target.series().to_string(),
+                    format!("MAAS {} (unreleased)", target.series()),
+                    Vec::new(),
+                );
+                path = Some(p);
             }
         }
-        return Evaluation::from_findings(def, vec![def.finding(Severity::Blocker, subject, message, ev())], "");
+        let f = def.finding(Severity::Blocker, subject, message, ev(path.as_ref()));
+        return Evaluation::from_findings(def, vec![f], "");
     }
     if target.series() < current.series() {
         let f = def.finding(
@@ -243,10 +307,17 @@ fn upgrade_path(
                 target.series(),
                 current.raw
             ),
-            ev(),
+            ev(None),
         );
         return Evaluation::from_findings(def, vec![f], "");
     }
+    if target.series() == current.series() {
+        return Evaluation::pass(
+            def,
+            format!("MAAS {} (from {from}) is on {}", current.raw, target.series()),
+        );
+    }
+    let path = maas_route(pack, current, target);
     let untested = Series::parse(&pack.paths.untested_from_at_most).expect("valid series in checks/maas.toml");
     if current.series() <= untested && target.major >= 3 {
         let f = def.finding(
@@ -257,11 +328,21 @@ fn upgrade_path(
                 current.raw,
                 target.series()
             ),
-            ev(),
+            ev(Some(&path)),
         );
         return Evaluation::from_findings(def, vec![f], "");
     }
-    Evaluation::pass(def, format!("MAAS {} (from {from}) → {}", current.raw, target.series()))
+    let note = def.finding(
+        Severity::Info,
+        subject.clone(),
+        format!("{subject} is one upgrade (read from {from})."),
+        ev(Some(&path)),
+    );
+    Evaluation::passing_with(
+        def,
+        note,
+        format!("MAAS {} (from {from}) → {}", current.raw, target.series()),
+    )
 }
 
 /// The host facts, if MAAS is installed on this host; else the skip reason.
@@ -1410,10 +1491,10 @@ mod tests {
     #[rstest]
     #[case::downgrade("3.4.2", "3.3", OutcomeStatus::Fail, Some(Severity::Blocker))]
     #[case::same_series("3.4.2", "3.4", OutcomeStatus::Pass, None)]
-    #[case::upgrade("3.2.9", "3.5", OutcomeStatus::Pass, None)]
+    #[case::upgrade("3.2.9", "3.5", OutcomeStatus::Pass, Some(Severity::Info))]
     #[case::untested_from_2_8("2.8.7", "3.0", OutcomeStatus::Fail, Some(Severity::Warning))]
-    #[case::from_2_8_within_2_x("2.8.7", "2.9", OutcomeStatus::Pass, None)]
-    #[case::from_2_9("2.9.2", "3.4", OutcomeStatus::Pass, None)]
+    #[case::from_2_8_within_2_x("2.8.7", "2.9", OutcomeStatus::Pass, Some(Severity::Info))]
+    #[case::from_2_9("2.9.2", "3.4", OutcomeStatus::Pass, Some(Severity::Info))]
     #[case::unreleased_3_8("3.7.3", "3.8", OutcomeStatus::Fail, Some(Severity::Blocker))]
     #[case::unreleased_4_0("3.5.2", "4.0", OutcomeStatus::Fail, Some(Severity::Blocker))]
     fn upgrade_path_rules(
@@ -1465,6 +1546,24 @@ mod tests {
     }
 
     /// 4.0 is announced, not released; its way goes through 3.8 (master aab0b6392).
+    #[test]
+    fn the_path_names_what_each_crossed_series_needs() {
+        let pack = maas_pack();
+        let p = maas_route(pack, &Version::parse("3.2.9").unwrap(), &Version::parse("3.6").unwrap());
+        assert_eq!(p.versions(), ["3.2.9", "3.6"]);
+        let first = p.hops[0].first.join("; ");
+        for needs in [
+            "Ubuntu 24.04 (noble)",
+            "PostgreSQL 14",
+            "owned by the MAAS role",
+            "MAAS004",
+            "rack controllers first",
+        ] {
+            assert!(first.contains(needs), "{needs}: {first}");
+        }
+        assert!(p.hops[0].how.contains("--channel=3.6/stable"), "{}", p.hops[0].how);
+    }
+
     #[test]
     fn an_unreleased_target_names_the_mandatory_hop() {
         let f = facts(

@@ -10,6 +10,7 @@ pub mod jsonb;
 pub mod juju;
 pub mod maas;
 pub mod mender;
+pub mod path;
 
 use std::sync::{Arc, OnceLock};
 
@@ -130,6 +131,15 @@ impl Evaluation {
         Evaluation {
             findings: Vec::new(),
             outcome: def.outcome(OutcomeStatus::Error, Some(cause.into())),
+        }
+    }
+
+    /// The check ran and passed; `note` (an info finding, e.g. the upgrade path it checked)
+    /// goes with it.
+    pub fn passing_with(def: &CheckDef, note: Finding, summary: impl Into<String>) -> Self {
+        Evaluation {
+            findings: vec![note],
+            outcome: def.outcome(OutcomeStatus::Pass, Some(summary.into())),
         }
     }
 
@@ -306,7 +316,7 @@ mod tests {
             }
         }
         assert_eq!(mender_pack().newest().series().to_string(), "4.1");
-        assert_eq!(backendai_pack().newest().raw, "26.8.0");
+        assert_eq!(backendai_pack().newest().raw, "26.8.1");
     }
 
     #[test]

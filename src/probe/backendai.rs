@@ -149,9 +149,11 @@ pub struct GqlAnswer {
     errors: Vec<GqlError>,
 }
 
+/// `data`: `agents` is null when the query was refused (the reason is in `errors`).
 #[derive(Deserialize)]
 struct GqlAgents {
-    agents: Vec<Agent>,
+    #[serde(default)]
+    agents: Option<Vec<Agent>>,
 }
 
 #[derive(Deserialize)]
@@ -207,8 +209,10 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
             .as_ref()
             .map_or_else(HeaderMap::new, |s| s.headers("GET", &status_url))
     };
+    let mut manager_nodes = 0;
     let active_sessions = match http.get_json::<Status>(&status_url, &auth).await {
         Ok(status) => {
+            manager_nodes = status.nodes.len();
             for (i, n) in status.nodes.iter().enumerate() {
                 let name = n.id.clone().unwrap_or_else(|| format!("manager node {}", i + 1));
                 components.push((name, n.version.clone()));
@@ -228,9 +232,11 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
             let auth = || signer.headers("POST", &gql);
             let query = serde_json::json!({"query": "query { agents { id status version } }"});
             match http.post_query::<GqlAnswer>(&gql, &auth, &query).await {
-                Ok(GqlAnswer { data: Some(data), .. }) => {
-                    let alive: Vec<&Agent> = data
-                        .agents
+                Ok(GqlAnswer {
+                    data: Some(GqlAgents { agents: Some(agents) }),
+                    errors,
+                }) if errors.is_empty() => {
+                    let alive: Vec<&Agent> = agents
                         .iter()
                         .filter(|a| a.status.eq_ignore_ascii_case("alive"))
                         .collect();
@@ -239,10 +245,13 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
                     }
                     AgentVersions::Read(alive.len())
                 }
-                Ok(GqlAnswer { errors, .. }) => AgentVersions::Failed(format!(
-                    "the agent list (POST /admin/gql) failed: {}",
+                Ok(GqlAnswer { errors, .. }) if !errors.is_empty() => AgentVersions::Failed(format!(
+                    "the agent list (POST /admin/gql) was refused by the manager: {}",
                     errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
                 )),
+                Ok(_) => AgentVersions::Failed(
+                    "the agent list (POST /admin/gql) answered without agents and without an error".into(),
+                ),
                 Err(e) => AgentVersions::Failed(format!("the agent list could not be read: {e}")),
             }
         }
@@ -265,6 +274,7 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
     }
     Ok(BackendaiState {
         manager,
+        manager_nodes,
         components,
         active_sessions,
         agents,

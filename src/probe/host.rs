@@ -37,6 +37,9 @@ pub struct RecordedHost {
     /// `argv[0]` of each running process.
     #[serde(default)]
     pub processes: Vec<String>,
+    /// Command line → what it printed on standard error (nothing when not listed).
+    #[serde(default)]
+    pub stderr: BTreeMap<String, String>,
     /// Command lines that start but never finish (a hung `systemctl`, a stuck D-Bus).
     #[serde(default)]
     pub hanging: BTreeSet<String>,
@@ -49,6 +52,15 @@ pub struct RecordedHost {
 /// How long a recorded host's command may run: recorded answers come at once, so only a
 /// [`RecordedHost::hanging`] command ever reaches it.
 pub const RECORDED_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What a finished command left: its exit code and both of its outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// The exit status (-1 when a signal ended it).
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
 
 /// Why a command did not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,15 +109,15 @@ impl HostSource {
 
     /// Runs a command; `None` when it cannot be started (not installed) or times out.
     async fn run(&self, program: &str, args: &[&str]) -> Option<(i32, String)> {
-        self.command(program, args).await.ok()
+        self.command(program, args).await.ok().map(|o| (o.code, o.stdout))
     }
 
-    /// Runs a command with the source's timeout and returns its exit code and standard output.
+    /// Runs a command with the source's timeout and returns its exit code and outputs.
     ///
     /// # Errors
     /// [`RunError::NotFound`] when the program is not there; [`RunError::Failed`] when it cannot
     /// be started or does not finish in time.
-    pub async fn command(&self, program: &str, args: &[&str]) -> Result<(i32, String), RunError> {
+    pub async fn command(&self, program: &str, args: &[&str]) -> Result<Output, RunError> {
         let line = std::iter::once(program)
             .chain(args.iter().copied())
             .collect::<Vec<_>>()
@@ -115,15 +127,15 @@ impl HostSource {
                 let child = tokio::process::Command::new(program)
                     .args(args)
                     .stdin(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
                     .kill_on_drop(true)
                     .output();
                 let run = async move {
                     match child.await {
-                        Ok(out) => Ok((
-                            out.status.code().unwrap_or(-1),
-                            String::from_utf8_lossy(&out.stdout).into_owned(),
-                        )),
+                        Ok(out) => Ok(Output {
+                            code: out.status.code().unwrap_or(-1),
+                            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                        }),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
                         Err(e) => Err(RunError::Failed(format!("cannot run {program}: {e}"))),
                     }
@@ -131,7 +143,13 @@ impl HostSource {
                 (run.boxed(), *timeout)
             }
             HostSource::Recorded(r) => {
-                let answer = r.commands.get(&line).cloned().ok_or(RunError::NotFound);
+                let stderr = r.stderr.get(&line).cloned().unwrap_or_default();
+                let answer = r
+                    .commands
+                    .get(&line)
+                    .cloned()
+                    .map(|(code, stdout)| Output { code, stdout, stderr })
+                    .ok_or(RunError::NotFound);
                 let hangs = r.hanging.contains(&line);
                 let run = async move {
                     if hangs {

@@ -190,9 +190,16 @@ impl Http {
     ) -> Result<Response, HttpError> {
         let shown = display_url(url);
         tracing::debug!("{method} {shown}");
-        let mut request = self.client.request(method, url.clone()).headers(auth());
+        let mut headers = auth();
+        if body.is_some() {
+            // One Content-Type: a signed request (Backend.AI) already carries the one it signed.
+            headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static("application/json"));
+        }
+        let mut request = self.client.request(method, url.clone()).headers(headers);
         if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, "application/json").body(body.to_vec());
+            request = request.body(body.to_vec());
         }
         let response = request.send().await.map_err(|e| self.transport_error(&shown, &e))?;
         let status = response.status();

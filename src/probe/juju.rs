@@ -11,30 +11,36 @@ use super::Probed;
 use crate::checks::juju::{Controller, JujuState, Model};
 use crate::version::Version;
 
-/// `juju controllers --format=json` (wire shape).
+/// `juju controllers --format=json` (wire shape, upstream `ControllerSet`): `controllers` is
+/// `null` when the client knows none (it still exits 0).
 #[derive(Deserialize)]
 pub struct Controllers {
     #[serde(default)]
-    controllers: BTreeMap<String, ControllerEntry>,
+    controllers: Option<BTreeMap<String, ControllerEntry>>,
 }
 
 #[derive(Deserialize)]
 struct ControllerEntry {
-    #[serde(rename = "agent-version")]
+    #[serde(rename = "agent-version", default)]
     agent_version: Option<String>,
 }
 
-/// `juju models --format=json` (wire shape).
+/// `juju models --all --format=json` (wire shape, upstream `ModelSummarySet`).
 #[derive(Deserialize)]
 pub struct Models {
     #[serde(default)]
-    models: Vec<ModelEntry>,
+    models: Option<Vec<ModelEntry>>,
 }
 
 #[derive(Deserialize)]
 struct ModelEntry {
+    /// `owner/name` (the qualified name).
     name: String,
-    #[serde(rename = "agent-version")]
+    #[serde(rename = "short-name", default)]
+    short_name: Option<String>,
+    #[serde(rename = "is-controller", default)]
+    is_controller: bool,
+    #[serde(rename = "agent-version", default)]
     agent_version: Option<String>,
 }
 
@@ -50,28 +56,63 @@ pub fn juju_version(text: &str) -> Option<Version> {
     Version::parse(&core).ok()
 }
 
-async fn run_json<T: for<'de> Deserialize<'de>>(source: &HostSource, cli: &str, args: &[&str]) -> Result<T, String> {
+/// What a juju command left: its JSON, and its standard error (the `--refresh` warnings).
+async fn run_json<T: for<'de> Deserialize<'de>>(
+    source: &HostSource,
+    cli: &str,
+    args: &[&str],
+) -> Result<(T, String), String> {
     let line = format!("{cli} {}", args.join(" "));
-    let (code, out) = source.command(cli, args).await.map_err(|e| match e {
+    let out = source.command(cli, args).await.map_err(|e| match e {
         RunError::NotFound => format!("{cli} is not installed (set [juju] cli)"),
         RunError::Failed(cause) => cause,
     })?;
-    if code != 0 {
-        return Err(format!("`{line}` exited with status {code}"));
+    let said = last_error_line(&out.stderr);
+    if out.code != 0 {
+        return Err(match said {
+            Some(text) => format!("`{line}` exited with status {}: {text}", out.code),
+            None => format!("`{line}` exited with status {}", out.code),
+        });
     }
-    serde_json::from_str(&out).map_err(|e| format!("`{line}` printed something that is not the expected JSON: {e}"))
+    serde_json::from_str(&out.stdout)
+        .map(|t| (t, out.stderr))
+        .map_err(|e| format!("`{line}` printed something that is not the expected JSON: {e}"))
 }
 
-/// Reads client, controllers and models. Skipped when no juju CLI is configured and none is on
-/// PATH; failed when a configured or found CLI errors or prints garbage.
+/// The last non-empty line of a command's standard error, trimmed (juju's `ERROR …` line).
+fn last_error_line(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
+/// The line of `juju controllers --refresh`'s standard error about controller `name`, if any:
+/// the client could not refresh its cached details (an unreachable or stale controller).
+fn refresh_error(stderr: &str, name: &str) -> Option<String> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ':')
+                .any(|w| w == name)
+        })
+        .map(str::to_string)
+}
+
+/// Reads the client, the controllers and every model of each (`juju models --all`, which an
+/// admin needs). Skipped when no juju CLI is configured and none is on PATH, or when the client
+/// knows no controller; failed when a configured or found CLI errors or prints garbage. A
+/// controller that cannot be read is kept with the cause: the others are still checked.
 pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> {
     let (cli, explicit) = match cli {
         Some(c) => (c, true),
         None => ("juju", false),
     };
     let version = match source.command(cli, &["version"]).await {
-        Ok((0, out)) => out,
-        Ok((code, _)) => return Probed::Failed(format!("`{cli} version` exited with status {code}")),
+        Ok(out) if out.code == 0 => out.stdout,
+        Ok(out) => return Probed::Failed(format!("`{cli} version` exited with status {}", out.code)),
         Err(RunError::NotFound) if !explicit => {
             return Probed::Skipped("Juju not found: no juju CLI on PATH (set [juju] cli to check Juju)".into())
         }
@@ -81,35 +122,56 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
     let Some(client) = juju_version(&version) else {
         return Probed::Failed(format!("`{cli} version` printed '{}', not a version", version.trim()));
     };
-    let listed: Controllers = match run_json(source, cli, &["controllers", "--format=json", "--refresh"]).await {
-        Ok(c) => c,
-        Err(e) => return Probed::Failed(e),
-    };
-    if listed.controllers.is_empty() {
-        return Probed::Skipped("the juju client knows no controller".into());
-    }
-    let mut controllers = Vec::new();
-    for (name, entry) in listed.controllers {
-        let Some(agent) = entry.agent_version.as_deref().and_then(juju_version) else {
-            return Probed::Failed(format!("controller {name} reports no agent-version"));
-        };
-        let models: Models = match run_json(source, cli, &["models", "--format=json", "-c", &name]).await {
-            Ok(m) => m,
+    let (listed, refresh_stderr): (Controllers, String) =
+        match run_json(source, cli, &["controllers", "--format=json", "--refresh"]).await {
+            Ok(c) => c,
             Err(e) => return Probed::Failed(e),
         };
-        let models = models
-            .models
-            .into_iter()
-            .filter_map(|m| {
-                m.agent_version
-                    .as_deref()
-                    .and_then(juju_version)
-                    .map(|agent| Model { name: m.name, agent })
-            })
-            .collect();
-        controllers.push(Controller { name, agent, models });
+    let listed = listed.controllers.unwrap_or_default();
+    if listed.is_empty() {
+        return Probed::Skipped("the juju client knows no controller (`juju controllers` lists none)".into());
+    }
+    let mut controllers = Vec::new();
+    for (name, entry) in listed {
+        let agent = entry.agent_version.as_deref().and_then(juju_version);
+        let read = match (&agent, refresh_error(&refresh_stderr, &name)) {
+            (_, Some(warning)) => Err(format!(
+                "`{cli} controllers --refresh` could not refresh controller {name}: {warning}"
+            )),
+            (None, None) => Err(format!("controller {name} reports no agent-version")),
+            (Some(_), None) => read_models(source, cli, &name).await,
+        };
+        controllers.push(Controller {
+            name,
+            agent,
+            models: read,
+        });
     }
     Probed::Found(JujuState { client, controllers })
+}
+
+async fn read_models(source: &HostSource, cli: &str, controller: &str) -> Result<Vec<Model>, String> {
+    let (models, _): (Models, String) =
+        run_json(source, cli, &["models", "--all", "--format=json", "-c", controller]).await?;
+    models
+        .models
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            let agent = m
+                .agent_version
+                .as_deref()
+                .and_then(juju_version)
+                .ok_or_else(|| format!("model {} of controller {controller} reports no agent-version", m.name))?;
+            let is_controller =
+                m.is_controller || (m.short_name.as_deref() == Some("controller") && m.name.ends_with("/controller"));
+            Ok(Model {
+                name: m.name,
+                agent,
+                is_controller,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
+use crate::checks::path::UpgradePath;
 use crate::report::{plural, Evidence, Finding, OutcomeStatus, Report, Severity, Status};
 
 /// Rows per check and severity before the table says "… and N more".
@@ -81,6 +82,19 @@ fn machines_line(f: &Finding) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
+/// The upgrade path an upgrade-path finding carries: `Path: a → b → c`, then one line a step.
+fn path_lines(f: &Finding) -> Vec<String> {
+    let Evidence::Object(map) = &f.evidence else {
+        return Vec::new();
+    };
+    let Some(path) = UpgradePath::of_evidence(map).filter(|p| !p.hops.is_empty()) else {
+        return Vec::new();
+    };
+    let mut lines = vec![format!("Path: {}", path.versions().join(" → "))];
+    lines.extend(path.lines());
+    lines
+}
+
 /// Renders the report for a terminal (or a file); `color` adds ANSI colors.
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
@@ -126,6 +140,9 @@ pub fn render(report: &Report, color: bool) -> String {
                 ));
             }
             if let Some(line) = machines_line(f) {
+                text.push_str(&format!("\n{line}"));
+            }
+            for line in path_lines(f) {
                 text.push_str(&format!("\n{line}"));
             }
             table.add_row(vec![

@@ -1,0 +1,109 @@
+//! Upgrade paths: every version from the running one to the target, and how each hop is made
+//! and what it needs first. The upgrade-path checks (MAAS001, MENDER001, JUJU002, BAI002) put
+//! one into their findings' evidence (`"path"`: the versions; `"hops"`: the steps), the table
+//! prints it under the finding, and `preflight plan` prints nothing else.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One step of an upgrade path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    /// The version left, as the system writes it (`23.09.10`).
+    pub from: String,
+    /// The version reached.
+    pub to: String,
+    /// How the step is made, in the vendor's terms (`patch upgrade in place`, `new controller +
+    /// juju migrate`).
+    pub how: String,
+    /// What must be done before the step (`terminate every compute session`); may be empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub first: Vec<String>,
+}
+
+/// The steps from the running version to the target, in order (none when they are equal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradePath {
+    pub hops: Vec<Hop>,
+}
+
+impl UpgradePath {
+    /// Appends a step from the last version reached (or from `from` for the first step).
+    pub fn push(&mut self, from: &str, to: impl Into<String>, how: impl Into<String>, first: Vec<String>) {
+        let from = self.hops.last().map_or_else(|| from.to_string(), |h| h.to.clone());
+        self.hops.push(Hop {
+            from,
+            to: to.into(),
+            how: how.into(),
+            first,
+        });
+    }
+
+    /// Every version on the way, the running one first: `["23.09.9", "23.09.10", "24.03.0"]`.
+    pub fn versions(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.hops.first().map(|h| h.from.clone()).into_iter().collect();
+        out.extend(self.hops.iter().map(|h| h.to.clone()));
+        out
+    }
+
+    /// Writes the path into a finding's evidence: `path` (the versions) and `hops`.
+    pub fn add_to(&self, evidence: &mut Map<String, Value>) {
+        evidence.insert("path".into(), Value::from(self.versions()));
+        evidence.insert(
+            "hops".into(),
+            serde_json::to_value(&self.hops).unwrap_or_else(|_| Value::Array(Vec::new())),
+        );
+    }
+
+    /// The path a finding's evidence carries, if any.
+    pub fn of_evidence(evidence: &Map<String, Value>) -> Option<UpgradePath> {
+        let hops = evidence.get("hops")?;
+        serde_json::from_value(hops.clone())
+            .ok()
+            .map(|hops| UpgradePath { hops })
+    }
+
+    /// One line a step: `23.09.9 → 23.09.10: patch upgrade in place (first: …)`.
+    pub fn lines(&self) -> Vec<String> {
+        self.hops
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let first = if h.first.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — first: {}", h.first.join("; "))
+                };
+                format!("{}. {} → {}: {}{first}", i + 1, h.from, h.to, h.how)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_chain_and_round_trip_through_evidence() {
+        let mut p = UpgradePath::default();
+        p.push("23.09.9", "23.09.10", "patch upgrade", vec![]);
+        p.push(
+            "ignored",
+            "24.03.0",
+            "major upgrade",
+            vec!["terminate every compute session".into()],
+        );
+        assert_eq!(p.versions(), ["23.09.9", "23.09.10", "24.03.0"]);
+        assert_eq!(p.hops[1].from, "23.09.10");
+        let mut ev = Map::new();
+        p.add_to(&mut ev);
+        assert_eq!(ev["path"], serde_json::json!(["23.09.9", "23.09.10", "24.03.0"]));
+        assert_eq!(UpgradePath::of_evidence(&ev), Some(p.clone()));
+        assert_eq!(
+            p.lines()[1],
+            "2. 23.09.10 → 24.03.0: major upgrade — first: terminate every compute session"
+        );
+        assert!(UpgradePath::default().versions().is_empty());
+    }
+}
