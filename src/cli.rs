@@ -64,6 +64,15 @@ pub enum Command {
     /// The first scan runs before the server listens; later ones every --interval seconds.
     /// /healthz answers 200 for OK and WARNING, 503 for CRITICAL and UNKNOWN.
     Serve(ServeArgs),
+    /// Print the upgrade path of every configured system: each step and what it needs first.
+    ///
+    /// Reads the same facts as `scan` but runs only the upgrade-path checks (MAAS001,
+    /// MENDER001, JUJU002, BAI002), and prints the way from what runs to the target: for
+    /// Backend.AI every patch and major upgrade, for Juju the in-place upgrades and the new
+    /// controllers with model migration, for Mender every minor, for MAAS the series' needs.
+    /// Exit codes as `scan`: 2 when a path is not supported as planned, 3 when one could not be
+    /// computed.
+    Plan(PlanArgs),
     /// List every check: id, name, system, default severity and title.
     Checks {
         /// Output format.
@@ -152,6 +161,31 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// Arguments of `preflight plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Upgrade target as SYSTEM=VERSION, e.g. backendai=24.09 (a series means its newest
+    /// release; repeatable) [default: the newest release preflight knows].
+    #[arg(long = "target", value_name = "SYSTEM=VERSION")]
+    pub targets: Vec<String>,
+
+    /// Plan against the demo's fake systems (as `scan --demo`).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Config file [default: ./preflight.toml, else /etc/preflight/preflight.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// Seconds the whole run may take [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 /// Arguments of `preflight serve`.
@@ -246,6 +280,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Scan(args) => scan(args),
         Command::Bmc(args) => bmc(args),
         Command::Serve(args) => serve(args),
+        Command::Plan(args) => plan(args),
         Command::Checks { format } => {
             print!("{}", list_checks(format));
             ExitCode::SUCCESS
@@ -407,6 +442,49 @@ fn scan(args: ScanArgs) -> ExitCode {
         }
     });
     emit(&report, &args.report, config_path)
+}
+
+fn plan(args: PlanArgs) -> ExitCode {
+    let report_args = ReportArgs {
+        config: args.config.clone(),
+        format: Format::Table,
+        output: Vec::new(),
+        timeout: args.timeout,
+        fail_on: None,
+        warning: None,
+        critical: None,
+        ca_cert: None,
+        waivers: None,
+        baseline: None,
+        select: crate::plan::PATH_CHECKS.iter().map(|s| s.to_string()).collect(),
+        ignore: Vec::new(),
+    };
+    let config = match load_config(&report_args, &args.targets) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let report = runtime.block_on(async {
+        if args.demo {
+            let demo = Demo::start(config).await;
+            eprintln!("{}", demo.banner());
+            engine::run(&demo.scan).await
+        } else {
+            engine::run(&Scan::live(config)).await
+        }
+    });
+    let plan = crate::plan::Plan::of(&report);
+    print!(
+        "{}",
+        match args.format {
+            ListFormat::Table => plan.table(),
+            ListFormat::Json => plan.json(),
+        }
+    );
+    plan.status.into()
 }
 
 fn serve(args: ServeArgs) -> ExitCode {

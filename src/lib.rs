@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod plan;
 pub mod probe;
 pub mod render;
 pub mod report;

@@ -282,3 +282,61 @@ fn readme_catalogue_lists_every_check() {
         assert!(readme.contains(&format!("| {id} |")), "README's catalogue lacks {id}");
     }
 }
+
+#[test]
+fn plan_prints_every_systems_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir)
+        .args(["plan", "--demo", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a path is not supported as planned");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let systems = plan["systems"].as_array().unwrap();
+    let of = |system: &str| -> Vec<&serde_json::Value> { systems.iter().filter(|s| s["system"] == system).collect() };
+    for system in ["maas", "mender", "juju", "backendai"] {
+        let entries = of(system);
+        assert!(!entries.is_empty(), "{system}");
+        for e in entries {
+            assert!(e["path"].as_array().unwrap().len() >= 2, "{e}");
+            assert_eq!(
+                e["hops"].as_array().unwrap().len() + 1,
+                e["path"].as_array().unwrap().len(),
+                "{e}"
+            );
+        }
+    }
+    let bai = of("backendai")[0];
+    assert_eq!(bai["path"][0], "23.09.8");
+    assert_eq!(
+        bai["path"][1], "23.09.10",
+        "patches first, one released version at a time"
+    );
+    assert_eq!(bai["path"].as_array().unwrap().last().unwrap(), "26.8.1");
+    assert!(bai["hops"][1]["first"][0].as_str().unwrap().contains("compute session"));
+    assert_eq!(of("juju").len(), 2, "one path per controller");
+    assert_eq!(plan["targets"]["mender"], "4.1.3");
+
+    let out = preflight(&dir).args(["plan", "--demo"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("BACKENDAI · Backend.AI 23.09.8 → 26.8.1 · BLOCKED as planned (BAI002)"),
+        "{text}"
+    );
+    assert!(text.contains("│ 1  ┆ 23.09.8  ┆ 23.09.10 ┆"), "{text}");
+}
+
+#[test]
+fn plan_with_nothing_configured_says_each_system_was_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = preflight(&dir).args(["plan", "--format", "json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let systems = plan["systems"].as_array().unwrap();
+    assert!(!systems.is_empty());
+    assert!(
+        systems
+            .iter()
+            .all(|s| s["verdict"] == "skipped" && s["path"].as_array().unwrap().is_empty()),
+        "{systems:?}"
+    );
+}

@@ -174,6 +174,7 @@ async fn backendai_patch_upgrade_with_sessions_and_mixed_components() {
         webserver: "24.9.7".into(),
         active_sessions: 2,
         agents: vec![("i-1".into(), "24.09.8".into())],
+        ..BackendaiOptions::default()
     })
     .await;
     let report = scan(&bai_env(&cluster), &[]).await;
@@ -257,61 +258,261 @@ async fn backendai_manager_failures_are_error_outcomes(#[case] answer: ResponseT
     }
 }
 
-/// A fake `juju` that prints recorded JSON per sub-command (or fails as told).
-fn fake_juju(dir: &tempfile::TempDir, controllers: &str, models: &str, models_exit: i32) -> String {
-    let script = format!(
-        "#!/bin/sh\ncase \"$1\" in\n  version) echo 3.6.4-genericlinux-amd64 ;;\n  controllers) cat <<'EOF'\n{controllers}\nEOF\n  ;;\n  models) cat <<'EOF'\n{models}\nEOF\n  exit {models_exit} ;;\n  *) echo \"unexpected: $*\" >&2; exit 2 ;;\nesac\n"
-    );
+/// One answer of the fake `juju`: what it prints on stdout and stderr, and its exit status.
+struct Answer<'a> {
+    stdout: &'a str,
+    stderr: &'a str,
+    exit: i32,
+}
+
+fn ok(stdout: &str) -> Answer<'_> {
+    Answer {
+        stdout,
+        stderr: "",
+        exit: 0,
+    }
+}
+
+/// A fake `juju` 3.6.4 client that answers exactly the command lines given (whole argument
+/// lists) and fails like juju on anything else (`ERROR unrecognized command`, exit 2). Output
+/// is compact JSON plus a newline, as juju/cmd's FormatJson writes it.
+fn fake_juju_cli(dir: &tempfile::TempDir, answers: &[(&str, Answer)]) -> String {
+    let mut script = String::from("#!/bin/sh\ncase \"$*\" in\n  version) echo 3.6.4-genericlinux-amd64 ;;\n");
+    for (i, (args, a)) in answers.iter().enumerate() {
+        let out = dir.path().join(format!("out{i}"));
+        let err = dir.path().join(format!("err{i}"));
+        std::fs::write(&out, a.stdout).unwrap();
+        std::fs::write(&err, a.stderr).unwrap();
+        script.push_str(&format!(
+            "  \"{args}\") cat '{}'; cat '{}' >&2; exit {} ;;\n",
+            out.display(),
+            err.display(),
+            a.exit
+        ));
+    }
+    script.push_str("  *) echo \"ERROR unrecognized command: juju $*\" >&2; exit 2 ;;\nesac\n");
     let path = dir.path().join("juju");
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path.display().to_string()
 }
 
-async fn juju_scan(cli: &str, extra: &str) -> Report {
-    let toml = format!("[juju]\ncli = \"{cli}\"\n{extra}[scan]\ntargets = {{ juju = \"3.6\" }}\n");
+/// `juju controllers --format=json` with these (name, agent-version) controllers, shaped like
+/// upstream's ControllerSet (cmd/juju/controller/listcontrollersconverters.go).
+fn controllers_json(list: &[(&str, &str)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (name, agent))| {
+            (
+                name.to_string(),
+                serde_json::json!({"current-model": "admin/default", "user": "admin", "access": "superuser",
+                    "recent-server": format!("10.0.0.{}:17070", 10 + i), "uuid": format!("8e3c1c5a-0000-4000-8000-00000000000{i}"),
+                    "api-endpoints": [format!("10.0.0.{}:17070", 10 + i)], "ca-cert": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+                    "cloud": "maas", "region": "default", "agent-version": agent, "model-count": 2, "machine-count": 3,
+                    "controller-machines": {"Active": 1, "Total": 1}}),
+            )
+        })
+        .collect();
+    format!(
+        "{}\n",
+        serde_json::json!({"controllers": map, "current-controller": list[0].0})
+    )
+}
+
+/// `juju models --all --format=json` of a controller: its controller model and (owner/name,
+/// agent-version) models, shaped like upstream's ModelSummarySet.
+fn models_json(controller: &str, agent: &str, models: &[(&str, &str)]) -> String {
+    let entry = |name: &str, agent: &str, is_controller: bool| {
+        let (owner, short) = name.split_once('/').unwrap();
+        serde_json::json!({"name": name, "short-name": short, "model-uuid": format!("uuid-{short}"), "model-type": "iaas",
+            "controller-uuid": "8e3c1c5a", "controller-name": controller, "is-controller": is_controller, "owner": owner,
+            "cloud": "maas", "region": "default", "type": "maas", "life": "alive",
+            "status": {"current": "available", "since": "2026-11-02T09:14:05Z"}, "access": "admin",
+            "last-connection": "just now", "agent-version": agent})
+    };
+    let mut list = vec![entry("admin/controller", agent, true)];
+    list.extend(models.iter().map(|(n, a)| entry(n, a, false)));
+    format!("{}\n", serde_json::json!({"models": list, "current-model": "default"}))
+}
+
+async fn juju_scan(cli: &str, extra: &str, target: &str) -> Report {
+    let toml = format!("[juju]\ncli = \"{cli}\"\n{extra}[scan]\ntargets = {{ juju = \"{target}\" }}\n");
     let config = config_from_toml(&toml, &[], &[]);
-    let scan = engine::Scan::live(config);
-    engine::run(&scan).await
+    engine::run(&engine::Scan::live(config)).await
 }
 
 #[tokio::test]
-async fn juju_through_a_fake_cli() {
+async fn juju_lists_every_model_and_never_migrates_the_controller_model() {
     let dir = tempfile::tempdir().unwrap();
-    let cli = fake_juju(
+    let controllers = controllers_json(&[("prod", "3.5.4")]);
+    let models = models_json("prod", "3.5.4", &[("admin/k8s", "3.5.1"), ("alice/ci", "3.5.4")]);
+    let cli = fake_juju_cli(
         &dir,
-        r#"{"controllers": {"prod": {"agent-version": "3.5.4", "uuid": "u1"}}, "current-controller": "prod"}"#,
-        r#"{"models": [{"name": "admin/controller", "agent-version": "3.5.4"}, {"name": "admin/k8s", "agent-version": "3.5.1"}]}"#,
-        0,
+        &[
+            ("controllers --format=json --refresh", ok(&controllers)),
+            ("models --all --format=json -c prod", ok(&models)),
+        ],
     );
-    let report = juju_scan(&cli, "").await;
+    let report = juju_scan(&cli, "", "3.6").await;
     assert_eq!(report.targets["juju"], "3.6");
-    let sev = |id: &str| severities(&report, id);
     assert_eq!(
-        sev("JUJU002"),
+        severities(&report, "JUJU002"),
         vec![Severity::Blocker],
         "3.5 → 3.6 in place is impossible"
     );
-    assert_eq!(sev("JUJU001"), vec![Severity::Warning], "admin/k8s left behind");
-    let report = juju_scan(&cli, "upgrade = \"migrate\"\n").await;
+    assert_eq!(
+        severities(&report, "JUJU001"),
+        vec![Severity::Warning],
+        "admin/k8s left behind"
+    );
+    let report = juju_scan(&cli, "upgrade = \"migrate\"\n", "3.6").await;
     let plan = report.findings.iter().find(|f| f.check == "JUJU002").unwrap();
     assert_eq!(plan.severity, Severity::Info);
-    assert!(plan.message.contains("admin/k8s"), "{}", plan.message);
+    let ev = plan.evidence.to_map();
+    assert_eq!(
+        ev["models_to_migrate"],
+        serde_json::json!(["admin/k8s", "alice/ci"]),
+        "another user's model too"
+    );
+    assert_eq!(ev["path"], serde_json::json!(["3.5.4", "3.5.7", "3.6.27"]));
+}
+
+#[tokio::test]
+async fn juju_without_controllers_is_nothing_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    // Upstream prints this and exits 0 when the client knows no controller (JSON only; the
+    // tabular format errors "No controllers registered.").
+    let none = "{\"controllers\":null,\"current-controller\":\"\"}\n";
+    let cli = fake_juju_cli(&dir, &[("controllers --format=json --refresh", ok(none))]);
+    let report = juju_scan(&cli, "", "3.6").await;
+    for id in ["JUJU001", "JUJU002", "JUJU003"] {
+        let o = outcome(&report, id);
+        assert_eq!(o.status, OutcomeStatus::Skipped, "{o:?}");
+        assert!(o.reason.as_deref().unwrap().contains("knows no controller"), "{o:?}");
+    }
+    assert_ne!(report.status, Status::Unknown);
+}
+
+#[tokio::test]
+async fn one_unreachable_controller_errors_only_its_own_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let controllers = controllers_json(&[("prod", "3.5.4"), ("stale", "3.4.2")]);
+    let models = models_json("prod", "3.5.4", &[("admin/k8s", "3.5.4")]);
+    let cli = fake_juju_cli(
+        &dir,
+        &[
+            (
+                "controllers --format=json --refresh",
+                Answer {
+                    stdout: &controllers,
+                    stderr: "error connecting to api for \"stale\": opening API connection: unable to connect to API: dial tcp 10.0.0.11:17070: connect: connection refused\n",
+                    exit: 0,
+                },
+            ),
+            ("models --all --format=json -c prod", ok(&models)),
+            (
+                "models --all --format=json -c stale",
+                Answer {
+                    stdout: "",
+                    stderr: "ERROR unable to connect to API: dial tcp 10.0.0.11:17070: connect: connection refused\n",
+                    exit: 1,
+                },
+            ),
+        ],
+    );
+    let report = juju_scan(&cli, "", "3.6").await;
+    for id in ["JUJU001", "JUJU002", "JUJU003"] {
+        let o = outcome(&report, id);
+        assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
+        let reason = o.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("controller stale") && reason.contains("connection refused"),
+            "{reason}"
+        );
+        assert!(reason.contains("1 other controller(s) checked"), "{reason}");
+    }
+    let prod: Vec<_> = report.findings.iter().filter(|f| f.check == "JUJU002").collect();
+    assert_eq!(prod.len(), 1);
+    assert_eq!(
+        prod[0].subject, "controller prod",
+        "the reachable controller is still checked"
+    );
+}
+
+#[tokio::test]
+async fn juju_minors_before_3_0_are_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let controllers = controllers_json(&[("old", "2.7.6")]);
+    let models = models_json("old", "2.7.6", &[("admin/lma", "2.7.6")]);
+    let cli = fake_juju_cli(
+        &dir,
+        &[
+            ("controllers --format=json --refresh", ok(&controllers)),
+            ("models --all --format=json -c old", ok(&models)),
+        ],
+    );
+    let report = juju_scan(&cli, "", "2.9").await;
+    let o = outcome(&report, "JUJU002");
+    assert_eq!(o.status, OutcomeStatus::Pass, "{o:?}");
+    let f = report.findings.iter().find(|f| f.check == "JUJU002").unwrap();
+    assert_eq!(f.severity, Severity::Info);
+    assert_eq!(
+        f.evidence.to_map()["path"],
+        serde_json::json!(["2.7.6", "2.8.13", "2.9.52"])
+    );
+    assert_eq!(
+        outcome(&report, "JUJU003").status,
+        OutcomeStatus::Skipped,
+        "no migration, no minimum"
+    );
+}
+
+#[tokio::test]
+async fn juju_4_0_needs_every_model_on_3_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let controllers = controllers_json(&[("prod", "3.5.7")]);
+    let models = models_json("prod", "3.5.7", &[("admin/k8s", "3.5.7")]);
+    let cli = fake_juju_cli(
+        &dir,
+        &[
+            ("controllers --format=json --refresh", ok(&controllers)),
+            ("models --all --format=json -c prod", ok(&models)),
+        ],
+    );
+    let report = juju_scan(&cli, "upgrade = \"migrate\"\n", "4.0").await;
+    assert_eq!(report.targets["juju"], "4.0");
+    let low = report.findings.iter().find(|f| f.check == "JUJU003").unwrap();
+    assert!(
+        low.message.contains("3.6.0") && low.message.contains("admin/k8s"),
+        "{}",
+        low.message
+    );
+    let path = report.findings.iter().find(|f| f.check == "JUJU002").unwrap();
+    assert_eq!(
+        path.evidence.to_map()["path"],
+        serde_json::json!(["3.5.7", "3.6.27", "4.0.15"])
+    );
+    let report = juju_scan(&cli, "", "4.1").await;
+    let o = outcome(&report, "JUJU002");
+    assert_eq!(o.status, OutcomeStatus::Error, "4.1 has no release upstream yet: {o:?}");
 }
 
 #[rstest]
-#[case::non_zero_exit("{\"models\": []}", 1, "exited with status 1")]
-#[case::garbage_json("this is not json", 0, "not the expected JSON")]
+#[case::non_zero_exit(Answer { stdout: "", stderr: "ERROR connection is shut down\n", exit: 1 }, "connection is shut down")]
+#[case::garbage_json(Answer { stdout: "this is not json", stderr: "", exit: 0 }, "not the expected JSON")]
 #[tokio::test]
-async fn juju_failures_are_error_outcomes(#[case] models: &str, #[case] exit: i32, #[case] says: &str) {
+async fn juju_failures_are_error_outcomes(#[case] models: Answer<'static>, #[case] says: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let cli = fake_juju(
+    let controllers = controllers_json(&[("prod", "3.5.4")]);
+    let cli = fake_juju_cli(
         &dir,
-        r#"{"controllers": {"prod": {"agent-version": "3.5.4"}}}"#,
-        models,
-        exit,
+        &[
+            ("controllers --format=json --refresh", ok(&controllers)),
+            ("models --all --format=json -c prod", models),
+        ],
     );
-    let report = juju_scan(&cli, "").await;
+    let report = juju_scan(&cli, "", "3.6").await;
     for id in ["JUJU001", "JUJU002", "JUJU003"] {
         let o = outcome(&report, id);
         assert_eq!(o.status, OutcomeStatus::Error, "{id}");
@@ -322,7 +523,7 @@ async fn juju_failures_are_error_outcomes(#[case] models: &str, #[case] exit: i3
 
 #[tokio::test]
 async fn a_configured_juju_that_is_missing_is_an_error() {
-    let report = juju_scan("/nonexistent/juju", "").await;
+    let report = juju_scan("/nonexistent/juju", "", "3.6").await;
     assert_eq!(outcome(&report, "JUJU001").status, OutcomeStatus::Error);
 }
 
@@ -334,6 +535,7 @@ async fn backendai_agents_need_a_keypair_and_count() {
         webserver: "24.09.8".into(),
         active_sessions: 0,
         agents: vec![("i-1".into(), "24.09.8".into()), ("i-2".into(), "24.09.6".into())],
+        ..BackendaiOptions::default()
     })
     .await;
     let report = scan(&bai_env(&cluster), &[]).await;
@@ -378,4 +580,141 @@ async fn backendai_agents_need_a_keypair_and_count() {
     let o = outcome(&report, "BAI001");
     assert_eq!(o.status, OutcomeStatus::Error);
     assert!(o.reason.as_deref().unwrap().contains("permission denied"), "{o:?}");
+}
+
+#[tokio::test]
+async fn backendai_graphql_refusal_is_the_servers_message_and_one_content_type() {
+    let cluster = BackendaiCluster::start(&BackendaiOptions {
+        manager: "24.09.8".into(),
+        storage_proxy: "24.09.8".into(),
+        webserver: "24.09.8".into(),
+        not_superadmin: true,
+        ..BackendaiOptions::default()
+    })
+    .await;
+    let keys = [
+        ("BACKENDAI_ACCESS_KEY", "AKUSER"),
+        ("BACKENDAI_SECRET_KEY", "s3cret-user-key"),
+    ];
+    let report = scan(&bai_env(&cluster), &keys).await;
+    let o = outcome(&report, "BAI001");
+    assert_eq!(
+        o.status,
+        OutcomeStatus::Error,
+        "the agents could not be compared: {o:?}"
+    );
+    assert!(
+        o.reason.as_deref().unwrap().contains("superadmin privilege required"),
+        "{o:?}"
+    );
+    let gql = cluster
+        .manager
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.path() == "/admin/gql")
+        .unwrap();
+    assert_eq!(
+        gql.headers.get_all("content-type").iter().count(),
+        1,
+        "{:?}",
+        gql.headers
+    );
+}
+
+async fn bai_cluster(manager: &str) -> BackendaiCluster {
+    BackendaiCluster::start(&BackendaiOptions {
+        manager: manager.into(),
+        storage_proxy: manager.into(),
+        webserver: manager.into(),
+        ..BackendaiOptions::default()
+    })
+    .await
+}
+
+fn bai_only(c: &BackendaiCluster, target: Option<&str>) -> String {
+    let mut toml = format!("[backendai]\nmanager_url = \"{}\"\n", c.manager.uri());
+    if let Some(t) = target {
+        toml.push_str(&format!("[scan]\ntargets = {{ backendai = \"{t}\" }}\n"));
+    }
+    toml
+}
+
+#[tokio::test]
+async fn backendai_newer_than_the_knowledge_is_an_error_not_a_downgrade() {
+    let cluster = bai_cluster("26.9.2").await;
+    let report = scan(&bai_only(&cluster, None), &[]).await;
+    let o = outcome(&report, "BAI002");
+    assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
+    let reason = o.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("older than the cluster") && reason.contains("--target"),
+        "{reason}"
+    );
+    assert!(!reason.contains("downgrade"), "{reason}");
+    assert_eq!(report.status, Status::Unknown);
+}
+
+#[rstest]
+#[case::rc_to_its_final("26.4.4rc1", Some("26.4.4"), OutcomeStatus::Pass, &["26.4.4rc1", "26.4.4"])]
+#[case::default_target_is_the_newest("26.8.0", None, OutcomeStatus::Pass, &["26.8.0", "26.8.1"])]
+#[case::over_a_never_released_patch("24.03.0", Some("24.03.2"), OutcomeStatus::Pass, &["24.03.0", "24.03.2"])]
+#[case::docs_landing_on_a_patch("23.09.10", Some("24.03.5"), OutcomeStatus::Pass, &["23.09.10", "24.03.5"])]
+#[case::not_the_latest_patch("23.09.8", Some("24.03.0"), OutcomeStatus::Fail, &["23.09.8", "23.09.10", "24.03.0"])]
+#[tokio::test]
+async fn backendai_paths_against_a_fake_manager(
+    #[case] running: &str,
+    #[case] target: Option<&str>,
+    #[case] status: OutcomeStatus,
+    #[case] path: &[&str],
+) {
+    let cluster = bai_cluster(running).await;
+    let report = scan(&bai_only(&cluster, target), &[]).await;
+    assert_eq!(
+        outcome(&report, "BAI002").status,
+        status,
+        "{:?}",
+        outcome(&report, "BAI002")
+    );
+    let f = report.findings.iter().find(|f| f.check == "BAI002").unwrap();
+    assert_eq!(f.evidence.to_map()["path"], serde_json::json!(path));
+    let summary = outcome(&report, "BAI001").reason.clone().unwrap();
+    assert!(summary.contains("only the manager that answered"), "{summary}");
+}
+
+#[tokio::test]
+async fn backendai_never_released_targets_are_refused_with_the_nearest() {
+    let cluster = bai_cluster("24.03.0").await;
+    let report = scan(&bai_only(&cluster, Some("24.03.1")), &[]).await;
+    let f = report.findings.iter().find(|f| f.check == "BAI002").unwrap();
+    assert_eq!(f.severity, Severity::Blocker);
+    assert!(f.message.contains("nearest release is 24.03.2"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn mender_paths_and_refused_targets() {
+    let fleet = MenderFleet::generate(20);
+    let server = MenderServer::start(&fleet).await;
+    let env = [("MENDER_URL", server.url()), ("MENDER_TOKEN", TOKEN.to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = |current: &str, target: &str| {
+        format!("[mender]\ncurrent = \"{current}\"\n[scan]\ntargets = {{ mender = \"{target}\" }}\n")
+    };
+    let report = scan(&run("3.7.11", "4.0"), &env).await;
+    assert_eq!(outcome(&report, "MENDER001").status, OutcomeStatus::Pass);
+    let f = report.findings.iter().find(|f| f.check == "MENDER001").unwrap();
+    assert_eq!(f.evidence.to_map()["path"], serde_json::json!(["3.7.11", "4.0.4"]));
+    let report = scan(&run("1.7.1", "2.0"), &env).await;
+    assert_eq!(
+        outcome(&report, "MENDER001").status,
+        OutcomeStatus::Pass,
+        "1.7 → 2.0 is allowed"
+    );
+    for (target, says) in [("3.7.12", "nearest release is 3.7.11"), ("3.8", "client bundles")] {
+        let report = scan(&run("3.7.11", target), &env).await;
+        let f = report.findings.iter().find(|f| f.check == "MENDER001").unwrap();
+        assert_eq!(f.severity, Severity::Blocker);
+        assert!(f.message.contains(says), "{target}: {}", f.message);
+    }
 }

@@ -34,5 +34,6 @@ pub fn backendai() -> crate::backendai::BackendaiOptions {
             ("i-agent-1".into(), "23.09.8".into()),
             ("i-agent-2".into(), "23.09.8".into()),
         ],
+        not_superadmin: false,
     }
 }

@@ -2,7 +2,10 @@
 //! deviceauth `GET /api/management/v2/devauth/devices` (pages with `Link` headers),
 //! inventory `GET /api/management/v1/inventory/devices` (pages with `X-Total-Count`), and
 //! `POST /api/management/v1/useradm/auth/login` (HTTP Basic → a JWT). Every management call
-//! needs `Authorization: Bearer <token>`.
+//! needs `Authorization: Bearer <token>`. Shapes from mender-server v4.1.3/v4.0.4: deviceauth's
+//! device fields and one `Link` header per rel (path-only, no `last`), inventory's relative
+//! links (4.0.x) and `X-Total-Count`, the login's `application/jwt` body, and 401 bodies
+//! `{"error": …, "request_id": …}` (backend/services/*/docs/*.yml, the REST handlers).
 
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
@@ -60,23 +63,28 @@ impl Respond for DevAuth {
             .skip(start)
             .take(per_page)
             .map(|id| {
-                json!({"id": id, "status": "accepted", "decommissioning": self.0.decommissioning.contains(id),
+                let identity = json!({"mac": "52:54:00:00:00:01"});
+                json!({"id": id, "identity_data": identity, "status": "accepted",
+                       "decommissioning": self.0.decommissioning.contains(id),
                        "created_ts": "2024-01-01T00:00:00Z", "updated_ts": "2024-01-01T00:00:00Z",
-                       "auth_sets": [{"id": format!("as-{id}"), "identity_data": {"mac": "52:54:00:00:00:01"}, "status": "accepted"}]})
+                       "auth_sets": [{"id": format!("as-{id}"), "identity_data": identity,
+                                      "pubkey": "-----BEGIN PUBLIC KEY-----\nMIIBIjAN...\n-----END PUBLIC KEY-----\n",
+                                      "ts": "2024-01-01T00:00:00Z", "status": "accepted"}]})
             })
             .collect();
-        let mut links = vec![format!(
-            "</api/management/v2/devauth/devices?page=1&per_page={per_page}>; rel=\"first\""
-        )];
-        if start + per_page < self.0.devices.len() {
-            links.push(format!(
-                "</api/management/v2/devauth/devices?page={}&per_page={per_page}>; rel=\"next\"",
-                page + 1
-            ));
+        // One `Link` header per rel, path-only, first/prev/next and never last (upstream
+        // backend/pkg/rest paging, as deviceauth v2 writes it).
+        let link = |page: usize, rel: &str| {
+            format!("</api/management/v2/devauth/devices?page={page}&per_page={per_page}>; rel=\"{rel}\"")
+        };
+        let mut response = ResponseTemplate::new(200).append_header("link", link(1, "first"));
+        if page > 1 {
+            response = response.append_header("link", link(page - 1, "prev"));
         }
-        ResponseTemplate::new(200)
-            .insert_header("link", links.join(", "))
-            .set_body_json(items)
+        if start + per_page < self.0.devices.len() {
+            response = response.append_header("link", link(page + 1, "next"));
+        }
+        response.set_body_json(items)
     }
 }
 
@@ -95,11 +103,25 @@ impl Respond for Inventory {
             .iter()
             .skip((page - 1) * per_page)
             .take(per_page)
-            .map(|id| json!({"id": id, "attributes": [{"name": "device_type", "value": "raspberrypi4", "scope": "inventory"}]}))
+            .map(|id| {
+                json!({"id": id, "attributes": [
+                    {"name": "mac", "value": "52:54:00:00:00:01", "scope": "identity"},
+                    {"name": "status", "value": "accepted", "scope": "identity"},
+                    {"name": "device_type", "value": "raspberrypi4", "scope": "inventory"}],
+                  "updated_ts": "2024-01-01T00:00:00Z"})
+            })
             .collect();
-        ResponseTemplate::new(200)
+        // 4.0.x writes relative links (`<devices?page=2&per_page=20>`).
+        let mut response = ResponseTemplate::new(200)
             .insert_header("x-total-count", present.len().to_string())
-            .set_body_json(items)
+            .append_header("link", format!("<devices?page=1&per_page={per_page}>; rel=\"first\""));
+        if page * per_page < present.len() {
+            response = response.append_header(
+                "link",
+                format!("<devices?page={}&per_page={per_page}>; rel=\"next\"", page + 1),
+            );
+        }
+        response.set_body_json(items)
     }
 }
 
@@ -116,7 +138,7 @@ impl MenderServer {
         Mock::given(method("POST"))
             .and(path("/api/management/v1/useradm/auth/login"))
             .and(header("authorization", basic(USER.0, USER.1).as_str()))
-            .respond_with(ResponseTemplate::new(200).set_body_string(TOKEN))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(TOKEN, "application/jwt"))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
@@ -133,7 +155,9 @@ impl MenderServer {
             .await;
         Mock::given(wiremock::matchers::path_regex("^/api/"))
             .respond_with(
-                ResponseTemplate::new(401).set_body_json(json!({"error": "Unauthorized", "request_id": "demo"})),
+                ResponseTemplate::new(401)
+                    .insert_header("www-authenticate", "Bearer realm=\"ManagementJWT\"")
+                    .set_body_json(json!({"error": "invalid jwt", "request_id": "8c9a7b2e-demo"})),
             )
             .with_priority(10)
             .mount(&server)
@@ -142,7 +166,8 @@ impl MenderServer {
         Mock::given(method("POST"))
             .and(path("/api/management/v1/useradm/auth/login"))
             .respond_with(
-                ResponseTemplate::new(401).set_body_json(json!({"error": "Unauthorized", "request_id": "demo"})),
+                ResponseTemplate::new(401)
+                    .set_body_json(json!({"error": "unauthorized", "request_id": "8c9a7b2f-demo"})),
             )
             .with_priority(6)
             .mount(&server)

@@ -53,6 +53,9 @@ pub struct BackendaiPack {
     pub system: crate::report::System,
     /// What a major upgrade runs after the new packages are in place (the schema migration).
     pub schema_upgrade: String,
+    /// The versions upstream ships a revision-history dump of: after a major upgrade from one of
+    /// them, `backend.ai mgr schema apply-missing-revisions VERSION` fills missing revisions.
+    pub revision_histories: Vec<String>,
     pub line: Vec<Line>,
     pub check: Vec<CheckDef>,
 }
@@ -213,9 +216,14 @@ impl BackendaiPack {
                     &from.raw,
                     land.raw.clone(),
                     format!(
-                        "major upgrade: stop every component, install {} everywhere, then {}",
+                        "major upgrade: stop every component, install {} everywhere, then {}{}",
                         land.raw,
-                        self.schema_upgrade.replace("PREVIOUS-VERSION", &current.raw)
+                        self.schema_upgrade,
+                        if self.revision_histories.contains(&current.raw) {
+                            format!(", then `backend.ai mgr schema apply-missing-revisions {}`", current.raw)
+                        } else {
+                            String::new()
+                        }
                     ),
                     vec!["terminate every compute session (a major upgrade cannot be rolling)".into()],
                 );
