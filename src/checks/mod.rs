@@ -319,6 +319,36 @@ mod tests {
         assert_eq!(backendai_pack().newest().raw, "26.8.1");
     }
 
+    /// Every knowledge row of the Juju, Mender and Backend.AI packs names where it was read.
+    #[test]
+    fn every_knowledge_row_names_its_source() {
+        let named = |source: &str, repo: &str| source.contains(repo) && source.len() > repo.len() + 5;
+        for r in &juju_pack().series {
+            assert!(named(&r.source, "juju/juju"), "juju {}", r.version);
+        }
+        for r in &juju_pack().migration {
+            assert!(named(&r.source, "juju/juju"), "juju migration to {}", r.target);
+        }
+        for r in &mender_pack().series {
+            assert!(
+                named(&r.source, "mendersoftware/integration") || named(&r.source, "mendersoftware/mender-server"),
+                "mender {}",
+                r.version
+            );
+        }
+        for r in &backendai_pack().line {
+            assert!(named(&r.source, "lablup/backend.ai"), "backendai {}", r.version);
+        }
+        for def in mender_pack()
+            .checks()
+            .iter()
+            .chain(juju_pack().checks())
+            .chain(backendai_pack().checks())
+        {
+            assert!(!def.source.contains("seed"), "{} still cites the seed", def.id);
+        }
+    }
+
     #[test]
     fn find_by_id_or_name() {
         assert_eq!(find("maas004").unwrap().name, "duplicate-bmc-credentials");
