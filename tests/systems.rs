@@ -501,6 +501,7 @@ async fn juju_4_0_needs_every_model_on_3_6() {
 #[rstest]
 #[case::non_zero_exit(Answer { stdout: "", stderr: "ERROR connection is shut down\n", exit: 1 }, "connection is shut down")]
 #[case::garbage_json(Answer { stdout: "this is not json", stderr: "", exit: 0 }, "not the expected JSON")]
+#[case::not_an_admin(Answer { stdout: "", stderr: "ERROR permission denied\n", exit: 1 }, "controller admin only")]
 #[tokio::test]
 async fn juju_failures_are_error_outcomes(#[case] models: Answer<'static>, #[case] says: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -151,8 +151,15 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
 }
 
 async fn read_models(source: &HostSource, cli: &str, controller: &str) -> Result<Vec<Model>, String> {
-    let (models, _): (Models, String) =
-        run_json(source, cli, &["models", "--all", "--format=json", "-c", controller]).await?;
+    let (models, _): (Models, String) = run_json(source, cli, &["models", "--all", "--format=json", "-c", controller])
+        .await
+        .map_err(|e| {
+            if e.contains("permission denied") || e.contains("unauthorized") {
+                format!("{e} (`juju models --all` lists every user's models for a controller admin only: run preflight as one)")
+            } else {
+                e
+            }
+        })?;
     models
         .models
         .unwrap_or_default()
