@@ -432,16 +432,19 @@ fn scan(args: ScanArgs) -> ExitCode {
         Err(code) => return code,
     };
     let config_path = config.path.as_ref().map(|p| p.display().to_string());
-    let report = runtime.block_on(async {
-        if args.demo {
-            let demo = Demo::start(config).await;
-            eprintln!("{}", demo.banner());
-            engine::run(&demo.scan).await
-        } else {
-            engine::run(&Scan::live(config)).await
-        }
-    });
+    let report = runtime.block_on(scan_once(config, args.demo));
     emit(&report, &args.report, config_path)
+}
+
+/// One scan of what `config` names, or of the demo's fake systems.
+async fn scan_once(config: Config, demo: bool) -> Report {
+    if demo {
+        let demo = Demo::start(config).await;
+        eprintln!("{}", demo.banner());
+        engine::run(&demo.scan).await
+    } else {
+        engine::run(&Scan::live(config)).await
+    }
 }
 
 fn plan(args: PlanArgs) -> ExitCode {
@@ -467,15 +470,7 @@ fn plan(args: PlanArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let report = runtime.block_on(async {
-        if args.demo {
-            let demo = Demo::start(config).await;
-            eprintln!("{}", demo.banner());
-            engine::run(&demo.scan).await
-        } else {
-            engine::run(&Scan::live(config)).await
-        }
-    });
+    let report = runtime.block_on(scan_once(config, args.demo));
     let plan = crate::plan::Plan::of(&report);
     print!(
         "{}",

@@ -650,7 +650,7 @@ async fn backendai_newer_than_the_knowledge_is_an_error_not_a_downgrade() {
     assert_eq!(o.status, OutcomeStatus::Error, "{o:?}");
     let reason = o.reason.as_deref().unwrap();
     assert!(
-        reason.contains("older than the cluster") && reason.contains("--target"),
+        reason.contains("older than the system") && reason.contains("--target"),
         "{reason}"
     );
     assert!(!reason.contains("downgrade"), "{reason}");

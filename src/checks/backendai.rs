@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::UpgradePath;
+use super::path::{newer_than_known, PathError, UpgradePath};
 use super::{CheckDef, Evaluation, Pack};
 use crate::probe::Probed;
 use crate::report::Severity;
@@ -74,16 +74,6 @@ pub enum Step {
     Major,
 }
 
-/// Why a path cannot be computed or taken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathError {
-    /// preflight's release list does not reach the version (outcome `error`: the fix is a
-    /// target or a newer preflight).
-    Unknown(String),
-    /// The target is not a way the project allows (a blocker): downgrade, never released.
-    Refused(String),
-}
-
 /// The way from the running version to a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -137,10 +127,7 @@ impl BackendaiPack {
         let newest = self.newest();
         let first = &self.line[0];
         if (v.major, v.minor) > (newest.major, newest.minor) || *v > newest {
-            PathError::Unknown(format!(
-                "{} is newer than every release preflight knows (the newest is {}): preflight's release list is older than the cluster; pass --target backendai=VERSION or use a newer preflight",
-                v.raw, newest.raw
-            ))
+            PathError::Unknown(newer_than_known("Backend.AI", &v.raw, &newest.raw, "backendai"))
         } else if (v.major, v.minor) < first.key() {
             PathError::Unknown(format!(
                 "{} is older than preflight's release list, which starts at {}",
@@ -516,7 +503,7 @@ mod tests {
     #[case::no_26_5("26.4.10", "26.5.0", "Unknown", "not a Backend.AI release line")]
     #[case::downgrade("24.09.8", "24.09.7", "Refused", "cannot be downgraded")]
     #[case::older_than_the_list("21.03.1", "22.03.0", "Unknown", "older than preflight's release list")]
-    #[case::newer_than_the_list("26.8.1", "26.9.0", "Unknown", "release list is older than the cluster")]
+    #[case::newer_than_the_list("26.8.1", "26.9.0", "Unknown", "release list is older than the system")]
     fn refused_and_unknown(#[case] from: &str, #[case] to: &str, #[case] kind: &str, #[case] says: &str) {
         let e = way(from, to).unwrap_err();
         assert!(e.starts_with(kind) && e.contains(says), "{e}");

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::UpgradePath;
+use super::path::{newer_than_known, PathError, UpgradePath};
 use super::{CheckDef, Evaluation, Pack};
 use crate::probe::Probed;
 use crate::report::{Finding, Severity};
@@ -59,15 +59,6 @@ impl Pack for JujuPack {
     fn checks(&self) -> &[CheckDef] {
         &self.check
     }
-}
-
-/// Why a Juju path cannot be computed or taken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathError {
-    /// preflight's knowledge does not reach the version (outcome `error`).
-    Unknown(String),
-    /// Not a way Juju allows (a blocker): a downgrade.
-    Refused(String),
 }
 
 impl JujuPack {
@@ -132,10 +123,7 @@ impl JujuPack {
     fn unknown(&self, v: &Version) -> PathError {
         let newest = self.newest();
         if *v > newest {
-            PathError::Unknown(format!(
-                "Juju {} is newer than every release preflight knows (the newest is {}): pass --target juju=VERSION or use a newer preflight",
-                v.raw, newest.raw
-            ))
+            PathError::Unknown(newer_than_known("Juju", &v.raw, &newest.raw, "juju"))
         } else {
             PathError::Unknown(format!(
                 "Juju {} is not a series preflight knows (one of {})",

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
-use super::path::UpgradePath;
+use super::path::{newer_than_known, UpgradePath};
 use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
@@ -297,6 +297,14 @@ fn upgrade_path(
         }
         let f = def.finding(Severity::Blocker, subject, message, ev(path.as_ref()));
         return Evaluation::from_findings(def, vec![f], "");
+    }
+    let newest = pack.newest();
+    if target.series() < current.series()
+        && target.series() == newest.series()
+        && pack.release(current.series()).is_none()
+    {
+        // The running MAAS is newer than the release table: the table is old, not the target.
+        return Evaluation::error(def, newer_than_known("MAAS", &current.raw, &newest.raw, "maas"));
     }
     if target.series() < current.series() {
         let f = def.finding(
@@ -1496,6 +1504,7 @@ mod tests {
     #[case::from_2_8_within_2_x("2.8.7", "2.9", OutcomeStatus::Pass, Some(Severity::Info))]
     #[case::from_2_9("2.9.2", "3.4", OutcomeStatus::Pass, Some(Severity::Info))]
     #[case::unreleased_3_8("3.7.3", "3.8", OutcomeStatus::Fail, Some(Severity::Blocker))]
+    #[case::newer_than_the_table("3.9.1", "3.7", OutcomeStatus::Error, None)]
     #[case::unreleased_4_0("3.5.2", "4.0", OutcomeStatus::Fail, Some(Severity::Blocker))]
     fn upgrade_path_rules(
         #[case] current: &str,

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::UpgradePath;
+use super::path::{newer_than_known, UpgradePath};
 use super::{CheckDef, Evaluation, Pack};
 use crate::probe::Probed;
 use crate::report::Severity;
@@ -290,6 +290,14 @@ fn upgrade_path(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target: 
         .as_object()
         .cloned()
         .unwrap_or_default();
+    let newest = pack.newest();
+    if *target == newest && *current > newest {
+        // The running server is newer than the release table: the table is old, not the target.
+        return Evaluation::error(
+            def,
+            newer_than_known("Mender Server", &current.raw, &newest.raw, "mender"),
+        );
+    }
     let resolved = pack
         .resolve(target)
         .and_then(|to| pack.route(current, &to).map(|p| (to, p)));
@@ -465,6 +473,14 @@ mod tests {
     fn refused_targets(#[case] target: &str, #[case] says: &str) {
         let e = mender_pack().resolve(&v(target)).unwrap_err();
         assert!(e.contains(says), "{e}");
+    }
+
+    #[test]
+    fn a_server_newer_than_the_table_is_an_error_not_a_downgrade() {
+        let pack = mender_pack();
+        let e = evaluate(pack, &facts("4.2.0", None), &pack.newest(), true);
+        assert_eq!(e[0].outcome.status, crate::report::OutcomeStatus::Error);
+        assert!(e[0].outcome.reason.as_deref().unwrap().contains("--target mender="));
     }
 
     #[test]

@@ -21,6 +21,25 @@ pub struct Hop {
     pub first: Vec<String>,
 }
 
+/// Why a path cannot be computed or taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathError {
+    /// preflight's knowledge does not reach the version (outcome `error`: the fix is a target
+    /// or a newer preflight).
+    Unknown(String),
+    /// Not a way the project allows (a blocker): a downgrade, a version never released.
+    Refused(String),
+}
+
+/// The cause when `system` runs (or is asked for) `version`, newer than the `newest` release
+/// preflight knows: the knowledge is older than the system, never a downgrade. `key` is the
+/// system's `--target` name.
+pub fn newer_than_known(system: &str, version: &str, newest: &str, key: &str) -> String {
+    format!(
+        "{system} {version} is newer than every release preflight knows (the newest is {newest}): preflight's release list is older than the system; pass --target {key}=VERSION or use a newer preflight"
+    )
+}
+
 /// The steps from the running version to the target, in order (none when they are equal).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpgradePath {
