@@ -336,6 +336,21 @@ fn models_json(controller: &str, agent: &str, models: &[(&str, &str)]) -> String
     format!("{}\n", serde_json::json!({"models": list, "current-model": "default"}))
 }
 
+/// A fake `juju` that knows one controller `name` on `agent` with these (owner/name, agent)
+/// models.
+fn one_controller(dir: &tempfile::TempDir, name: &str, agent: &str, models: &[(&str, &str)]) -> String {
+    let controllers = controllers_json(&[(name, agent)]);
+    let models = models_json(name, agent, models);
+    let listing = format!("models --all --format=json -c {name}");
+    fake_juju_cli(
+        dir,
+        &[
+            ("controllers --format=json --refresh", ok(&controllers)),
+            (&listing, ok(&models)),
+        ],
+    )
+}
+
 async fn juju_scan(cli: &str, extra: &str, target: &str) -> Report {
     let toml = format!("[juju]\ncli = \"{cli}\"\n{extra}[scan]\ntargets = {{ juju = \"{target}\" }}\n");
     let config = config_from_toml(&toml, &[], &[]);
@@ -345,15 +360,7 @@ async fn juju_scan(cli: &str, extra: &str, target: &str) -> Report {
 #[tokio::test]
 async fn juju_lists_every_model_and_never_migrates_the_controller_model() {
     let dir = tempfile::tempdir().unwrap();
-    let controllers = controllers_json(&[("prod", "3.5.4")]);
-    let models = models_json("prod", "3.5.4", &[("admin/k8s", "3.5.1"), ("alice/ci", "3.5.4")]);
-    let cli = fake_juju_cli(
-        &dir,
-        &[
-            ("controllers --format=json --refresh", ok(&controllers)),
-            ("models --all --format=json -c prod", ok(&models)),
-        ],
-    );
+    let cli = one_controller(&dir, "prod", "3.5.4", &[("admin/k8s", "3.5.1"), ("alice/ci", "3.5.4")]);
     let report = juju_scan(&cli, "", "3.6").await;
     assert_eq!(report.targets["juju"], "3.6");
     assert_eq!(
@@ -443,15 +450,7 @@ async fn one_unreachable_controller_errors_only_its_own_part() {
 #[tokio::test]
 async fn juju_minors_before_3_0_are_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let controllers = controllers_json(&[("old", "2.7.6")]);
-    let models = models_json("old", "2.7.6", &[("admin/lma", "2.7.6")]);
-    let cli = fake_juju_cli(
-        &dir,
-        &[
-            ("controllers --format=json --refresh", ok(&controllers)),
-            ("models --all --format=json -c old", ok(&models)),
-        ],
-    );
+    let cli = one_controller(&dir, "old", "2.7.6", &[("admin/lma", "2.7.6")]);
     let report = juju_scan(&cli, "", "2.9").await;
     let o = outcome(&report, "JUJU002");
     assert_eq!(o.status, OutcomeStatus::Pass, "{o:?}");
@@ -471,15 +470,7 @@ async fn juju_minors_before_3_0_are_in_place() {
 #[tokio::test]
 async fn juju_4_0_needs_every_model_on_3_6() {
     let dir = tempfile::tempdir().unwrap();
-    let controllers = controllers_json(&[("prod", "3.5.7")]);
-    let models = models_json("prod", "3.5.7", &[("admin/k8s", "3.5.7")]);
-    let cli = fake_juju_cli(
-        &dir,
-        &[
-            ("controllers --format=json --refresh", ok(&controllers)),
-            ("models --all --format=json -c prod", ok(&models)),
-        ],
-    );
+    let cli = one_controller(&dir, "prod", "3.5.7", &[("admin/k8s", "3.5.7")]);
     let report = juju_scan(&cli, "upgrade = \"migrate\"\n", "4.0").await;
     assert_eq!(report.targets["juju"], "4.0");
     let low = report.findings.iter().find(|f| f.check == "JUJU003").unwrap();
