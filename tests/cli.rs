@@ -73,6 +73,7 @@ fn exit_2_for_the_demo_naming_maas004() {
         .assert()
         .code(2)
         .stdout(predicate::str::contains("MAAS004"))
+        .stdout(predicate::str::contains("Path: 23.09.8 → 23.09.10 → 24.03.11"))
         .stdout(predicate::str::contains("CRITICAL"));
 }
 
