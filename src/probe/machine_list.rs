@@ -32,15 +32,14 @@
 //! (from 0) and what was expected, and never quote a value: machine objects can hold secrets in
 //! `owner_data`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
-use std::sync::Mutex;
 
 use thiserror::Error;
 
 use crate::probe::maas::Machine;
+pub use crate::probe::pieces::IN_FLIGHT;
+use crate::probe::pieces::{self, Piece};
 
 /// Largest accepted machine object, in bytes from its `{` to its `}`: far above upstream's
 /// largest example (33 KB); it bounds the memory one machine can take (its three values and the
@@ -48,10 +47,6 @@ use crate::probe::maas::Machine;
 pub const MAX_MACHINE: usize = 64 * 1024 * 1024;
 /// Bytes read into one piece of the document.
 pub const PIECE_BYTES: usize = 2 * 1024 * 1024;
-/// Size of the first piece; each next one doubles, up to [`PIECE_BYTES`].
-const FIRST_PIECE_BYTES: usize = 64 * 1024;
-/// Pieces per worker read ahead of the one taken next in document order.
-pub const IN_FLIGHT: usize = 4;
 /// How far back from a piece's end a cut between two machines is looked for: more than the
 /// largest machine upstream prints, so a cut is almost always found.
 const CUT_WINDOW: usize = 128 * 1024;
@@ -1223,19 +1218,8 @@ impl Parser {
     }
 }
 
-/// A piece of the document handed to a worker: `data[..len]`, which starts `offset` bytes into
-/// the document. Every piece but the first is cut right after a `,` that most likely lies
-/// between two machines, and every piece ends between two UTF-8 characters.
-struct Piece {
-    seq: usize,
-    offset: u64,
-    data: Vec<u8>,
-    len: usize,
-}
-
 /// A worker's answer for one piece, parsed as if it started where assumed.
 struct Parsed {
-    piece: Piece,
     /// The machines it completed, numbered from 0.
     machines: Vec<Machine>,
     /// The parser after the piece (or after its first error).
@@ -1243,43 +1227,36 @@ struct Parsed {
     result: Result<(), MachineListError>,
 }
 
-/// Parses one piece as if it starts where assumed: at the document's start (the first piece)
-/// or right after a `,` between two machines.
-fn parse_piece(piece: Piece, max_machine: usize) -> Parsed {
-    let (seq, offset) = (piece.seq, piece.offset);
-    let parse = || {
-        let mut parser = if seq == 0 {
-            Parser::new(max_machine)
-        } else {
-            Parser::between(offset, max_machine)
-        };
-        let mut machines = Vec::new();
-        let result = parser.run(&piece.data[..piece.len], &mut machines);
-        (machines, parser, result)
-    };
-    // Every piece gets an answer, even from a panic: the reading thread waits for each.
-    let (machines, parser, result) =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
-            let failed = MachineListError::Io(format!("the parser failed on the piece at byte {offset}"));
-            (Vec::new(), Parser::new(max_machine), Err(failed))
-        });
-    Parsed {
-        piece,
-        machines,
-        parser,
-        result,
-    }
+/// The workers' side of [`read`]: parses one piece as if it starts where assumed, at the
+/// document's start (the first piece) or right after a `,` between two machines.
+struct Workers {
+    max_machine: usize,
 }
 
-fn worker(pieces: &Mutex<Receiver<Piece>>, parsed: &Sender<Parsed>, max_machine: usize) {
-    loop {
-        let piece = match pieces.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
+impl pieces::Parse for Workers {
+    type Answer = Parsed;
+
+    fn parse(&self, piece: &Piece) -> Parsed {
+        let mut parser = if piece.seq == 0 {
+            Parser::new(self.max_machine)
+        } else {
+            Parser::between(piece.offset, self.max_machine)
         };
-        let Ok(piece) = piece else { return };
-        if parsed.send(parse_piece(piece, max_machine)).is_err() {
-            return;
+        let mut machines = Vec::new();
+        let result = parser.run(piece.bytes(), &mut machines);
+        Parsed {
+            machines,
+            parser,
+            result,
+        }
+    }
+
+    fn panicked(&self, piece: &Piece) -> Parsed {
+        let failed = MachineListError::Io(format!("the parser failed on the piece at byte {}", piece.offset));
+        Parsed {
+            machines: Vec::new(),
+            parser: Parser::new(self.max_machine),
+            result: Err(failed),
         }
     }
 }
@@ -1394,177 +1371,83 @@ pub fn read<R: Read>(source: R) -> Result<Vec<Machine>, MachineListError> {
 /// [`read`] with pieces of about `piece_bytes` and machines of at most `max_machine` bytes: the
 /// answer is the same for any piece size (tests cut tiny pieces to put cuts everywhere).
 fn read_with<R: Read>(source: R, piece_bytes: usize, max_machine: usize) -> Result<Vec<Machine>, MachineListError> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let limit = workers * IN_FLIGHT;
-    let (piece_tx, piece_rx) = sync_channel::<Piece>(limit);
-    let (parsed_tx, parsed_rx) = std::sync::mpsc::channel::<Parsed>();
-    let pieces = Mutex::new(piece_rx);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let parsed_tx = parsed_tx.clone();
-            let pieces = &pieces;
-            scope.spawn(move || worker(pieces, &parsed_tx, max_machine));
-        }
-        drop(parsed_tx);
-        let order = InOrder {
-            seq: 0,
-            exact: None,
-            waiting: BTreeMap::new(),
-            parts: Vec::new(),
-            count: 0,
-            free: Vec::new(),
-            length: 0,
-            max_machine,
-        };
-        feed(source, order, piece_tx, &parsed_rx, piece_bytes, limit)
-    })
-}
-
-/// The reading thread's loop of [`read`]: reads pieces, hands them to the workers and takes
-/// their answers in order, holding at most `limit` pieces at once.
-fn feed<R: Read>(
-    mut source: R,
-    mut order: InOrder,
-    pieces: SyncSender<Piece>,
-    parsed: &Receiver<Parsed>,
-    piece_bytes: usize,
-    limit: usize,
-) -> Result<Vec<Machine>, MachineListError> {
-    let next_answer = || {
-        parsed
-            .recv()
-            .map_err(|_| MachineListError::Io("a parser thread stopped".into()))
+    let mut order = InOrder {
+        key: None,
+        exact: None,
+        parts: Vec::new(),
+        count: 0,
+        taken: 0,
+        max_machine,
     };
-    let mut sent = 0usize;
-    let mut offset = 0u64;
-    let mut carry: Vec<u8> = Vec::new();
-    let mut key: Option<Vec<u8>> = None;
-    let mut failed = None;
-    loop {
-        while sent - order.seq >= limit {
-            order.take(next_answer()?)?;
-        }
-        let mut data = order.free.pop().unwrap_or_default();
-        // Pieces grow from 64 KiB to `piece_bytes`: a small document costs no large buffer.
-        let size = piece_bytes
-            .min(FIRST_PIECE_BYTES << sent.min(16))
-            .max(carry.len() * 2)
-            .max(1);
-        if data.len() < size {
-            data.resize(size, 0);
-        }
-        data[..carry.len()].copy_from_slice(&carry);
-        let mut len = carry.len();
-        let mut eof = false;
-        while len < data.len() {
-            match source.read(&mut data[len..]) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // The bytes read so far are still parsed: an error in them comes first.
-                    failed = Some(MachineListError::Io(e.to_string()));
-                    eof = true;
-                    break;
-                }
-            }
-        }
-        if sent == 0 && offset == 0 {
-            key = first_key(&data[..len]);
-        }
-        let at = if eof { len } else { cut(&data[..len], key.as_deref()) };
-        carry.clear();
-        carry.extend_from_slice(&data[at..len]);
-        if at > 0 {
-            let piece = Piece {
-                seq: sent,
-                offset,
-                data,
-                len: at,
-            };
-            if pieces.send(piece).is_err() {
-                return Err(MachineListError::Io("the parser threads stopped".into()));
-            }
-            sent += 1;
-            offset += at as u64;
-        }
-        if eof {
-            break;
-        }
-        while let Ok(answer) = parsed.try_recv() {
-            order.take(answer)?;
-        }
-    }
-    drop(pieces);
-    while order.seq < sent {
-        order.take(next_answer()?)?;
-    }
-    order.length = offset;
-    match failed {
-        Some(e) => Err(e),
-        None => order.finish(),
-    }
+    let length = pieces::read(source, &Workers { max_machine }, &mut order, piece_bytes)?;
+    order.finish(length)
 }
 
 /// Takes the workers' answers in document order (see [`read`]).
 struct InOrder {
-    /// The next piece to take.
-    seq: usize,
+    /// The first machine's first key, once the first piece is cut.
+    key: Option<Vec<u8>>,
     /// `None` while the next piece starts where its worker assumed; otherwise the exact parser
     /// at its start.
     exact: Option<Box<Parser>>,
-    waiting: BTreeMap<usize, Parsed>,
     /// The machines so far, piece by piece (joined once at the end: no copy per piece).
     parts: Vec<Vec<Machine>>,
     /// How many machines `parts` hold.
     count: u64,
-    /// Buffers to read into again.
-    free: Vec<Vec<u8>>,
-    /// The document's length, once read.
-    length: u64,
+    /// How many pieces were taken.
+    taken: usize,
     max_machine: usize,
 }
 
-impl InOrder {
-    fn take(&mut self, parsed: Parsed) -> Result<(), MachineListError> {
-        self.waiting.insert(parsed.piece.seq, parsed);
-        while let Some(answer) = self.waiting.remove(&self.seq) {
-            self.seq += 1;
-            let (parser, machines) = match self.exact.take() {
-                None => {
-                    answer.result.map_err(|e| e.shifted(self.count))?;
-                    let mut parser = answer.parser;
-                    parser.machines += self.count;
-                    (parser, answer.machines)
-                }
-                Some(mut parser) => {
-                    let mut machines = Vec::new();
-                    parser.run(&answer.piece.data[..answer.piece.len], &mut machines)?;
-                    (*parser, machines)
-                }
-            };
-            self.count += machines.len() as u64;
-            if !machines.is_empty() {
-                self.parts.push(machines);
+impl pieces::InOrder for InOrder {
+    type Answer = Parsed;
+    type Error = MachineListError;
+
+    fn cut(&mut self, bytes: &[u8], first: bool) -> usize {
+        if first {
+            self.key = first_key(bytes);
+        }
+        cut(bytes, self.key.as_deref())
+    }
+
+    fn take(&mut self, piece: &Piece, answer: Parsed) -> Result<(), MachineListError> {
+        self.taken += 1;
+        let (parser, machines) = match self.exact.take() {
+            None => {
+                answer.result.map_err(|e| e.shifted(self.count))?;
+                let mut parser = answer.parser;
+                parser.machines += self.count;
+                (parser, answer.machines)
             }
-            if !parser.between_machines() {
-                self.exact = Some(Box::new(parser));
+            Some(mut parser) => {
+                let mut machines = Vec::new();
+                parser.run(piece.bytes(), &mut machines)?;
+                (*parser, machines)
             }
-            self.free.push(answer.piece.data);
+        };
+        self.count += machines.len() as u64;
+        if !machines.is_empty() {
+            self.parts.push(machines);
+        }
+        if !parser.between_machines() {
+            self.exact = Some(Box::new(parser));
         }
         Ok(())
     }
 
-    /// The machines, once every piece is taken.
-    fn finish(self) -> Result<Vec<Machine>, MachineListError> {
+    fn failure(message: String) -> MachineListError {
+        MachineListError::Io(message)
+    }
+}
+
+impl InOrder {
+    /// The machines, once every piece is taken; `length` is the document's.
+    fn finish(self, length: u64) -> Result<Vec<Machine>, MachineListError> {
         match self.exact {
             Some(parser) => parser.finish()?,
-            None if self.seq == 0 => Parser::new(self.max_machine).finish()?,
+            None if self.taken == 0 => Parser::new(self.max_machine).finish()?,
             None => {
-                let mut parser = Parser::between(self.length, self.max_machine);
+                let mut parser = Parser::between(length, self.max_machine);
                 parser.machines = self.count;
                 parser.finish()?
             }
