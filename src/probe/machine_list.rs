@@ -234,6 +234,289 @@ impl MachineListError {
     }
 }
 
+/// One machine of a [`MachineList`]: the 64-bit xxh3 hash of its system_id, where its texts
+/// are and its power type. The system_id starts at `start` in the list's text and its
+/// hostname follows right after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Entry {
+    hash: u64,
+    start: usize,
+    /// Lengths fit: a machine's texts lie inside it, and [`MAX_MACHINE`] is below 4 GiB.
+    id_len: u32,
+    host_len: u32,
+    /// Index into the list's power types.
+    power_type: u32,
+}
+
+const _: () = assert!(MAX_MACHINE < u32::MAX as usize);
+
+/// The hash a machine list keys a system_id by.
+fn id_hash(system_id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(system_id.as_bytes())
+}
+
+/// Machines in document order, as one piece of the list or the whole list: their system_ids
+/// and hostnames in one text, their power types interned (in order of first appearance).
+#[derive(Debug, Default)]
+struct ListPart {
+    text: String,
+    entries: Vec<Entry>,
+    power_types: Vec<String>,
+    type_ids: rustc_hash::FxHashMap<String, u32>,
+}
+
+impl ListPart {
+    /// The id of power type `name`, numbered in order of first appearance.
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.type_ids.get(name) {
+            return *id;
+        }
+        let id = self.power_types.len() as u32;
+        self.power_types.push(name.to_string());
+        self.type_ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// Appends one machine.
+    fn push(&mut self, system_id: &str, hostname: &str, power_type: &str) {
+        let start = self.text.len();
+        self.text.push_str(system_id);
+        self.text.push_str(hostname);
+        let power_type = self.intern(power_type);
+        self.entries.push(Entry {
+            hash: id_hash(system_id),
+            start,
+            id_len: system_id.len() as u32,
+            host_len: hostname.len() as u32,
+            power_type,
+        });
+    }
+
+    /// Appends the machines of `part`, which come next in the document.
+    fn append(&mut self, part: ListPart) {
+        let ids: Vec<u32> = part.power_types.iter().map(|t| self.intern(t)).collect();
+        let base = self.text.len();
+        self.text.push_str(&part.text);
+        self.entries.extend(part.entries.iter().map(|e| Entry {
+            start: e.start + base,
+            power_type: ids[e.power_type as usize],
+            ..*e
+        }));
+    }
+}
+
+/// A machine list as [`read`] gives it: every machine's `system_id`, `hostname` and
+/// `power_type` in document order, without an allocation per machine (the texts share one
+/// string, power types are interned, each system_id is kept with its 64-bit xxh3 hash).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MachineList {
+    text: String,
+    entries: Vec<Entry>,
+    power_types: Vec<String>,
+}
+
+/// One machine of a [`MachineList`] or a [`MachineIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MachineRef<'a> {
+    /// The machine's `system_id`.
+    pub system_id: &'a str,
+    /// Its `hostname` (`""` when missing).
+    pub hostname: &'a str,
+    /// Its `power_type` (`""` when missing or null).
+    pub power_type: &'a str,
+    /// The index of its power type in [`MachineList::power_types`] (or
+    /// [`MachineIndex::power_types`]).
+    pub power_type_id: u32,
+}
+
+/// The machine of `entry`, its texts in `text`.
+fn machine_ref<'a>(text: &'a str, power_types: &'a [String], e: &Entry) -> MachineRef<'a> {
+    let host = e.start + e.id_len as usize;
+    MachineRef {
+        system_id: &text[e.start..host],
+        hostname: &text[host..host + e.host_len as usize],
+        power_type: &power_types[e.power_type as usize],
+        power_type_id: e.power_type,
+    }
+}
+
+impl MachineList {
+    /// How many machines the list holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the list holds no machine.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The distinct power types, in order of first appearance (`""` for none).
+    pub fn power_types(&self) -> &[String] {
+        &self.power_types
+    }
+
+    /// The machines in document order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = MachineRef<'_>> + '_ {
+        self.entries
+            .iter()
+            .map(|e| machine_ref(&self.text, &self.power_types, e))
+    }
+
+    /// The machines as owned values, in document order.
+    pub fn to_machines(&self) -> Vec<Machine> {
+        self.iter()
+            .map(|m| Machine {
+                system_id: m.system_id.to_string(),
+                hostname: m.hostname.to_string(),
+                power_type: m.power_type.to_string(),
+            })
+            .collect()
+    }
+
+    /// The list arranged for lookups by system_id.
+    pub fn into_index(self) -> MachineIndex {
+        MachineIndex::new(self)
+    }
+}
+
+/// A [`MachineList`] arranged for lookups by system_id: the machines bucketed by the top bits
+/// of their system_id's hash (about four to a bucket, in document order within one), so a
+/// lookup reads one bucket: an index of 8 bytes a bucket, not a hash map of its own. Exact: of
+/// a system_id listed twice the last counts, and when two different system_ids of the list
+/// share a hash, power types are looked up by text too.
+#[derive(Debug, Clone)]
+pub struct MachineIndex {
+    text: String,
+    /// Bucket `b` is `entries[starts[b]..starts[b + 1]]`.
+    entries: Vec<Entry>,
+    starts: Vec<usize>,
+    /// A hash's bucket is its top `64 - shift` bits.
+    shift: u32,
+    power_types: Vec<String>,
+    /// Whether two different system_ids share a hash.
+    clash: bool,
+    /// The hash tests key system_ids by instead (to force clashes).
+    #[cfg(test)]
+    test_hash: Option<fn(&str) -> u64>,
+}
+
+impl MachineIndex {
+    fn new(list: MachineList) -> MachineIndex {
+        let n = list.entries.len();
+        // About four machines a bucket.
+        let bits = (usize::BITS - n.leading_zeros()).saturating_sub(2);
+        let shift = 64 - bits;
+        let bucket = |hash: u64| hash.checked_shr(shift).unwrap_or(0) as usize;
+        let mut starts = vec![0usize; (1 << bits) + 1];
+        for e in &list.entries {
+            starts[bucket(e.hash) + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        // A counting sort: stable, so document order holds within a bucket.
+        let mut next = starts.clone();
+        let mut entries = vec![Entry::default(); n];
+        for e in &list.entries {
+            let at = &mut next[bucket(e.hash)];
+            entries[*at] = *e;
+            *at += 1;
+        }
+        drop(next);
+        drop(list.entries);
+        let text = list.text;
+        let id = |e: &Entry| &text[e.start..e.start + e.id_len as usize];
+        let clash = starts.windows(2).any(|w| {
+            let run = &entries[w[0]..w[1]];
+            run.iter()
+                .enumerate()
+                .any(|(i, a)| run[i + 1..].iter().any(|b| a.hash == b.hash && id(a) != id(b)))
+        });
+        MachineIndex {
+            text,
+            entries,
+            starts,
+            shift,
+            power_types: list.power_types,
+            clash,
+            #[cfg(test)]
+            test_hash: None,
+        }
+    }
+
+    /// The index of `list` with every system_id keyed by `hash` (tests force clashes).
+    #[cfg(test)]
+    fn hashed_with(mut list: MachineList, hash: fn(&str) -> u64) -> MachineIndex {
+        let text = &list.text;
+        for e in &mut list.entries {
+            e.hash = hash(&text[e.start..e.start + e.id_len as usize]);
+        }
+        let mut index = MachineIndex::new(list);
+        index.test_hash = Some(hash);
+        index
+    }
+
+    /// The hash `system_id` is keyed by.
+    #[inline]
+    fn hash_of(&self, system_id: &str) -> u64 {
+        #[cfg(test)]
+        if let Some(hash) = self.test_hash {
+            return hash(system_id);
+        }
+        id_hash(system_id)
+    }
+
+    /// The bucket of `hash`.
+    fn bucket(&self, hash: u64) -> &[Entry] {
+        let b = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+        &self.entries[self.starts[b]..self.starts[b + 1]]
+    }
+
+    fn system_id(&self, e: &Entry) -> &str {
+        &self.text[e.start..e.start + e.id_len as usize]
+    }
+
+    /// How many machines the index holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the index holds no machine.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The distinct power types, in order of first appearance in the list (`""` for none).
+    pub fn power_types(&self) -> &[String] {
+        &self.power_types
+    }
+
+    /// The machine the list gives `system_id` (the last, if it is listed twice).
+    pub fn find(&self, system_id: &str) -> Option<MachineRef<'_>> {
+        let hash = self.hash_of(system_id);
+        self.bucket(hash)
+            .iter()
+            .rev()
+            .find(|e| e.hash == hash && self.system_id(e) == system_id)
+            .map(|e| machine_ref(&self.text, &self.power_types, e))
+    }
+
+    /// The power type id ([`MachineIndex::power_types`]) the list gives `system_id`: by hash
+    /// alone (one bucket read) unless two system_ids of the list share a hash, by text then.
+    pub fn power_type(&self, system_id: &str) -> Option<u32> {
+        let hash = self.hash_of(system_id);
+        let mut bucket = self.bucket(hash).iter().rev();
+        if self.clash {
+            bucket
+                .find(|e| e.hash == hash && self.system_id(e) == system_id)
+                .map(|e| e.power_type)
+        } else {
+            bucket.find(|e| e.hash == hash).map(|e| e.power_type)
+        }
+    }
+}
+
 /// The fields read from each machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -609,7 +892,7 @@ impl Parser {
     ///
     /// # Errors
     /// The first error in the piece; the parser is then unusable.
-    fn run(&mut self, piece: &[u8], out: &mut Vec<Machine>) -> Result<(), MachineListError> {
+    fn run(&mut self, piece: &[u8], out: &mut ListPart) -> Result<(), MachineListError> {
         let mut i = 0usize;
         let mut end = self.limit(piece.len());
         'run: loop {
@@ -827,11 +1110,13 @@ impl Parser {
                             let Ok(text) = std::str::from_utf8(&bytes[i + 1..end]) else {
                                 break;
                             };
-                            *match f {
+                            let value = match f {
                                 Field::SystemId => &mut self.system_id,
                                 Field::Hostname => &mut self.hostname,
                                 Field::PowerType => &mut self.power_type,
-                            } = text.to_owned();
+                            };
+                            value.clear();
+                            value.push_str(text);
                             i = end + 1;
                         } else if f == Field::PowerType && bytes.get(i..i + 4) == Some(b"null") {
                             i += 4;
@@ -926,7 +1211,7 @@ impl Parser {
         mode: Mode,
         b: u8,
         at: u64,
-        out: &mut Vec<Machine>,
+        out: &mut ListPart,
         end: &mut usize,
         len: usize,
     ) -> Result<(), MachineListError> {
@@ -1023,7 +1308,7 @@ impl Parser {
     }
 
     /// Closes the innermost container (its closing byte just read).
-    fn close(&mut self, out: &mut Vec<Machine>, end: &mut usize, len: usize) -> Result<(), MachineListError> {
+    fn close(&mut self, out: &mut ListPart, end: &mut usize, len: usize) -> Result<(), MachineListError> {
         self.depth -= 1;
         if self.depth > 1 {
             self.mode = Mode::CommaOrEnd;
@@ -1035,11 +1320,10 @@ impl Parser {
                 offset: self.start,
             });
         }
-        out.push(Machine {
-            system_id: std::mem::take(&mut self.system_id),
-            hostname: std::mem::take(&mut self.hostname),
-            power_type: std::mem::take(&mut self.power_type),
-        });
+        out.push(&self.system_id, &self.hostname, &self.power_type);
+        self.system_id.clear();
+        self.hostname.clear();
+        self.power_type.clear();
         self.machines += 1;
         self.seen = 0;
         self.mode = Mode::AfterMachine;
@@ -1221,7 +1505,7 @@ impl Parser {
 /// A worker's answer for one piece, parsed as if it started where assumed.
 struct Parsed {
     /// The machines it completed, numbered from 0.
-    machines: Vec<Machine>,
+    machines: ListPart,
     /// The parser after the piece (or after its first error).
     parser: Parser,
     result: Result<(), MachineListError>,
@@ -1242,7 +1526,7 @@ impl pieces::Parse for Workers {
         } else {
             Parser::between(piece.offset, self.max_machine)
         };
-        let mut machines = Vec::new();
+        let mut machines = ListPart::default();
         let result = parser.run(piece.bytes(), &mut machines);
         Parsed {
             machines,
@@ -1254,7 +1538,7 @@ impl pieces::Parse for Workers {
     fn panicked(&self, piece: &Piece) -> Parsed {
         let failed = MachineListError::Io(format!("the parser failed on the piece at byte {}", piece.offset));
         Parsed {
-            machines: Vec::new(),
+            machines: ListPart::default(),
             parser: Parser::new(self.max_machine),
             result: Err(failed),
         }
@@ -1364,18 +1648,17 @@ fn cut(bytes: &[u8], key: Option<&[u8]>) -> usize {
 /// `system_id` or with a field of the wrong type or named twice, invalid UTF-8, a machine over
 /// [`MAX_MACHINE`] bytes, truncation, data after the closing `]`; or a read error of `source`
 /// (after everything read before it was parsed).
-pub fn read<R: Read>(source: R) -> Result<Vec<Machine>, MachineListError> {
+pub fn read<R: Read>(source: R) -> Result<MachineList, MachineListError> {
     read_with(source, PIECE_BYTES, MAX_MACHINE)
 }
 
 /// [`read`] with pieces of about `piece_bytes` and machines of at most `max_machine` bytes: the
 /// answer is the same for any piece size (tests cut tiny pieces to put cuts everywhere).
-fn read_with<R: Read>(source: R, piece_bytes: usize, max_machine: usize) -> Result<Vec<Machine>, MachineListError> {
+fn read_with<R: Read>(source: R, piece_bytes: usize, max_machine: usize) -> Result<MachineList, MachineListError> {
     let mut order = InOrder {
         key: None,
         exact: None,
-        parts: Vec::new(),
-        count: 0,
+        list: ListPart::default(),
         taken: 0,
         max_machine,
     };
@@ -1390,10 +1673,8 @@ struct InOrder {
     /// `None` while the next piece starts where its worker assumed; otherwise the exact parser
     /// at its start.
     exact: Option<Box<Parser>>,
-    /// The machines so far, piece by piece (joined once at the end: no copy per piece).
-    parts: Vec<Vec<Machine>>,
-    /// How many machines `parts` hold.
-    count: u64,
+    /// The machines so far.
+    list: ListPart,
     /// How many pieces were taken.
     taken: usize,
     max_machine: usize,
@@ -1412,22 +1693,25 @@ impl pieces::InOrder for InOrder {
 
     fn take(&mut self, piece: &Piece, answer: Parsed) -> Result<(), MachineListError> {
         self.taken += 1;
+        let count = self.list.entries.len() as u64;
         let (parser, machines) = match self.exact.take() {
             None => {
-                answer.result.map_err(|e| e.shifted(self.count))?;
+                answer.result.map_err(|e| e.shifted(count))?;
                 let mut parser = answer.parser;
-                parser.machines += self.count;
+                parser.machines += count;
                 (parser, answer.machines)
             }
             Some(mut parser) => {
-                let mut machines = Vec::new();
+                let mut machines = ListPart::default();
                 parser.run(piece.bytes(), &mut machines)?;
                 (*parser, machines)
             }
         };
-        self.count += machines.len() as u64;
-        if !machines.is_empty() {
-            self.parts.push(machines);
+        if count == 0 {
+            // The first machines: taken as they are, no copy.
+            self.list = machines;
+        } else {
+            self.list.append(machines);
         }
         if !parser.between_machines() {
             self.exact = Some(Box::new(parser));
@@ -1442,23 +1726,21 @@ impl pieces::InOrder for InOrder {
 
 impl InOrder {
     /// The machines, once every piece is taken; `length` is the document's.
-    fn finish(self, length: u64) -> Result<Vec<Machine>, MachineListError> {
+    fn finish(self, length: u64) -> Result<MachineList, MachineListError> {
         match self.exact {
             Some(parser) => parser.finish()?,
             None if self.taken == 0 => Parser::new(self.max_machine).finish()?,
             None => {
                 let mut parser = Parser::between(length, self.max_machine);
-                parser.machines = self.count;
+                parser.machines = self.list.entries.len() as u64;
                 parser.finish()?
             }
         }
-        let mut parts = self.parts.into_iter();
-        let mut out = parts.next().unwrap_or_default();
-        out.reserve_exact(usize::try_from(self.count).unwrap_or(0).saturating_sub(out.len()));
-        for part in parts {
-            out.extend(part);
-        }
-        Ok(out)
+        Ok(MachineList {
+            text: self.list.text,
+            entries: self.list.entries,
+            power_types: self.list.power_types,
+        })
     }
 }
 
@@ -1480,6 +1762,16 @@ mod tests {
 
     fn read_str(doc: &[u8]) -> Result<Vec<Machine>, MachineListError> {
         read(doc)
+    }
+
+    /// [`super::read`], the machines as owned values.
+    fn read<R: Read>(source: R) -> Result<Vec<Machine>, MachineListError> {
+        super::read(source).map(|list| list.to_machines())
+    }
+
+    /// [`super::read_with`], the machines as owned values.
+    fn read_with<R: Read>(source: R, piece: usize, max_machine: usize) -> Result<Vec<Machine>, MachineListError> {
+        super::read_with(source, piece, max_machine).map(|list| list.to_machines())
     }
 
     fn serde(doc: &[u8]) -> Result<Vec<Machine>, serde_json::Error> {
@@ -1846,10 +2138,11 @@ mod tests {
             let style = [Style::Compact, Style::Pretty, Style::Random][seed as usize % 3];
             let doc = Doc::list(seed, style, 1 + seed % 5);
             for doc in [doc.clone(), mutate(&doc, &mut rng)] {
-                let whole = read_with(doc.as_slice(), PIECE_BYTES, MAX_MACHINE);
+                let whole = super::read_with(doc.as_slice(), PIECE_BYTES, MAX_MACHINE);
                 for piece in [1, 2, 3, 7, 61, 250] {
                     for chunk in [1, 5, 4096] {
-                        let got = read_with(Chunked(&doc, chunk), piece, MAX_MACHINE);
+                        // The whole list: texts, hashes and power types numbered alike.
+                        let got = super::read_with(Chunked(&doc, chunk), piece, MAX_MACHINE);
                         assert_eq!(
                             got,
                             whole,
@@ -1859,6 +2152,52 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_index_finds_the_last_of_a_system_id_exactly() {
+        let doc = br#"[{"system_id": "a", "hostname": "h1", "power_type": "ipmi"},
+            {"system_id": "b", "power_type": null}, {"system_id": "c", "hostname": "h3", "power_type": "redfish"},
+            {"system_id": "a", "hostname": "h4", "power_type": "redfish"}, {"system_id": "d", "hostname": "h5", "power_type": "ipmi"}]"#;
+        let list = super::read(doc.as_slice()).unwrap();
+        assert_eq!(list.len(), 5);
+        assert_eq!(
+            list.power_types(),
+            ["ipmi", "", "redfish"],
+            "in order of first appearance"
+        );
+        let ids: Vec<u32> = list.iter().map(|m| m.power_type_id).collect();
+        assert_eq!(ids, [0, 1, 2, 2, 0]);
+        let hashed = list.clone().into_index();
+        // Every system_id "shares" one hash: lookups compare texts.
+        let clashing = MachineIndex::hashed_with(list, |_| 7);
+        assert!(!hashed.clash && clashing.clash);
+        for index in [hashed, clashing] {
+            assert_eq!(index.len(), 5);
+            let found = index.find("a").unwrap();
+            assert_eq!((found.hostname, found.power_type), ("h4", "redfish"), "the last listed");
+            assert_eq!(index.power_type("a"), Some(2));
+            assert_eq!(index.find("b").map(|m| (m.hostname, m.power_type)), Some(("", "")));
+            assert_eq!(index.power_type("b"), Some(1));
+            assert_eq!(index.find("d").unwrap().hostname, "h5");
+            assert_eq!(index.power_type("d"), Some(0));
+            assert_eq!(index.find("e"), None);
+            assert_eq!(index.power_type("e"), None);
+        }
+        let empty = super::read(b"[]".as_slice()).unwrap().into_index();
+        assert!(empty.is_empty() && empty.find("a").is_none() && empty.power_type("a").is_none());
+    }
+
+    #[test]
+    fn the_index_finds_every_machine_of_a_large_list() {
+        let fleet = mocks::fleet::Fleet::generate(3000, 4);
+        let list = super::read(fleet.machines_json().as_bytes()).unwrap();
+        let index = list.clone().into_index();
+        assert!(!index.clash);
+        for m in list.iter() {
+            assert_eq!(index.find(m.system_id), Some(m));
+            assert_eq!(index.power_type(m.system_id), Some(m.power_type_id));
         }
     }
 
@@ -2101,13 +2440,13 @@ mod tests {
         assert_eq!(key.as_deref(), Some(b"address_ttl".as_slice()));
         let at = cut(&doc[..doc.len() / 2], key.as_deref());
         let mut parser = Parser::new(MAX_MACHINE);
-        let mut out = Vec::new();
+        let mut out = ListPart::default();
         parser.run(&doc[..at], &mut out).unwrap();
-        assert!(parser.between_machines() && !out.is_empty());
+        assert!(parser.between_machines() && !out.entries.is_empty());
         // Without the key, the least indented `},{` is the one between machines.
         let at = cut(&doc[..doc.len() / 2], None);
         let mut parser = Parser::new(MAX_MACHINE);
-        parser.run(&doc[..at], &mut Vec::new()).unwrap();
+        parser.run(&doc[..at], &mut ListPart::default()).unwrap();
         assert!(parser.between_machines());
         assert_eq!(char_boundary("aé".as_bytes()), 3);
         assert_eq!(char_boundary(&"aé".as_bytes()[..2]), 1);

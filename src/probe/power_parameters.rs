@@ -25,6 +25,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, PowerTypes};
+use crate::probe::machine_list::{MachineIndex, MachineList};
 pub use crate::probe::pieces::IN_FLIGHT;
 use crate::probe::pieces::{self, Piece};
 
@@ -57,56 +58,35 @@ pub enum ParseError {
 /// system_id → power type id of a machine list, looked up once per machine of a
 /// power-parameters document from the parser threads.
 ///
-/// Keyed by the 64-bit xxh3 hash of the system_id: a million lookups at random places then
-/// touch one table slot each, not a slot and the key's own heap text. Exact all the same: when
-/// two different system_ids of the list share a hash, the map keeps the texts instead.
-#[derive(Debug, Clone, Default)]
+/// The list's [`MachineIndex`]: a lookup reads one bucket of machines keyed by the 64-bit xxh3
+/// hash of their system_ids (no hash map of its own, no text per lookup). Exact all the same:
+/// when two different system_ids of the list share a hash, their texts are compared.
+#[derive(Debug, Clone)]
 pub struct GivenTypes {
-    by_hash: rustc_hash::FxHashMap<u64, u16>,
-    /// Only when two system_ids share a hash.
-    by_text: Option<rustc_hash::FxHashMap<String, u16>>,
+    machines: MachineIndex,
+    /// [`PowerTypes`] id of each of the list's power types.
+    ids: Vec<u16>,
 }
 
 impl GivenTypes {
-    /// The types of `(system_id, power type id)` pairs; of a system_id listed twice the last
-    /// counts.
-    pub fn new<'s>(pairs: impl ExactSizeIterator<Item = (&'s str, u16)> + Clone) -> GivenTypes {
-        Self::hashed_with(pairs, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
-    }
-
-    /// [`GivenTypes::new`] with `hash` telling whether two system_ids share a hash (tests
-    /// force clashes through it).
-    fn hashed_with<'s>(
-        pairs: impl ExactSizeIterator<Item = (&'s str, u16)> + Clone,
-        hash: impl Fn(&str) -> u64,
-    ) -> GivenTypes {
-        let mut hashes: Vec<(u64, &str)> = pairs.clone().map(|(id, _)| (hash(id), id)).collect();
-        hashes.sort_unstable();
-        let clash = hashes.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1);
-        drop(hashes);
-        if clash {
-            return GivenTypes {
-                by_hash: Default::default(),
-                by_text: Some(pairs.map(|(id, t)| (id.to_string(), t)).collect()),
-            };
+    /// The power types `list` gives its machines, each type interned into `types` in order of
+    /// first appearance; of a system_id listed twice the last counts.
+    pub fn new(list: MachineList, types: &mut PowerTypes) -> GivenTypes {
+        let ids = list.power_types().iter().map(|t| types.intern(t)).collect();
+        GivenTypes {
+            machines: list.into_index(),
+            ids,
         }
-        let mut by_hash = rustc_hash::FxHashMap::default();
-        by_hash.reserve(pairs.len());
-        for (id, t) in pairs {
-            by_hash.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes()), t);
-        }
-        GivenTypes { by_hash, by_text: None }
     }
 
     /// The power type id the list gives `system_id`, if it lists it.
     pub fn get(&self, system_id: &str) -> Option<u16> {
-        match &self.by_text {
-            Some(map) => map.get(system_id).copied(),
-            None => self
-                .by_hash
-                .get(&xxhash_rust::xxh3::xxh3_64(system_id.as_bytes()))
-                .copied(),
-        }
+        self.machines.power_type(system_id).map(|t| self.ids[t as usize])
+    }
+
+    /// The machine list, for its hostnames.
+    pub fn machines(&self) -> &MachineIndex {
+        &self.machines
     }
 }
 
@@ -806,26 +786,6 @@ impl InOrder<'_, '_> {
         let mut parts = self.parts;
         parts.push(self.exact.finish());
         Ok(Observations::from_parts(self.input.types.clone(), parts))
-    }
-}
-
-#[cfg(test)]
-mod given_tests {
-    use super::GivenTypes;
-
-    #[test]
-    fn given_types_are_exact_with_and_without_hash_clashes() {
-        let pairs = [("aaaaaa", 1u16), ("bbbbbb", 2), ("aaaaaa", 3), ("cccccc", 0)];
-        let fast = GivenTypes::new(pairs.iter().copied());
-        // Every system_id "shares" one hash: the texts are kept instead.
-        let clashing = GivenTypes::hashed_with(pairs.iter().copied(), |_| 7);
-        assert!(fast.by_text.is_none() && clashing.by_text.is_some());
-        for given in [fast, clashing] {
-            assert_eq!(given.get("aaaaaa"), Some(3), "the last of a system_id listed twice");
-            assert_eq!(given.get("bbbbbb"), Some(2));
-            assert_eq!(given.get("cccccc"), Some(0));
-            assert_eq!(given.get("dddddd"), None);
-        }
     }
 }
 
