@@ -380,18 +380,18 @@ impl MachineList {
     }
 }
 
-/// A [`MachineList`] arranged for lookups by system_id: the machines bucketed by the top bits
-/// of their system_id's hash (about four to a bucket, in document order within one), so a
-/// lookup reads one bucket: an index of 8 bytes a bucket, not a hash map of its own. Exact: of
-/// a system_id listed twice the last counts, and when two different system_ids of the list
-/// share a hash, power types are looked up by text too.
+/// A [`MachineList`] arranged for lookups by system_id: an open-addressing table of its
+/// machines keyed by the 64-bit xxh3 hash of their system_ids (linear probing, at most two
+/// thirds full), so a lookup usually reads one cache line: no hash map of its own and no text
+/// read per lookup. Exact: of a system_id listed twice the last counts, and when two different
+/// system_ids of the list share a hash, power types are looked up by text too.
 #[derive(Debug, Clone)]
 pub struct MachineIndex {
     text: String,
-    /// Bucket `b` is `entries[starts[b]..starts[b + 1]]`.
-    entries: Vec<Entry>,
-    starts: Vec<usize>,
-    /// A hash's bucket is its top `64 - shift` bits.
+    /// The table: the slot of a hash is its top bits, and the next free one after it; a free
+    /// slot's power type is [`FREE`].
+    slots: Vec<Entry>,
+    /// A hash's slot is its top `64 - shift` bits.
     shift: u32,
     power_types: Vec<String>,
     /// Whether two different system_ids share a hash.
@@ -401,48 +401,48 @@ pub struct MachineIndex {
     test_hash: Option<fn(&str) -> u64>,
 }
 
+/// The power type of a free slot of a [`MachineIndex`].
+const FREE: u32 = u32::MAX;
+
 impl MachineIndex {
     fn new(list: MachineList) -> MachineIndex {
         let n = list.entries.len();
-        // About four machines a bucket.
-        let bits = (usize::BITS - n.leading_zeros()).saturating_sub(2);
-        let shift = 64 - bits;
-        let bucket = |hash: u64| hash.checked_shr(shift).unwrap_or(0) as usize;
-        let mut starts = vec![0usize; (1 << bits) + 1];
-        for e in &list.entries {
-            starts[bucket(e.hash) + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
-        // A counting sort: stable, so document order holds within a bucket.
-        let mut next = starts.clone();
-        let mut entries = vec![Entry::default(); n];
-        for e in &list.entries {
-            let at = &mut next[bucket(e.hash)];
-            entries[*at] = *e;
-            *at += 1;
-        }
-        drop(next);
-        drop(list.entries);
-        let text = list.text;
-        let id = |e: &Entry| &text[e.start..e.start + e.id_len as usize];
-        let clash = starts.windows(2).any(|w| {
-            let run = &entries[w[0]..w[1]];
-            run.iter()
-                .enumerate()
-                .any(|(i, a)| run[i + 1..].iter().any(|b| a.hash == b.hash && id(a) != id(b)))
-        });
-        MachineIndex {
-            text,
-            entries,
-            starts,
-            shift,
+        let size = (n + n / 2).max(1).next_power_of_two();
+        let mut index = MachineIndex {
+            text: list.text,
+            slots: vec![
+                Entry {
+                    power_type: FREE,
+                    ..Entry::default()
+                };
+                size
+            ],
+            shift: 64 - size.trailing_zeros(),
             power_types: list.power_types,
-            clash,
+            clash: false,
             #[cfg(test)]
             test_hash: None,
+        };
+        let mask = size - 1;
+        for e in &list.entries {
+            let mut at = index.first_slot(e.hash);
+            loop {
+                let slot = &index.slots[at];
+                if slot.power_type == FREE {
+                    break;
+                }
+                if slot.hash == e.hash {
+                    if index.system_id(slot) == index.system_id(e) {
+                        // Listed again: the last counts.
+                        break;
+                    }
+                    index.clash = true;
+                }
+                at = (at + 1) & mask;
+            }
+            index.slots[at] = *e;
         }
+        index
     }
 
     /// The index of `list` with every system_id keyed by `hash` (tests force clashes).
@@ -467,24 +467,31 @@ impl MachineIndex {
         id_hash(system_id)
     }
 
-    /// The bucket of `hash`.
-    fn bucket(&self, hash: u64) -> &[Entry] {
-        let b = hash.checked_shr(self.shift).unwrap_or(0) as usize;
-        &self.entries[self.starts[b]..self.starts[b + 1]]
+    /// Where the probe for `hash` starts.
+    #[inline]
+    fn first_slot(&self, hash: u64) -> usize {
+        hash.checked_shr(self.shift).unwrap_or(0) as usize
     }
 
     fn system_id(&self, e: &Entry) -> &str {
         &self.text[e.start..e.start + e.id_len as usize]
     }
 
-    /// How many machines the index holds.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the index holds no machine.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// The machine of `hash` (and of `system_id`, when given).
+    #[inline]
+    fn slot(&self, hash: u64, system_id: Option<&str>) -> Option<&Entry> {
+        let mask = self.slots.len() - 1;
+        let mut at = self.first_slot(hash);
+        loop {
+            let slot = &self.slots[at];
+            if slot.power_type == FREE {
+                return None;
+            }
+            if slot.hash == hash && system_id.is_none_or(|id| self.system_id(slot) == id) {
+                return Some(slot);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// The distinct power types, in order of first appearance in the list (`""` for none).
@@ -494,26 +501,15 @@ impl MachineIndex {
 
     /// The machine the list gives `system_id` (the last, if it is listed twice).
     pub fn find(&self, system_id: &str) -> Option<MachineRef<'_>> {
-        let hash = self.hash_of(system_id);
-        self.bucket(hash)
-            .iter()
-            .rev()
-            .find(|e| e.hash == hash && self.system_id(e) == system_id)
+        self.slot(self.hash_of(system_id), Some(system_id))
             .map(|e| machine_ref(&self.text, &self.power_types, e))
     }
 
     /// The power type id ([`MachineIndex::power_types`]) the list gives `system_id`: by hash
-    /// alone (one bucket read) unless two system_ids of the list share a hash, by text then.
+    /// alone (no text read) unless two system_ids of the list share a hash, by text then.
     pub fn power_type(&self, system_id: &str) -> Option<u32> {
-        let hash = self.hash_of(system_id);
-        let mut bucket = self.bucket(hash).iter().rev();
-        if self.clash {
-            bucket
-                .find(|e| e.hash == hash && self.system_id(e) == system_id)
-                .map(|e| e.power_type)
-        } else {
-            bucket.find(|e| e.hash == hash).map(|e| e.power_type)
-        }
+        let exact = self.clash.then_some(system_id);
+        self.slot(self.hash_of(system_id), exact).map(|e| e.power_type)
     }
 }
 
@@ -2174,7 +2170,7 @@ mod tests {
         let clashing = MachineIndex::hashed_with(list, |_| 7);
         assert!(!hashed.clash && clashing.clash);
         for index in [hashed, clashing] {
-            assert_eq!(index.len(), 5);
+            assert_eq!(index.power_types(), ["ipmi", "", "redfish"]);
             let found = index.find("a").unwrap();
             assert_eq!((found.hostname, found.power_type), ("h4", "redfish"), "the last listed");
             assert_eq!(index.power_type("a"), Some(2));
@@ -2186,7 +2182,7 @@ mod tests {
             assert_eq!(index.power_type("e"), None);
         }
         let empty = super::read(b"[]".as_slice()).unwrap().into_index();
-        assert!(empty.is_empty() && empty.find("a").is_none() && empty.power_type("a").is_none());
+        assert!(empty.find("a").is_none() && empty.power_type("a").is_none());
     }
 
     #[test]
