@@ -383,12 +383,10 @@ async fn read_head(from: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> std::
         if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             return Ok(Some(at + 4));
         }
-        let mut chunk = [0u8; 8192];
-        let n = from.read(&mut chunk).await?;
-        if n == 0 {
+        buf.reserve(8192);
+        if from.read_buf(buf).await? == 0 {
             return Ok(None);
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -409,12 +407,10 @@ async fn forward_body(
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     while buf.len() < len {
-        let mut chunk = vec![0u8; 256 * 1024];
-        let n = from.read(&mut chunk).await?;
-        if n == 0 {
+        buf.reserve((len - buf.len()).min(1 << 20));
+        if from.read_buf(buf).await? == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
     to.write_all(&buf[..len]).await?;
     buf.drain(..len);
@@ -430,6 +426,7 @@ async fn front_connection(
     auth: &OAuthPlaintext,
 ) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
+    client.set_nodelay(true)?;
     let mut from_client = Vec::new();
     let mut up: Option<tokio::net::TcpStream> = None;
     while let Some(head_len) = read_head(&mut client, &mut from_client).await? {
@@ -450,7 +447,9 @@ async fn front_connection(
             continue;
         }
         if up.is_none() {
-            up = Some(tokio::net::TcpStream::connect(upstream).await?);
+            let server = tokio::net::TcpStream::connect(upstream).await?;
+            server.set_nodelay(true)?;
+            up = Some(server);
         }
         let Some(server) = up.as_mut() else {
             unreachable!("connected above")
