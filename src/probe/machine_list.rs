@@ -407,7 +407,8 @@ const FREE: u32 = u32::MAX;
 impl MachineIndex {
     fn new(list: MachineList) -> MachineIndex {
         let n = list.entries.len();
-        let size = (n + n / 2).max(1).next_power_of_two();
+        // Always more slots than machines: a probe for a system_id not listed ends at a free one.
+        let size = (n + n / 2 + 1).next_power_of_two();
         let mut index = MachineIndex {
             text: list.text,
             slots: vec![
@@ -2183,6 +2184,22 @@ mod tests {
         }
         let empty = super::read(b"[]".as_slice()).unwrap().into_index();
         assert!(empty.find("a").is_none() && empty.power_type("a").is_none());
+        for n in 1..=9 {
+            let doc: Vec<String> = (0..n).map(|i| format!(r#"{{"system_id": "m{i}"}}"#)).collect();
+            let doc = format!("[{}]", doc.join(","));
+            for index in [
+                super::read(doc.as_bytes()).unwrap().into_index(),
+                MachineIndex::hashed_with(super::read(doc.as_bytes()).unwrap(), |_| 7),
+            ] {
+                assert!(index.slots.len() > n, "a free slot ends every probe");
+                assert!((0..n).all(|i| index.power_type(&format!("m{i}")) == Some(0)));
+                assert_eq!(index.find("absent"), None, "{n} machines");
+                if index.test_hash.is_none() || index.clash {
+                    // One machine "sharing" a hash with nothing else is looked up by hash alone.
+                    assert_eq!(index.power_type("absent"), None);
+                }
+            }
+        }
     }
 
     #[test]
