@@ -11,15 +11,15 @@ use crate::checks::backendai::BackendaiState;
 use crate::checks::bmc::{find_groups, Groups, PowerTypes};
 use crate::checks::maas::{
     collision_blockers, collision_evaluation, database_view, named_groups, not_object_blockers, power_type_notes,
-    shared_address_evaluation, shared_address_evaluation_of, BmcView, MaasFacts,
+    shared_address_evaluation, shared_address_evaluation_of, BmcView, Hostnames, MaasFacts,
 };
 use crate::checks::mender::{DeviceLeftovers, MenderFacts};
 use crate::checks::{self, Evaluation, MaasPack, Pack};
 use crate::config::Config;
 use crate::probe::host::{self, HostFacts, HostSource};
 use crate::probe::http::{Http, HttpSettings, Trust};
-use crate::probe::maas::Machine;
 use crate::probe::maas::{ApiKey, MaasApi};
+use crate::probe::machine_list::MachineList;
 use crate::probe::postgres::{BmcTable, Migration0290, PgFacts, PgTarget};
 use crate::probe::power_parameters::{self, PowerInput};
 use crate::probe::Probed;
@@ -371,10 +371,18 @@ fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
 }
 
 /// The machine list (`maas $PROFILE machines read`), streamed: a real list is 5–18 KB per
-/// machine, and only `system_id`, `hostname` and `power_type` are kept.
-fn read_machine_list(path: &Path) -> Result<Vec<Machine>, String> {
+/// machine, and only `system_id`, `hostname` and `power_type` are kept (in one text).
+fn read_machine_list(path: &Path) -> Result<MachineList, String> {
     let file = File::open(path).map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
-    crate::probe::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))
+    let started = Instant::now();
+    let list = crate::probe::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    tracing::info!(
+        "read {} machines from {} in {:?}",
+        list.len(),
+        path.display(),
+        started.elapsed()
+    );
+    Ok(list)
 }
 
 async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&Path>) -> Vec<Evaluation> {
@@ -386,10 +394,8 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
         Err(e) => return bmc_outcomes(pack, &format!("reading the machine list failed: {e}")),
     };
     let mut types = PowerTypes::new(&pack.bmc);
-    let given: Option<power_parameters::GivenTypes> = machines.as_ref().map(|list| {
-        let ids: Vec<u16> = list.iter().map(|m| types.intern(&m.power_type)).collect();
-        power_parameters::GivenTypes::new(list.iter().map(|m| m.system_id.as_str()).zip(ids.iter().copied()))
-    });
+    let given: Option<power_parameters::GivenTypes> =
+        machines.map(|list| power_parameters::GivenTypes::new(list, &mut types));
     let name = if input == Path::new("-") {
         "standard input".to_string()
     } else {
@@ -402,29 +408,30 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
             types: &types,
             given: given.as_ref(),
         };
-        if input == Path::new("-") {
+        let obs = if input == Path::new("-") {
             power_parameters::read(std::io::stdin().lock(), &power).map_err(|e| e.to_string())
         } else {
-            let file = File::open(&input).map_err(|e| format!("cannot open: {e}"))?;
-            power_parameters::read(file, &power).map_err(|e| e.to_string())
-        }
+            match File::open(&input) {
+                Ok(file) => power_parameters::read(file, &power).map_err(|e| e.to_string()),
+                Err(e) => Err(format!("cannot open: {e}")),
+            }
+        };
+        (obs, given)
     })
     .await;
-    let obs = match parsed {
-        Ok(Ok(obs)) => {
+    let (obs, given) = match parsed {
+        Ok((Ok(obs), given)) => {
             tracing::info!("read {} machines from {name} in {:?}", obs.len(), started.elapsed());
-            obs
+            (obs, given)
         }
-        Ok(Err(cause)) => return bmc_outcomes(pack, &format!("cannot read {name}: {cause}")),
+        Ok((Err(cause), _)) => return bmc_outcomes(pack, &format!("cannot read {name}: {cause}")),
         Err(e) => return bmc_outcomes(pack, &format!("reading {name} failed: {e}")),
     };
     let view = BmcView {
         obs: &obs,
-        hostnames: machines
-            .iter()
-            .flatten()
-            .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
-            .collect(),
+        hostnames: given
+            .as_ref()
+            .map_or_else(Hostnames::default, |g| Hostnames::of_list(g.machines())),
         kinds: None,
         rows: None,
     };

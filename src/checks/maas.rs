@@ -12,6 +12,7 @@ use super::path::{newer_than_known, UpgradePath};
 use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
+use crate::probe::machine_list::MachineIndex;
 use crate::probe::postgres::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use crate::probe::Probed;
 use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
@@ -561,11 +562,46 @@ pub enum NodeKind {
     },
 }
 
+/// system_id → hostname, for the machines a report names: a map (API), or the machine list's
+/// index (`--machines`: no map of a million machines, only the reported ones are looked up).
+#[derive(Debug, Default)]
+pub struct Hostnames<'a> {
+    map: rustc_hash::FxHashMap<&'a str, &'a str>,
+    list: Option<&'a MachineIndex>,
+}
+
+impl<'a> Hostnames<'a> {
+    /// The hostnames of `(system_id, hostname)` pairs; of a system_id given twice the last
+    /// counts.
+    pub fn of_pairs(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Hostnames<'a> {
+        Hostnames {
+            map: pairs.into_iter().collect(),
+            list: None,
+        }
+    }
+
+    /// The hostnames of a machine list.
+    pub fn of_list(list: &'a MachineIndex) -> Hostnames<'a> {
+        Hostnames {
+            map: Default::default(),
+            list: Some(list),
+        }
+    }
+
+    /// The hostname of `system_id`, if known.
+    pub fn get(&self, system_id: &str) -> Option<&'a str> {
+        match self.list {
+            Some(list) => list.find(system_id).map(|m| m.hostname),
+            None => self.map.get(system_id).copied(),
+        }
+    }
+}
+
 /// The detector's input plus what a report needs to name the machines behind each record.
 pub struct BmcView<'a> {
     pub obs: &'a Observations,
     /// system_id → hostname (API and `--machines`); records are machines.
-    pub hostnames: rustc_hash::FxHashMap<&'a str, &'a str>,
+    pub hostnames: Hostnames<'a>,
     /// API: the kinds of the records that are not machines, by subject.
     pub kinds: Option<&'a HashMap<String, NodeKind>>,
     /// Database mode: records are BMC rows, keyed by row id.
@@ -670,7 +706,7 @@ impl BmcView<'_> {
                     }
                     evidence
                         .hostnames
-                        .push(self.hostnames.get(s.as_str()).map(|h| (*h).to_string()));
+                        .push(self.hostnames.get(s.as_str()).map(str::to_string));
                     evidence.system_ids.push(s);
                 }
                 if !pods.is_empty() {
@@ -726,17 +762,17 @@ fn api_facts<'a>(def: &CheckDef, facts: &'a MaasFacts) -> Result<&'a MaasApiFact
 fn api_view(api: &MaasApiFacts) -> BmcView<'_> {
     BmcView {
         obs: &api.power,
-        hostnames: api
-            .machines
-            .iter()
-            .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
-            .chain(
-                api.racks
-                    .iter()
-                    .chain(&api.regions)
-                    .map(|c| (c.system_id.as_str(), c.hostname.as_str())),
-            )
-            .collect(),
+        hostnames: Hostnames::of_pairs(
+            api.machines
+                .iter()
+                .map(|m| (m.system_id.as_str(), m.hostname.as_str()))
+                .chain(
+                    api.racks
+                        .iter()
+                        .chain(&api.regions)
+                        .map(|c| (c.system_id.as_str(), c.hostname.as_str())),
+                ),
+        ),
         kinds: Some(&api.kinds),
         rows: None,
     }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
 use super::http::{anonymous, authorization, display_url, Http, HttpError};
+use super::machine_list::MachineList;
 use super::power_parameters::{self, parse_params, GivenTypes, ParseError, PowerInput};
 use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
 use crate::checks::maas::NodeKind;
@@ -277,7 +278,7 @@ impl<'a> MaasApi<'a> {
     /// # Errors
     /// The first failing call, as a [`MaasError`].
     pub async fn probe(&self, rules: &'static BmcRules) -> Result<MaasApiFacts, MaasError> {
-        let (version, regions, racks, machines, vm_hosts) = tokio::try_join!(
+        let (version, regions, racks, list, vm_hosts) = tokio::try_join!(
             self.get::<VersionInfo>("version/", "reading the version"),
             self.get::<Vec<Controller>>("regioncontrollers/", "listing region controllers"),
             self.get::<Vec<Controller>>("rackcontrollers/", "listing rack controllers"),
@@ -287,13 +288,8 @@ impl<'a> MaasApi<'a> {
         // Every power type is interned before any record is built, so the machines' and the
         // other nodes' records share one numbering.
         let mut types = PowerTypes::new(rules);
-        let machine_types: Vec<u16> = machines.iter().map(|m| types.intern(&m.power_type)).collect();
-        let given = GivenTypes::new(
-            machines
-                .iter()
-                .map(|m| m.system_id.as_str())
-                .zip(machine_types.iter().copied()),
-        );
+        let machines = list.to_machines();
+        let given = GivenTypes::new(list, &mut types);
         let controllers: HashMap<String, u16> = racks
             .iter()
             .chain(&regions)
@@ -437,7 +433,7 @@ impl<'a> MaasApi<'a> {
     /// `GET machines/`, read as its body streams in: a real answer is 5–18 KB per machine
     /// (indent=4), so 100,000 machines are well over a gigabyte that is never held whole; only
     /// `system_id`, `hostname` and `power_type` are kept.
-    async fn machines(&self) -> Result<Vec<Machine>, MaasError> {
+    async fn machines(&self) -> Result<MachineList, MaasError> {
         const WHAT: &str = "listing machines (machines/)";
         let url = self.url("machines/");
         let parsed = self

@@ -32,15 +32,14 @@
 //! (from 0) and what was expected, and never quote a value: machine objects can hold secrets in
 //! `owner_data`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
-use std::sync::Mutex;
 
 use thiserror::Error;
 
 use crate::probe::maas::Machine;
+pub use crate::probe::pieces::IN_FLIGHT;
+use crate::probe::pieces::{self, Piece};
 
 /// Largest accepted machine object, in bytes from its `{` to its `}`: far above upstream's
 /// largest example (33 KB); it bounds the memory one machine can take (its three values and the
@@ -48,10 +47,6 @@ use crate::probe::maas::Machine;
 pub const MAX_MACHINE: usize = 64 * 1024 * 1024;
 /// Bytes read into one piece of the document.
 pub const PIECE_BYTES: usize = 2 * 1024 * 1024;
-/// Size of the first piece; each next one doubles, up to [`PIECE_BYTES`].
-const FIRST_PIECE_BYTES: usize = 64 * 1024;
-/// Pieces per worker read ahead of the one taken next in document order.
-pub const IN_FLIGHT: usize = 4;
 /// How far back from a piece's end a cut between two machines is looked for: more than the
 /// largest machine upstream prints, so a cut is almost always found.
 const CUT_WINDOW: usize = 128 * 1024;
@@ -236,6 +231,286 @@ impl MachineListError {
             },
             other @ (E::NotAnArray { .. } | E::Trailing { .. } | E::Io(_)) => other,
         }
+    }
+}
+
+/// One machine of a [`MachineList`]: the 64-bit xxh3 hash of its system_id, where its texts
+/// are and its power type. The system_id starts at `start` in the list's text and its
+/// hostname follows right after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Entry {
+    hash: u64,
+    start: usize,
+    /// Lengths fit: a machine's texts lie inside it, and [`MAX_MACHINE`] is below 4 GiB.
+    id_len: u32,
+    host_len: u32,
+    /// Index into the list's power types.
+    power_type: u32,
+}
+
+const _: () = assert!(MAX_MACHINE < u32::MAX as usize);
+
+/// The hash a machine list keys a system_id by.
+fn id_hash(system_id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(system_id.as_bytes())
+}
+
+/// Machines in document order, as one piece of the list or the whole list: their system_ids
+/// and hostnames in one text, their power types interned (in order of first appearance).
+#[derive(Debug, Default)]
+struct ListPart {
+    text: String,
+    entries: Vec<Entry>,
+    power_types: Vec<String>,
+    type_ids: rustc_hash::FxHashMap<String, u32>,
+}
+
+impl ListPart {
+    /// The id of power type `name`, numbered in order of first appearance.
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.type_ids.get(name) {
+            return *id;
+        }
+        let id = self.power_types.len() as u32;
+        self.power_types.push(name.to_string());
+        self.type_ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// Appends one machine.
+    fn push(&mut self, system_id: &str, hostname: &str, power_type: &str) {
+        let start = self.text.len();
+        self.text.push_str(system_id);
+        self.text.push_str(hostname);
+        let power_type = self.intern(power_type);
+        self.entries.push(Entry {
+            hash: id_hash(system_id),
+            start,
+            id_len: system_id.len() as u32,
+            host_len: hostname.len() as u32,
+            power_type,
+        });
+    }
+
+    /// Appends the machines of `part`, which come next in the document.
+    fn append(&mut self, part: ListPart) {
+        let ids: Vec<u32> = part.power_types.iter().map(|t| self.intern(t)).collect();
+        let base = self.text.len();
+        self.text.push_str(&part.text);
+        self.entries.extend(part.entries.iter().map(|e| Entry {
+            start: e.start + base,
+            power_type: ids[e.power_type as usize],
+            ..*e
+        }));
+    }
+}
+
+/// A machine list as [`read`] gives it: every machine's `system_id`, `hostname` and
+/// `power_type` in document order, without an allocation per machine (the texts share one
+/// string, power types are interned, each system_id is kept with its 64-bit xxh3 hash).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MachineList {
+    text: String,
+    entries: Vec<Entry>,
+    power_types: Vec<String>,
+}
+
+/// One machine of a [`MachineList`] or a [`MachineIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MachineRef<'a> {
+    /// The machine's `system_id`.
+    pub system_id: &'a str,
+    /// Its `hostname` (`""` when missing).
+    pub hostname: &'a str,
+    /// Its `power_type` (`""` when missing or null).
+    pub power_type: &'a str,
+    /// The index of its power type in [`MachineList::power_types`] (or
+    /// [`MachineIndex::power_types`]).
+    pub power_type_id: u32,
+}
+
+/// The machine of `entry`, its texts in `text`.
+fn machine_ref<'a>(text: &'a str, power_types: &'a [String], e: &Entry) -> MachineRef<'a> {
+    let host = e.start + e.id_len as usize;
+    MachineRef {
+        system_id: &text[e.start..host],
+        hostname: &text[host..host + e.host_len as usize],
+        power_type: &power_types[e.power_type as usize],
+        power_type_id: e.power_type,
+    }
+}
+
+impl MachineList {
+    /// How many machines the list holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the list holds no machine.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The distinct power types, in order of first appearance (`""` for none).
+    pub fn power_types(&self) -> &[String] {
+        &self.power_types
+    }
+
+    /// The machines in document order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = MachineRef<'_>> + '_ {
+        self.entries
+            .iter()
+            .map(|e| machine_ref(&self.text, &self.power_types, e))
+    }
+
+    /// The machines as owned values, in document order.
+    pub fn to_machines(&self) -> Vec<Machine> {
+        self.iter()
+            .map(|m| Machine {
+                system_id: m.system_id.to_string(),
+                hostname: m.hostname.to_string(),
+                power_type: m.power_type.to_string(),
+            })
+            .collect()
+    }
+
+    /// The list arranged for lookups by system_id.
+    pub fn into_index(self) -> MachineIndex {
+        MachineIndex::new(self)
+    }
+}
+
+/// A [`MachineList`] arranged for lookups by system_id: an open-addressing table of its
+/// machines keyed by the 64-bit xxh3 hash of their system_ids (linear probing, at most two
+/// thirds full), so a lookup usually reads one cache line: no hash map of its own and no text
+/// read per lookup. Exact: of a system_id listed twice the last counts, and when two different
+/// system_ids of the list share a hash, power types are looked up by text too.
+#[derive(Debug, Clone)]
+pub struct MachineIndex {
+    text: String,
+    /// The table: the slot of a hash is its top bits, and the next free one after it; a free
+    /// slot's power type is [`FREE`].
+    slots: Vec<Entry>,
+    /// A hash's slot is its top `64 - shift` bits.
+    shift: u32,
+    power_types: Vec<String>,
+    /// Whether two different system_ids share a hash.
+    clash: bool,
+    /// The hash tests key system_ids by instead (to force clashes).
+    #[cfg(test)]
+    test_hash: Option<fn(&str) -> u64>,
+}
+
+/// The power type of a free slot of a [`MachineIndex`].
+const FREE: u32 = u32::MAX;
+
+impl MachineIndex {
+    fn new(list: MachineList) -> MachineIndex {
+        let n = list.entries.len();
+        // Always more slots than machines: a probe for a system_id not listed ends at a free one.
+        let size = (n + n / 2 + 1).next_power_of_two();
+        let mut index = MachineIndex {
+            text: list.text,
+            slots: vec![
+                Entry {
+                    power_type: FREE,
+                    ..Entry::default()
+                };
+                size
+            ],
+            shift: 64 - size.trailing_zeros(),
+            power_types: list.power_types,
+            clash: false,
+            #[cfg(test)]
+            test_hash: None,
+        };
+        let mask = size - 1;
+        for e in &list.entries {
+            let mut at = index.first_slot(e.hash);
+            loop {
+                let slot = &index.slots[at];
+                if slot.power_type == FREE {
+                    break;
+                }
+                if slot.hash == e.hash {
+                    if index.system_id(slot) == index.system_id(e) {
+                        // Listed again: the last counts.
+                        break;
+                    }
+                    index.clash = true;
+                }
+                at = (at + 1) & mask;
+            }
+            index.slots[at] = *e;
+        }
+        index
+    }
+
+    /// The index of `list` with every system_id keyed by `hash` (tests force clashes).
+    #[cfg(test)]
+    fn hashed_with(mut list: MachineList, hash: fn(&str) -> u64) -> MachineIndex {
+        let text = &list.text;
+        for e in &mut list.entries {
+            e.hash = hash(&text[e.start..e.start + e.id_len as usize]);
+        }
+        let mut index = MachineIndex::new(list);
+        index.test_hash = Some(hash);
+        index
+    }
+
+    /// The hash `system_id` is keyed by.
+    #[inline]
+    fn hash_of(&self, system_id: &str) -> u64 {
+        #[cfg(test)]
+        if let Some(hash) = self.test_hash {
+            return hash(system_id);
+        }
+        id_hash(system_id)
+    }
+
+    /// Where the probe for `hash` starts.
+    #[inline]
+    fn first_slot(&self, hash: u64) -> usize {
+        hash.checked_shr(self.shift).unwrap_or(0) as usize
+    }
+
+    fn system_id(&self, e: &Entry) -> &str {
+        &self.text[e.start..e.start + e.id_len as usize]
+    }
+
+    /// The machine of `hash` (and of `system_id`, when given).
+    #[inline]
+    fn slot(&self, hash: u64, system_id: Option<&str>) -> Option<&Entry> {
+        let mask = self.slots.len() - 1;
+        let mut at = self.first_slot(hash);
+        loop {
+            let slot = &self.slots[at];
+            if slot.power_type == FREE {
+                return None;
+            }
+            if slot.hash == hash && system_id.is_none_or(|id| self.system_id(slot) == id) {
+                return Some(slot);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The distinct power types, in order of first appearance in the list (`""` for none).
+    pub fn power_types(&self) -> &[String] {
+        &self.power_types
+    }
+
+    /// The machine the list gives `system_id` (the last, if it is listed twice).
+    pub fn find(&self, system_id: &str) -> Option<MachineRef<'_>> {
+        self.slot(self.hash_of(system_id), Some(system_id))
+            .map(|e| machine_ref(&self.text, &self.power_types, e))
+    }
+
+    /// The power type id ([`MachineIndex::power_types`]) the list gives `system_id`: by hash
+    /// alone (no text read) unless two system_ids of the list share a hash, by text then.
+    pub fn power_type(&self, system_id: &str) -> Option<u32> {
+        let exact = self.clash.then_some(system_id);
+        self.slot(self.hash_of(system_id), exact).map(|e| e.power_type)
     }
 }
 
@@ -614,7 +889,7 @@ impl Parser {
     ///
     /// # Errors
     /// The first error in the piece; the parser is then unusable.
-    fn run(&mut self, piece: &[u8], out: &mut Vec<Machine>) -> Result<(), MachineListError> {
+    fn run(&mut self, piece: &[u8], out: &mut ListPart) -> Result<(), MachineListError> {
         let mut i = 0usize;
         let mut end = self.limit(piece.len());
         'run: loop {
@@ -832,11 +1107,13 @@ impl Parser {
                             let Ok(text) = std::str::from_utf8(&bytes[i + 1..end]) else {
                                 break;
                             };
-                            *match f {
+                            let value = match f {
                                 Field::SystemId => &mut self.system_id,
                                 Field::Hostname => &mut self.hostname,
                                 Field::PowerType => &mut self.power_type,
-                            } = text.to_owned();
+                            };
+                            value.clear();
+                            value.push_str(text);
                             i = end + 1;
                         } else if f == Field::PowerType && bytes.get(i..i + 4) == Some(b"null") {
                             i += 4;
@@ -931,7 +1208,7 @@ impl Parser {
         mode: Mode,
         b: u8,
         at: u64,
-        out: &mut Vec<Machine>,
+        out: &mut ListPart,
         end: &mut usize,
         len: usize,
     ) -> Result<(), MachineListError> {
@@ -1028,7 +1305,7 @@ impl Parser {
     }
 
     /// Closes the innermost container (its closing byte just read).
-    fn close(&mut self, out: &mut Vec<Machine>, end: &mut usize, len: usize) -> Result<(), MachineListError> {
+    fn close(&mut self, out: &mut ListPart, end: &mut usize, len: usize) -> Result<(), MachineListError> {
         self.depth -= 1;
         if self.depth > 1 {
             self.mode = Mode::CommaOrEnd;
@@ -1040,11 +1317,10 @@ impl Parser {
                 offset: self.start,
             });
         }
-        out.push(Machine {
-            system_id: std::mem::take(&mut self.system_id),
-            hostname: std::mem::take(&mut self.hostname),
-            power_type: std::mem::take(&mut self.power_type),
-        });
+        out.push(&self.system_id, &self.hostname, &self.power_type);
+        self.system_id.clear();
+        self.hostname.clear();
+        self.power_type.clear();
         self.machines += 1;
         self.seen = 0;
         self.mode = Mode::AfterMachine;
@@ -1223,63 +1499,45 @@ impl Parser {
     }
 }
 
-/// A piece of the document handed to a worker: `data[..len]`, which starts `offset` bytes into
-/// the document. Every piece but the first is cut right after a `,` that most likely lies
-/// between two machines, and every piece ends between two UTF-8 characters.
-struct Piece {
-    seq: usize,
-    offset: u64,
-    data: Vec<u8>,
-    len: usize,
-}
-
 /// A worker's answer for one piece, parsed as if it started where assumed.
 struct Parsed {
-    piece: Piece,
     /// The machines it completed, numbered from 0.
-    machines: Vec<Machine>,
+    machines: ListPart,
     /// The parser after the piece (or after its first error).
     parser: Parser,
     result: Result<(), MachineListError>,
 }
 
-/// Parses one piece as if it starts where assumed: at the document's start (the first piece)
-/// or right after a `,` between two machines.
-fn parse_piece(piece: Piece, max_machine: usize) -> Parsed {
-    let (seq, offset) = (piece.seq, piece.offset);
-    let parse = || {
-        let mut parser = if seq == 0 {
-            Parser::new(max_machine)
-        } else {
-            Parser::between(offset, max_machine)
-        };
-        let mut machines = Vec::new();
-        let result = parser.run(&piece.data[..piece.len], &mut machines);
-        (machines, parser, result)
-    };
-    // Every piece gets an answer, even from a panic: the reading thread waits for each.
-    let (machines, parser, result) =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
-            let failed = MachineListError::Io(format!("the parser failed on the piece at byte {offset}"));
-            (Vec::new(), Parser::new(max_machine), Err(failed))
-        });
-    Parsed {
-        piece,
-        machines,
-        parser,
-        result,
-    }
+/// The workers' side of [`read`]: parses one piece as if it starts where assumed, at the
+/// document's start (the first piece) or right after a `,` between two machines.
+struct Workers {
+    max_machine: usize,
 }
 
-fn worker(pieces: &Mutex<Receiver<Piece>>, parsed: &Sender<Parsed>, max_machine: usize) {
-    loop {
-        let piece = match pieces.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
+impl pieces::Parse for Workers {
+    type Answer = Parsed;
+
+    fn parse(&self, piece: &Piece) -> Parsed {
+        let mut parser = if piece.seq == 0 {
+            Parser::new(self.max_machine)
+        } else {
+            Parser::between(piece.offset, self.max_machine)
         };
-        let Ok(piece) = piece else { return };
-        if parsed.send(parse_piece(piece, max_machine)).is_err() {
-            return;
+        let mut machines = ListPart::default();
+        let result = parser.run(piece.bytes(), &mut machines);
+        Parsed {
+            machines,
+            parser,
+            result,
+        }
+    }
+
+    fn panicked(&self, piece: &Piece) -> Parsed {
+        let failed = MachineListError::Io(format!("the parser failed on the piece at byte {}", piece.offset));
+        Parsed {
+            machines: ListPart::default(),
+            parser: Parser::new(self.max_machine),
+            result: Err(failed),
         }
     }
 }
@@ -1387,195 +1645,99 @@ fn cut(bytes: &[u8], key: Option<&[u8]>) -> usize {
 /// `system_id` or with a field of the wrong type or named twice, invalid UTF-8, a machine over
 /// [`MAX_MACHINE`] bytes, truncation, data after the closing `]`; or a read error of `source`
 /// (after everything read before it was parsed).
-pub fn read<R: Read>(source: R) -> Result<Vec<Machine>, MachineListError> {
+pub fn read<R: Read>(source: R) -> Result<MachineList, MachineListError> {
     read_with(source, PIECE_BYTES, MAX_MACHINE)
 }
 
 /// [`read`] with pieces of about `piece_bytes` and machines of at most `max_machine` bytes: the
 /// answer is the same for any piece size (tests cut tiny pieces to put cuts everywhere).
-fn read_with<R: Read>(source: R, piece_bytes: usize, max_machine: usize) -> Result<Vec<Machine>, MachineListError> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let limit = workers * IN_FLIGHT;
-    let (piece_tx, piece_rx) = sync_channel::<Piece>(limit);
-    let (parsed_tx, parsed_rx) = std::sync::mpsc::channel::<Parsed>();
-    let pieces = Mutex::new(piece_rx);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let parsed_tx = parsed_tx.clone();
-            let pieces = &pieces;
-            scope.spawn(move || worker(pieces, &parsed_tx, max_machine));
-        }
-        drop(parsed_tx);
-        let order = InOrder {
-            seq: 0,
-            exact: None,
-            waiting: BTreeMap::new(),
-            parts: Vec::new(),
-            count: 0,
-            free: Vec::new(),
-            length: 0,
-            max_machine,
-        };
-        feed(source, order, piece_tx, &parsed_rx, piece_bytes, limit)
-    })
-}
-
-/// The reading thread's loop of [`read`]: reads pieces, hands them to the workers and takes
-/// their answers in order, holding at most `limit` pieces at once.
-fn feed<R: Read>(
-    mut source: R,
-    mut order: InOrder,
-    pieces: SyncSender<Piece>,
-    parsed: &Receiver<Parsed>,
-    piece_bytes: usize,
-    limit: usize,
-) -> Result<Vec<Machine>, MachineListError> {
-    let next_answer = || {
-        parsed
-            .recv()
-            .map_err(|_| MachineListError::Io("a parser thread stopped".into()))
+fn read_with<R: Read>(source: R, piece_bytes: usize, max_machine: usize) -> Result<MachineList, MachineListError> {
+    let mut order = InOrder {
+        key: None,
+        exact: None,
+        list: ListPart::default(),
+        taken: 0,
+        max_machine,
     };
-    let mut sent = 0usize;
-    let mut offset = 0u64;
-    let mut carry: Vec<u8> = Vec::new();
-    let mut key: Option<Vec<u8>> = None;
-    let mut failed = None;
-    loop {
-        while sent - order.seq >= limit {
-            order.take(next_answer()?)?;
-        }
-        let mut data = order.free.pop().unwrap_or_default();
-        // Pieces grow from 64 KiB to `piece_bytes`: a small document costs no large buffer.
-        let size = piece_bytes
-            .min(FIRST_PIECE_BYTES << sent.min(16))
-            .max(carry.len() * 2)
-            .max(1);
-        if data.len() < size {
-            data.resize(size, 0);
-        }
-        data[..carry.len()].copy_from_slice(&carry);
-        let mut len = carry.len();
-        let mut eof = false;
-        while len < data.len() {
-            match source.read(&mut data[len..]) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // The bytes read so far are still parsed: an error in them comes first.
-                    failed = Some(MachineListError::Io(e.to_string()));
-                    eof = true;
-                    break;
-                }
-            }
-        }
-        if sent == 0 && offset == 0 {
-            key = first_key(&data[..len]);
-        }
-        let at = if eof { len } else { cut(&data[..len], key.as_deref()) };
-        carry.clear();
-        carry.extend_from_slice(&data[at..len]);
-        if at > 0 {
-            let piece = Piece {
-                seq: sent,
-                offset,
-                data,
-                len: at,
-            };
-            if pieces.send(piece).is_err() {
-                return Err(MachineListError::Io("the parser threads stopped".into()));
-            }
-            sent += 1;
-            offset += at as u64;
-        }
-        if eof {
-            break;
-        }
-        while let Ok(answer) = parsed.try_recv() {
-            order.take(answer)?;
-        }
-    }
-    drop(pieces);
-    while order.seq < sent {
-        order.take(next_answer()?)?;
-    }
-    order.length = offset;
-    match failed {
-        Some(e) => Err(e),
-        None => order.finish(),
-    }
+    let length = pieces::read(source, &Workers { max_machine }, &mut order, piece_bytes)?;
+    order.finish(length)
 }
 
 /// Takes the workers' answers in document order (see [`read`]).
 struct InOrder {
-    /// The next piece to take.
-    seq: usize,
+    /// The first machine's first key, once the first piece is cut.
+    key: Option<Vec<u8>>,
     /// `None` while the next piece starts where its worker assumed; otherwise the exact parser
     /// at its start.
     exact: Option<Box<Parser>>,
-    waiting: BTreeMap<usize, Parsed>,
-    /// The machines so far, piece by piece (joined once at the end: no copy per piece).
-    parts: Vec<Vec<Machine>>,
-    /// How many machines `parts` hold.
-    count: u64,
-    /// Buffers to read into again.
-    free: Vec<Vec<u8>>,
-    /// The document's length, once read.
-    length: u64,
+    /// The machines so far.
+    list: ListPart,
+    /// How many pieces were taken.
+    taken: usize,
     max_machine: usize,
 }
 
-impl InOrder {
-    fn take(&mut self, parsed: Parsed) -> Result<(), MachineListError> {
-        self.waiting.insert(parsed.piece.seq, parsed);
-        while let Some(answer) = self.waiting.remove(&self.seq) {
-            self.seq += 1;
-            let (parser, machines) = match self.exact.take() {
-                None => {
-                    answer.result.map_err(|e| e.shifted(self.count))?;
-                    let mut parser = answer.parser;
-                    parser.machines += self.count;
-                    (parser, answer.machines)
-                }
-                Some(mut parser) => {
-                    let mut machines = Vec::new();
-                    parser.run(&answer.piece.data[..answer.piece.len], &mut machines)?;
-                    (*parser, machines)
-                }
-            };
-            self.count += machines.len() as u64;
-            if !machines.is_empty() {
-                self.parts.push(machines);
+impl pieces::InOrder for InOrder {
+    type Answer = Parsed;
+    type Error = MachineListError;
+
+    fn cut(&mut self, bytes: &[u8], first: bool) -> usize {
+        if first {
+            self.key = first_key(bytes);
+        }
+        cut(bytes, self.key.as_deref())
+    }
+
+    fn take(&mut self, piece: &Piece, answer: Parsed) -> Result<(), MachineListError> {
+        self.taken += 1;
+        let count = self.list.entries.len() as u64;
+        let (parser, machines) = match self.exact.take() {
+            None => {
+                answer.result.map_err(|e| e.shifted(count))?;
+                let mut parser = answer.parser;
+                parser.machines += count;
+                (parser, answer.machines)
             }
-            if !parser.between_machines() {
-                self.exact = Some(Box::new(parser));
+            Some(mut parser) => {
+                let mut machines = ListPart::default();
+                parser.run(piece.bytes(), &mut machines)?;
+                (*parser, machines)
             }
-            self.free.push(answer.piece.data);
+        };
+        if count == 0 {
+            // The first machines: taken as they are, no copy.
+            self.list = machines;
+        } else {
+            self.list.append(machines);
+        }
+        if !parser.between_machines() {
+            self.exact = Some(Box::new(parser));
         }
         Ok(())
     }
 
-    /// The machines, once every piece is taken.
-    fn finish(self) -> Result<Vec<Machine>, MachineListError> {
+    fn failure(message: String) -> MachineListError {
+        MachineListError::Io(message)
+    }
+}
+
+impl InOrder {
+    /// The machines, once every piece is taken; `length` is the document's.
+    fn finish(self, length: u64) -> Result<MachineList, MachineListError> {
         match self.exact {
             Some(parser) => parser.finish()?,
-            None if self.seq == 0 => Parser::new(self.max_machine).finish()?,
+            None if self.taken == 0 => Parser::new(self.max_machine).finish()?,
             None => {
-                let mut parser = Parser::between(self.length, self.max_machine);
-                parser.machines = self.count;
+                let mut parser = Parser::between(length, self.max_machine);
+                parser.machines = self.list.entries.len() as u64;
                 parser.finish()?
             }
         }
-        let mut parts = self.parts.into_iter();
-        let mut out = parts.next().unwrap_or_default();
-        out.reserve_exact(usize::try_from(self.count).unwrap_or(0).saturating_sub(out.len()));
-        for part in parts {
-            out.extend(part);
-        }
-        Ok(out)
+        Ok(MachineList {
+            text: self.list.text,
+            entries: self.list.entries,
+            power_types: self.list.power_types,
+        })
     }
 }
 
@@ -1597,6 +1759,16 @@ mod tests {
 
     fn read_str(doc: &[u8]) -> Result<Vec<Machine>, MachineListError> {
         read(doc)
+    }
+
+    /// [`super::read`], the machines as owned values.
+    fn read<R: Read>(source: R) -> Result<Vec<Machine>, MachineListError> {
+        super::read(source).map(|list| list.to_machines())
+    }
+
+    /// [`super::read_with`], the machines as owned values.
+    fn read_with<R: Read>(source: R, piece: usize, max_machine: usize) -> Result<Vec<Machine>, MachineListError> {
+        super::read_with(source, piece, max_machine).map(|list| list.to_machines())
     }
 
     fn serde(doc: &[u8]) -> Result<Vec<Machine>, serde_json::Error> {
@@ -1963,10 +2135,11 @@ mod tests {
             let style = [Style::Compact, Style::Pretty, Style::Random][seed as usize % 3];
             let doc = Doc::list(seed, style, 1 + seed % 5);
             for doc in [doc.clone(), mutate(&doc, &mut rng)] {
-                let whole = read_with(doc.as_slice(), PIECE_BYTES, MAX_MACHINE);
+                let whole = super::read_with(doc.as_slice(), PIECE_BYTES, MAX_MACHINE);
                 for piece in [1, 2, 3, 7, 61, 250] {
                     for chunk in [1, 5, 4096] {
-                        let got = read_with(Chunked(&doc, chunk), piece, MAX_MACHINE);
+                        // The whole list: texts, hashes and power types numbered alike.
+                        let got = super::read_with(Chunked(&doc, chunk), piece, MAX_MACHINE);
                         assert_eq!(
                             got,
                             whole,
@@ -1976,6 +2149,68 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_index_finds_the_last_of_a_system_id_exactly() {
+        let doc = br#"[{"system_id": "a", "hostname": "h1", "power_type": "ipmi"},
+            {"system_id": "b", "power_type": null}, {"system_id": "c", "hostname": "h3", "power_type": "redfish"},
+            {"system_id": "a", "hostname": "h4", "power_type": "redfish"}, {"system_id": "d", "hostname": "h5", "power_type": "ipmi"}]"#;
+        let list = super::read(doc.as_slice()).unwrap();
+        assert_eq!(list.len(), 5);
+        assert_eq!(
+            list.power_types(),
+            ["ipmi", "", "redfish"],
+            "in order of first appearance"
+        );
+        let ids: Vec<u32> = list.iter().map(|m| m.power_type_id).collect();
+        assert_eq!(ids, [0, 1, 2, 2, 0]);
+        let hashed = list.clone().into_index();
+        // Every system_id "shares" one hash: lookups compare texts.
+        let clashing = MachineIndex::hashed_with(list, |_| 7);
+        assert!(!hashed.clash && clashing.clash);
+        for index in [hashed, clashing] {
+            assert_eq!(index.power_types(), ["ipmi", "", "redfish"]);
+            let found = index.find("a").unwrap();
+            assert_eq!((found.hostname, found.power_type), ("h4", "redfish"), "the last listed");
+            assert_eq!(index.power_type("a"), Some(2));
+            assert_eq!(index.find("b").map(|m| (m.hostname, m.power_type)), Some(("", "")));
+            assert_eq!(index.power_type("b"), Some(1));
+            assert_eq!(index.find("d").unwrap().hostname, "h5");
+            assert_eq!(index.power_type("d"), Some(0));
+            assert_eq!(index.find("e"), None);
+            assert_eq!(index.power_type("e"), None);
+        }
+        let empty = super::read(b"[]".as_slice()).unwrap().into_index();
+        assert!(empty.find("a").is_none() && empty.power_type("a").is_none());
+        for n in 1..=9 {
+            let doc: Vec<String> = (0..n).map(|i| format!(r#"{{"system_id": "m{i}"}}"#)).collect();
+            let doc = format!("[{}]", doc.join(","));
+            for index in [
+                super::read(doc.as_bytes()).unwrap().into_index(),
+                MachineIndex::hashed_with(super::read(doc.as_bytes()).unwrap(), |_| 7),
+            ] {
+                assert!(index.slots.len() > n, "a free slot ends every probe");
+                assert!((0..n).all(|i| index.power_type(&format!("m{i}")) == Some(0)));
+                assert_eq!(index.find("absent"), None, "{n} machines");
+                if index.test_hash.is_none() || index.clash {
+                    // One machine "sharing" a hash with nothing else is looked up by hash alone.
+                    assert_eq!(index.power_type("absent"), None);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_index_finds_every_machine_of_a_large_list() {
+        let fleet = mocks::fleet::Fleet::generate(3000, 4);
+        let list = super::read(fleet.machines_json().as_bytes()).unwrap();
+        let index = list.clone().into_index();
+        assert!(!index.clash);
+        for m in list.iter() {
+            assert_eq!(index.find(m.system_id), Some(m));
+            assert_eq!(index.power_type(m.system_id), Some(m.power_type_id));
         }
     }
 
@@ -2218,13 +2453,13 @@ mod tests {
         assert_eq!(key.as_deref(), Some(b"address_ttl".as_slice()));
         let at = cut(&doc[..doc.len() / 2], key.as_deref());
         let mut parser = Parser::new(MAX_MACHINE);
-        let mut out = Vec::new();
+        let mut out = ListPart::default();
         parser.run(&doc[..at], &mut out).unwrap();
-        assert!(parser.between_machines() && !out.is_empty());
+        assert!(parser.between_machines() && !out.entries.is_empty());
         // Without the key, the least indented `},{` is the one between machines.
         let at = cut(&doc[..doc.len() / 2], None);
         let mut parser = Parser::new(MAX_MACHINE);
-        parser.run(&doc[..at], &mut Vec::new()).unwrap();
+        parser.run(&doc[..at], &mut ListPart::default()).unwrap();
         assert!(parser.between_machines());
         assert_eq!(char_boundary("aé".as_bytes()), 3);
         assert_eq!(char_boundary(&"aé".as_bytes()[..2]), 1);

@@ -9,6 +9,7 @@ pub mod juju;
 pub mod maas;
 pub mod machine_list;
 pub mod mender;
+pub mod pieces;
 pub mod postgres;
 pub mod power_parameters;
 

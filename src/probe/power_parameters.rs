@@ -16,11 +16,8 @@
 //! buffered.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
@@ -28,15 +25,14 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, PowerTypes};
+use crate::probe::machine_list::{MachineIndex, MachineList};
+pub use crate::probe::pieces::IN_FLIGHT;
+use crate::probe::pieces::{self, Piece};
 
 /// Largest accepted entry (one machine's parameters with its key).
 pub const MAX_ENTRY: usize = 16 * 1024 * 1024;
 /// Bytes read into one piece of the document (more when one entry is larger).
 pub const PIECE_BYTES: usize = 2 * 1024 * 1024;
-/// Size of the first piece; each next one doubles, up to [`PIECE_BYTES`].
-const FIRST_PIECE_BYTES: usize = 64 * 1024;
-/// Pieces per worker read ahead of the one taken next in document order.
-pub const IN_FLIGHT: usize = 4;
 
 /// Why a power-parameters document could not be read. Offsets are bytes from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -62,56 +58,35 @@ pub enum ParseError {
 /// system_id → power type id of a machine list, looked up once per machine of a
 /// power-parameters document from the parser threads.
 ///
-/// Keyed by the 64-bit xxh3 hash of the system_id: a million lookups at random places then
-/// touch one table slot each, not a slot and the key's own heap text. Exact all the same: when
-/// two different system_ids of the list share a hash, the map keeps the texts instead.
-#[derive(Debug, Clone, Default)]
+/// The list's [`MachineIndex`]: a lookup reads one bucket of machines keyed by the 64-bit xxh3
+/// hash of their system_ids (no hash map of its own, no text per lookup). Exact all the same:
+/// when two different system_ids of the list share a hash, their texts are compared.
+#[derive(Debug, Clone)]
 pub struct GivenTypes {
-    by_hash: rustc_hash::FxHashMap<u64, u16>,
-    /// Only when two system_ids share a hash.
-    by_text: Option<rustc_hash::FxHashMap<String, u16>>,
+    machines: MachineIndex,
+    /// [`PowerTypes`] id of each of the list's power types.
+    ids: Vec<u16>,
 }
 
 impl GivenTypes {
-    /// The types of `(system_id, power type id)` pairs; of a system_id listed twice the last
-    /// counts.
-    pub fn new<'s>(pairs: impl ExactSizeIterator<Item = (&'s str, u16)> + Clone) -> GivenTypes {
-        Self::hashed_with(pairs, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
-    }
-
-    /// [`GivenTypes::new`] with `hash` telling whether two system_ids share a hash (tests
-    /// force clashes through it).
-    fn hashed_with<'s>(
-        pairs: impl ExactSizeIterator<Item = (&'s str, u16)> + Clone,
-        hash: impl Fn(&str) -> u64,
-    ) -> GivenTypes {
-        let mut hashes: Vec<(u64, &str)> = pairs.clone().map(|(id, _)| (hash(id), id)).collect();
-        hashes.sort_unstable();
-        let clash = hashes.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1);
-        drop(hashes);
-        if clash {
-            return GivenTypes {
-                by_hash: Default::default(),
-                by_text: Some(pairs.map(|(id, t)| (id.to_string(), t)).collect()),
-            };
+    /// The power types `list` gives its machines, each type interned into `types` in order of
+    /// first appearance; of a system_id listed twice the last counts.
+    pub fn new(list: MachineList, types: &mut PowerTypes) -> GivenTypes {
+        let ids = list.power_types().iter().map(|t| types.intern(t)).collect();
+        GivenTypes {
+            machines: list.into_index(),
+            ids,
         }
-        let mut by_hash = rustc_hash::FxHashMap::default();
-        by_hash.reserve(pairs.len());
-        for (id, t) in pairs {
-            by_hash.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes()), t);
-        }
-        GivenTypes { by_hash, by_text: None }
     }
 
     /// The power type id the list gives `system_id`, if it lists it.
     pub fn get(&self, system_id: &str) -> Option<u16> {
-        match &self.by_text {
-            Some(map) => map.get(system_id).copied(),
-            None => self
-                .by_hash
-                .get(&xxhash_rust::xxh3::xxh3_64(system_id.as_bytes()))
-                .copied(),
-        }
+        self.machines.power_type(system_id).map(|t| self.ids[t as usize])
+    }
+
+    /// The machine list, for its hostnames.
+    pub fn machines(&self) -> &MachineIndex {
+        &self.machines
     }
 }
 
@@ -570,16 +545,6 @@ fn describe(b: u8) -> String {
     }
 }
 
-/// A piece of the document handed to a worker: `data[..len]`, which starts `offset` bytes into
-/// the document. Every piece but the first is cut right after a `,` that follows a `}`, so it
-/// most likely starts between two entries (see [`read`]).
-struct Piece {
-    seq: usize,
-    offset: u64,
-    data: Vec<u8>,
-    len: usize,
-}
-
 /// Where a piece's parse stopped.
 enum PieceEnd {
     /// After the `,` between two entries: the next piece starts where it was assumed to.
@@ -589,12 +554,6 @@ enum PieceEnd {
     /// Anywhere else (inside an entry, or before the document's `{`): the exact splitter, ready
     /// to take the next piece.
     Open(Splitter),
-}
-
-/// A worker's answer for one piece, parsed as if it started where assumed.
-struct Parsed {
-    piece: Piece,
-    result: Result<(Part, PieceEnd), ParseError>,
 }
 
 /// Parses a piece that holds only simple entries (`"id" : {flat strings}` separated by `,`),
@@ -659,8 +618,8 @@ fn split_exactly(
 /// Parses one piece as if it starts where assumed: at the document's start (the first piece)
 /// or between two entries.
 fn parse_piece(piece: &Piece, input: &PowerInput) -> Result<(Part, PieceEnd), ParseError> {
-    let bytes = &piece.data[..piece.len];
-    let capacity = piece.len / 128 + 16;
+    let bytes = piece.bytes();
+    let capacity = bytes.len() / 128 + 16;
     let first = piece.seq == 0;
     // Part 0 is the reading thread's (entries it parses itself); piece n makes part n + 1.
     let index = u16::try_from(piece.seq + 1).map_err(|_| {
@@ -688,24 +647,21 @@ fn parse_piece(piece: &Piece, input: &PowerInput) -> Result<(Part, PieceEnd), Pa
     Ok((builder.finish(), end))
 }
 
-fn worker(pieces: &Mutex<Receiver<Piece>>, parsed: &std::sync::mpsc::Sender<Parsed>, input: &PowerInput) {
-    loop {
-        let piece = match pieces.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        let Ok(piece) = piece else { return };
-        // Every piece gets an answer, even from a panic: the reading thread waits for each.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_piece(&piece, input)))
-            .unwrap_or_else(|_| {
-                Err(ParseError::Io(format!(
-                    "the parser failed on the piece at byte {}",
-                    piece.offset
-                )))
-            });
-        if parsed.send(Parsed { piece, result }).is_err() {
-            return;
-        }
+/// The workers' side of [`read`].
+struct Workers<'i, 'r>(&'i PowerInput<'r>);
+
+impl pieces::Parse for Workers<'_, '_> {
+    type Answer = Result<(Part, PieceEnd), ParseError>;
+
+    fn parse(&self, piece: &Piece) -> Self::Answer {
+        parse_piece(piece, self.0)
+    }
+
+    fn panicked(&self, piece: &Piece) -> Self::Answer {
+        Err(ParseError::Io(format!(
+            "the parser failed on the piece at byte {}",
+            piece.offset
+        )))
     }
 }
 
@@ -757,187 +713,79 @@ pub fn read<R: Read>(source: R, input: &PowerInput) -> Result<Observations, Pars
 /// # Errors
 /// As [`read`].
 pub fn read_in_pieces<R: Read>(source: R, input: &PowerInput, piece_bytes: usize) -> Result<Observations, ParseError> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let limit = workers * IN_FLIGHT;
-    let (piece_tx, piece_rx) = sync_channel::<Piece>(limit);
-    let (parsed_tx, parsed_rx) = std::sync::mpsc::channel::<Parsed>();
-    let pieces = Mutex::new(piece_rx);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let parsed_tx = parsed_tx.clone();
-            let pieces = &pieces;
-            scope.spawn(move || worker(pieces, &parsed_tx, input));
-        }
-        drop(parsed_tx);
-        let order = InOrder {
-            input,
-            next: Next::AsAssumed,
-            seq: 0,
-            waiting: BTreeMap::new(),
-            parts: Vec::new(),
-            exact: PartBuilder::new(input.rules, input.types),
-            free: Vec::new(),
-        };
-        feed(source, order, piece_tx, &parsed_rx, piece_bytes, limit)
-    })
-}
-
-/// The reading thread's loop of [`read`]: reads pieces, hands them to the workers and takes
-/// their answers in order, holding at most `limit` pieces at once.
-fn feed<R: Read>(
-    mut source: R,
-    mut order: InOrder,
-    pieces: SyncSender<Piece>,
-    parsed: &Receiver<Parsed>,
-    piece_bytes: usize,
-    limit: usize,
-) -> Result<Observations, ParseError> {
-    let next_answer = || {
-        parsed
-            .recv()
-            .map_err(|_| ParseError::Io("a parser thread stopped".into()))
+    let mut order = InOrder {
+        input,
+        next: Next::AsAssumed,
+        taken: 0,
+        parts: Vec::new(),
+        exact: PartBuilder::new(input.rules, input.types),
     };
-    let mut sent = 0usize;
-    let mut offset = 0u64;
-    let mut carry: Vec<u8> = Vec::new();
-    let mut failed = None;
-    loop {
-        while sent - order.seq >= limit {
-            order.take(next_answer()?)?;
-        }
-        let mut data = order.free.pop().unwrap_or_default();
-        // Pieces grow from 64 KiB to `piece_bytes`: a small document costs no large buffer.
-        let size = (piece_bytes.min(FIRST_PIECE_BYTES << sent.min(16))).max(carry.len() * 2);
-        if data.len() < size {
-            data.resize(size, 0);
-        }
-        data[..carry.len()].copy_from_slice(&carry);
-        let mut len = carry.len();
-        let mut eof = false;
-        while len < data.len() {
-            match source.read(&mut data[len..]) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // The bytes read so far are still parsed: an error in them comes first.
-                    failed = Some(ParseError::Io(e.to_string()));
-                    eof = true;
-                    break;
-                }
-            }
-        }
-        let at = if eof { len } else { cut(&data[..len]).unwrap_or(len) };
-        carry.clear();
-        carry.extend_from_slice(&data[at..len]);
-        if at > 0 {
-            let piece = Piece {
-                seq: sent,
-                offset,
-                data,
-                len: at,
-            };
-            if pieces.send(piece).is_err() {
-                return Err(ParseError::Io("the parser threads stopped".into()));
-            }
-            sent += 1;
-            offset += at as u64;
-        }
-        if eof {
-            break;
-        }
-        while let Ok(answer) = parsed.try_recv() {
-            order.take(answer)?;
-        }
-    }
-    drop(pieces);
-    while order.seq < sent {
-        order.take(next_answer()?)?;
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => order.finish(offset),
-    }
+    let length = pieces::read(source, &Workers(input), &mut order, piece_bytes)?;
+    order.finish(length)
 }
 
 /// Takes the workers' answers in document order (see [`read`]).
 struct InOrder<'i, 'r> {
     input: &'i PowerInput<'r>,
     next: Next,
-    /// The next piece to take.
-    seq: usize,
-    waiting: BTreeMap<usize, Parsed>,
+    /// How many pieces were taken.
+    taken: usize,
     parts: Vec<Part>,
     /// Entries the reading thread parsed itself.
     exact: PartBuilder<'r>,
-    /// Buffers to read into again.
-    free: Vec<Vec<u8>>,
 }
 
-impl InOrder<'_, '_> {
-    fn take(&mut self, parsed: Parsed) -> Result<(), ParseError> {
-        self.waiting.insert(parsed.piece.seq, parsed);
-        while let Some(Parsed { piece, result }) = self.waiting.remove(&self.seq) {
-            self.seq += 1;
-            self.next = match std::mem::replace(&mut self.next, Next::AsAssumed) {
-                Next::AsAssumed => {
-                    let (part, end) = result?;
-                    self.parts.push(part);
-                    match end {
-                        PieceEnd::Between => Next::AsAssumed,
-                        PieceEnd::Closed => {
-                            Next::Splitter(Box::new(Splitter::resume(Top::Done, piece.offset + piece.len as u64)))
-                        }
-                        PieceEnd::Open(s) => Next::Splitter(Box::new(s)),
-                    }
+impl pieces::InOrder for InOrder<'_, '_> {
+    type Answer = Result<(Part, PieceEnd), ParseError>;
+    type Error = ParseError;
+
+    fn cut(&mut self, bytes: &[u8], _first: bool) -> usize {
+        cut(bytes).unwrap_or(bytes.len())
+    }
+
+    fn take(&mut self, piece: &Piece, result: Self::Answer) -> Result<(), ParseError> {
+        self.taken += 1;
+        self.next = match std::mem::replace(&mut self.next, Next::AsAssumed) {
+            Next::AsAssumed => {
+                let (part, end) = result?;
+                self.parts.push(part);
+                match end {
+                    PieceEnd::Between => Next::AsAssumed,
+                    PieceEnd::Closed => Next::Splitter(Box::new(Splitter::resume(
+                        Top::Done,
+                        piece.offset + piece.bytes().len() as u64,
+                    ))),
+                    PieceEnd::Open(s) => Next::Splitter(Box::new(s)),
                 }
-                Next::Splitter(mut splitter) => {
-                    split_exactly(&mut splitter, &piece.data[..piece.len], self.input, &mut self.exact)?;
-                    if splitter.between_entries() {
-                        Next::AsAssumed
-                    } else {
-                        Next::Splitter(splitter)
-                    }
+            }
+            Next::Splitter(mut splitter) => {
+                split_exactly(&mut splitter, piece.bytes(), self.input, &mut self.exact)?;
+                if splitter.between_entries() {
+                    Next::AsAssumed
+                } else {
+                    Next::Splitter(splitter)
                 }
-            };
-            self.free.push(piece.data);
-        }
+            }
+        };
         Ok(())
     }
 
+    fn failure(message: String) -> ParseError {
+        ParseError::Io(message)
+    }
+}
+
+impl InOrder<'_, '_> {
     /// The observations, once every piece is taken; `length` is the document's size.
     fn finish(self, length: u64) -> Result<Observations, ParseError> {
         match self.next {
             Next::Splitter(s) => s.finish()?,
-            Next::AsAssumed if self.seq == 0 => Splitter::new().finish()?,
+            Next::AsAssumed if self.taken == 0 => Splitter::new().finish()?,
             Next::AsAssumed => Splitter::resume(Top::NextKey, length).finish()?,
         }
         let mut parts = self.parts;
         parts.push(self.exact.finish());
         Ok(Observations::from_parts(self.input.types.clone(), parts))
-    }
-}
-
-#[cfg(test)]
-mod given_tests {
-    use super::GivenTypes;
-
-    #[test]
-    fn given_types_are_exact_with_and_without_hash_clashes() {
-        let pairs = [("aaaaaa", 1u16), ("bbbbbb", 2), ("aaaaaa", 3), ("cccccc", 0)];
-        let fast = GivenTypes::new(pairs.iter().copied());
-        // Every system_id "shares" one hash: the texts are kept instead.
-        let clashing = GivenTypes::hashed_with(pairs.iter().copied(), |_| 7);
-        assert!(fast.by_text.is_none() && clashing.by_text.is_some());
-        for given in [fast, clashing] {
-            assert_eq!(given.get("aaaaaa"), Some(3), "the last of a system_id listed twice");
-            assert_eq!(given.get("bbbbbb"), Some(2));
-            assert_eq!(given.get("cccccc"), Some(0));
-            assert_eq!(given.get("dddddd"), None);
-        }
     }
 }
 

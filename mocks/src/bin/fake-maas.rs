@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mocks::fleet::Fleet;
-use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+use mocks::maas::{MaasOptions, MaasServer, MachinesFront, API_KEY};
 
 /// Serve a generated MAAS fleet on 127.0.0.1.
 #[derive(Parser)]
@@ -38,7 +38,14 @@ async fn main() {
     options.bulk_status = args.bulk_status;
     options.real_size = args.real_size;
     let server = MaasServer::start(&fleet, &options).await;
-    println!("MAAS_URL={}", server.maas_url());
+    // `machines/` is answered by a front from one buffer: wiremock would copy it twice a call.
+    let list = if options.real_size {
+        fleet.machines_json_real()
+    } else {
+        fleet.machines_json()
+    };
+    let front = MachinesFront::start(&server, list.into_bytes()).await;
+    println!("MAAS_URL={}", front.maas_url());
     println!("MAAS_API_KEY={API_KEY}");
     let stdin_closed = tokio::task::spawn_blocking(|| {
         let mut sink = Vec::new();
