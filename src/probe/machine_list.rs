@@ -1744,18 +1744,7 @@ impl InOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A reader that gives at most `.1` bytes per call.
-    struct Chunked<'a>(&'a [u8], usize);
-
-    impl Read for Chunked<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(self.1).min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
+    use crate::probe::pieces::test_sources::{Chunked, FailsAfter, Spaces};
 
     fn read_str(doc: &[u8]) -> Result<Vec<Machine>, MachineListError> {
         read(doc)
@@ -2373,18 +2362,6 @@ mod tests {
 
     #[test]
     fn a_read_error_comes_after_the_errors_in_what_was_read() {
-        struct FailsAfter<'a>(&'a [u8]);
-        impl Read for FailsAfter<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                if self.0.is_empty() {
-                    return Err(std::io::Error::other("connection reset"));
-                }
-                let n = self.0.len().min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let e = read(FailsAfter(br#"[{"system_id": 5}, {"#)).unwrap_err();
         assert!(matches!(e, MachineListError::WrongType { machine: 0, .. }), "{e}");
         let e = read(FailsAfter(br#"[{"system_id": "a"}, {"#)).unwrap_err();
@@ -2426,15 +2403,6 @@ mod tests {
 
     #[test]
     fn whitespace_is_never_buffered() {
-        struct Spaces(u64);
-        impl Read for Spaces {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let n = (buf.len() as u64).min(self.0) as usize;
-                buf[..n].fill(b' ');
-                self.0 -= n as u64;
-                Ok(n)
-            }
-        }
         let e = read(Spaces(64 * 1024 * 1024)).unwrap_err();
         assert_eq!(
             e,

@@ -230,3 +230,49 @@ fn feed<R: Read, O: InOrder>(
         None => Ok(offset),
     }
 }
+
+/// Sources the readers' tests share: a document handed out a few bytes a call, one that fails
+/// after its bytes, and an endless run of spaces.
+#[cfg(test)]
+pub mod test_sources {
+    use std::io::Read;
+
+    /// Gives at most `.1` bytes of `.0` per call.
+    pub struct Chunked<'a>(pub &'a [u8], pub usize);
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Gives `.0`, then fails (a connection reset).
+    pub struct FailsAfter<'a>(pub &'a [u8]);
+
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("connection reset"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// `.0` spaces.
+    pub struct Spaces(pub u64);
+
+    impl Read for Spaces {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = (buf.len() as u64).min(self.0) as usize;
+            buf[..n].fill(b' ');
+            self.0 -= n as u64;
+            Ok(n)
+        }
+    }
+}

@@ -793,21 +793,13 @@ impl InOrder<'_, '_> {
 mod tests {
     use super::*;
     use crate::checks::maas_pack;
+    use crate::probe::pieces::test_sources::{Chunked, FailsAfter, Spaces};
 
     fn read_str(text: &[u8], chunk: usize) -> Result<Observations, ParseError> {
         read_str_in_pieces(text, chunk, PIECE_BYTES)
     }
 
     fn read_str_in_pieces(text: &[u8], chunk: usize, piece: usize) -> Result<Observations, ParseError> {
-        struct Chunked<'a>(&'a [u8], usize);
-        impl Read for Chunked<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let n = self.0.len().min(self.1).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let rules = &maas_pack().bmc;
         let types = PowerTypes::new(rules);
         read_in_pieces(
@@ -860,18 +852,6 @@ mod tests {
 
     #[test]
     fn a_read_error_comes_after_the_errors_in_what_was_read() {
-        struct FailsAfter<'a>(&'a [u8]);
-        impl Read for FailsAfter<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                if self.0.is_empty() {
-                    return Err(std::io::Error::other("disk on fire"));
-                }
-                let n = self.0.len().min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let rules = &maas_pack().bmc;
         let types = PowerTypes::new(rules);
         let input = PowerInput {
@@ -882,7 +862,7 @@ mod tests {
         let e = read(FailsAfter(br#"{"a": 5, "b": {"#), &input).unwrap_err();
         assert!(e.to_string().contains("machine 'a'"), "{e}");
         let e = read(FailsAfter(br#"{"a": {}, "b": {"#), &input).unwrap_err();
-        assert_eq!(e, ParseError::Io("disk on fire".into()));
+        assert_eq!(e, ParseError::Io("connection reset".into()));
     }
 
     #[test]
@@ -996,15 +976,6 @@ mod tests {
 
     #[test]
     fn whitespace_is_never_buffered() {
-        struct Spaces(u64);
-        impl Read for Spaces {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let n = (buf.len() as u64).min(self.0) as usize;
-                buf[..n].fill(b' ');
-                self.0 -= n as u64;
-                Ok(n)
-            }
-        }
         let rules = &maas_pack().bmc;
         let types = PowerTypes::new(rules);
         let e = read(
