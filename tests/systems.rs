@@ -391,6 +391,8 @@ async fn juju_lists_every_model_and_never_migrates_the_controller_model() {
         "another user's model too"
     );
     assert_eq!(ev["path"], serde_json::json!(["3.5.4", "3.5.7", "3.6.27"]));
+    assert_eq!(ev["hops"][0]["kind"], "patch");
+    assert_eq!(ev["hops"][1]["kind"], "migration");
 }
 
 #[tokio::test]

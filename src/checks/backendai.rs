@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::{newer_than_known, PathError, UpgradePath};
+use super::path::{newer_than_known, HopKind, PathError, UpgradePath};
 use super::{CheckDef, Evaluation, Pack};
 use crate::probe::Probed;
 use crate::report::Severity;
@@ -184,6 +184,7 @@ impl BackendaiPack {
                     path.push(
                         &from.raw,
                         line.release(*p),
+                        HopKind::Patch,
                         "patch upgrade: every component to the same version",
                         Vec::new(),
                     );
@@ -202,6 +203,7 @@ impl BackendaiPack {
                 path.push(
                     &from.raw,
                     land.raw.clone(),
+                    HopKind::Major,
                     format!(
                         "major upgrade: stop every component, install {} everywhere, then {}{}",
                         land.raw,

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::{newer_than_known, PathError, UpgradePath};
+use super::path::{newer_than_known, HopKind, PathError, UpgradePath};
 use super::{CheckDef, Evaluation, Pack};
 use crate::probe::Probed;
 use crate::report::{Finding, Severity};
@@ -170,7 +170,7 @@ impl JujuPack {
                 } else {
                     self.last_of(next).ok_or_else(|| self.unknown(to))?
                 };
-                path.push(&from.raw, land.raw.clone(), in_place, Vec::new());
+                path.push(&from.raw, land.raw.clone(), HopKind::Minor, in_place, Vec::new());
                 current = land;
                 continue;
             }
@@ -190,6 +190,7 @@ impl JujuPack {
                 path.push(
                     &from.raw,
                     last.raw.clone(),
+                    HopKind::Patch,
                     format!("patch upgrade {in_place}"),
                     Vec::new(),
                 );
@@ -207,6 +208,7 @@ impl JujuPack {
             path.push(
                 &from.raw,
                 dest.raw.clone(),
+                HopKind::Migration,
                 format!(
                     "new controller: juju bootstrap a {} controller, juju migrate every model to it (not the controller model), then juju upgrade-model there",
                     dest.series()
@@ -219,6 +221,7 @@ impl JujuPack {
             path.push(
                 &from.raw,
                 to.raw.clone(),
+                HopKind::Patch,
                 format!("patch upgrade {in_place}"),
                 Vec::new(),
             );
@@ -445,7 +448,7 @@ fn in_place(
             continue;
         }
         path.add_to(&mut e);
-        let migrates = path.hops.iter().any(|h| h.how.starts_with("new controller"));
+        let migrates = path.hops.iter().any(|h| h.kind == HopKind::Migration);
         if !migrates {
             notes.push(def.finding(
                 Severity::Info,
@@ -462,7 +465,7 @@ fn in_place(
             continue;
         }
         e.insert("models_to_migrate".into(), json!(migrated));
-        let migrations = path.hops.iter().filter(|h| h.how.starts_with("new controller")).count();
+        let migrations = path.hops.iter().filter(|h| h.kind == HopKind::Migration).count();
         let mut text = format!(
             "Controller {} ({}) → {}: not possible in place. The way takes {}, {} of them a new controller and model migration (below); the model(s) to migrate: {} (the controller model stays).",
             c.name,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
-use super::path::{newer_than_known, UpgradePath};
+use super::path::{newer_than_known, HopKind, UpgradePath};
 use super::{CheckDef, Evaluation, MaasPack, Pack};
 use crate::probe::host::{HostFacts, MaasInstall};
 use crate::probe::maas::MaasApiFacts;
@@ -225,9 +225,15 @@ pub fn maas_route(pack: &MaasPack, current: &Version, target: &Version) -> Upgra
     }
     first.push("rack controllers first, then region controllers".into());
     let mut path = UpgradePath::default();
+    let kind = if target.major > current.major {
+        HopKind::Major
+    } else {
+        HopKind::Minor
+    };
     path.push(
         &current.raw,
         target.series().to_string(),
+        kind,
         format!(
             "snap refresh maas --channel={}/stable (deb: the {} packages), on each controller",
             target.series(),
@@ -284,12 +290,14 @@ fn upgrade_path(
                 p.push(
                     &current.raw,
                     hop,
+                    HopKind::Minor,
                     format!("MAAS {hop} (unreleased), a mandatory hop"),
                     Vec::new(),
                 );
                 p.push(
                     &current.raw,
                     target.series().to_string(),
+                    HopKind::Major,
                     format!("MAAS {} (unreleased)", target.series()),
                     Vec::new(),
                 );

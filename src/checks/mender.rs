@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::{newer_than_known, UpgradePath};
+use super::path::{newer_than_known, HopKind, UpgradePath};
 use super::{CheckDef, Evaluation, Pack};
 use crate::probe::Probed;
 use crate::report::Severity;
@@ -210,12 +210,15 @@ impl MenderPack {
                     )
                 })?
             };
-            let how = if next.major > here.major {
-                format!("major upgrade from the latest minor of {}.x", here.major)
+            let (kind, how) = if next.major > here.major {
+                (
+                    HopKind::Major,
+                    format!("major upgrade from the latest minor of {}.x", here.major),
+                )
             } else if next.minor > here.minor + 1 {
-                format!("documented jump {here} → {next}")
+                (HopKind::Minor, format!("documented jump {here} → {next}"))
             } else {
-                "upgrade to the adjacent minor".to_string()
+                (HopKind::Minor, "upgrade to the adjacent minor".to_string())
             };
             let mut first = Vec::new();
             if here < removed && next >= removed {
@@ -227,11 +230,11 @@ impl MenderPack {
             if next.major == 4 && here.major == 3 {
                 first.push("mender-helm 5.9 or later on 3.7; chart 6.0.x or later for 4.0".into());
             }
-            path.push(&from.raw, land.raw.clone(), how, first);
+            path.push(&from.raw, land.raw.clone(), kind, how, first);
             current = land;
         }
         if current < *to {
-            path.push(&from.raw, to.raw.clone(), "patch upgrade", Vec::new());
+            path.push(&from.raw, to.raw.clone(), HopKind::Patch, "patch upgrade", Vec::new());
         }
         Ok(path)
     }

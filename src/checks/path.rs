@@ -6,6 +6,20 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// What kind of upgrade a step is (JSON `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HopKind {
+    /// Within one series or line (`24.09.7` → `24.09.8`), in place.
+    Patch,
+    /// To a later minor of the same major, in place (Juju 2.7 → 2.8, Mender 3.5 → 3.6).
+    Minor,
+    /// To the next major or line (Backend.AI 23.09 → 24.03, Mender 3.7 → 4.0).
+    Major,
+    /// A new deployment of the target and a migration onto it (Juju from 3.0 on).
+    Migration,
+}
+
 /// One step of an upgrade path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
@@ -13,6 +27,7 @@ pub struct Hop {
     pub from: String,
     /// The version reached.
     pub to: String,
+    pub kind: HopKind,
     /// How the step is made, in the vendor's terms (`patch upgrade in place`, `new controller +
     /// juju migrate`).
     pub how: String,
@@ -48,11 +63,19 @@ pub struct UpgradePath {
 
 impl UpgradePath {
     /// Appends a step from the last version reached (or from `from` for the first step).
-    pub fn push(&mut self, from: &str, to: impl Into<String>, how: impl Into<String>, first: Vec<String>) {
+    pub fn push(
+        &mut self,
+        from: &str,
+        to: impl Into<String>,
+        kind: HopKind,
+        how: impl Into<String>,
+        first: Vec<String>,
+    ) {
         let from = self.hops.last().map_or_else(|| from.to_string(), |h| h.to.clone());
         self.hops.push(Hop {
             from,
             to: to.into(),
+            kind,
             how: how.into(),
             first,
         });
@@ -106,10 +129,11 @@ mod tests {
     #[test]
     fn versions_chain_and_round_trip_through_evidence() {
         let mut p = UpgradePath::default();
-        p.push("23.09.9", "23.09.10", "patch upgrade", vec![]);
+        p.push("23.09.9", "23.09.10", HopKind::Patch, "patch upgrade", vec![]);
         p.push(
             "ignored",
             "24.03.0",
+            HopKind::Major,
             "major upgrade",
             vec!["terminate every compute session".into()],
         );
@@ -118,6 +142,7 @@ mod tests {
         let mut ev = Map::new();
         p.add_to(&mut ev);
         assert_eq!(ev["path"], serde_json::json!(["23.09.9", "23.09.10", "24.03.0"]));
+        assert_eq!(ev["hops"][1]["kind"], "major");
         assert_eq!(UpgradePath::of_evidence(&ev), Some(p.clone()));
         assert_eq!(
             p.lines()[1],
