@@ -7,8 +7,6 @@ use std::process::ExitCode;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::FailOn;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 
 use crate::checks;
 use crate::config::{Config, DsnOrigin, Overrides, Secret};
@@ -574,15 +572,7 @@ pub fn list_checks(format: ListFormat) -> String {
             format!("{}\n", serde_json::to_string_pretty(&list).expect("serializable"))
         }
         ListFormat::Table => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .force_no_tty()
-                .set_header(vec!["Id", "Name", "System", "Severity", "Title"]);
-            if table.width().is_none() {
-                table.set_width(120);
-            }
+            let mut table = render::table::plain_table(vec!["Id", "Name", "System", "Severity", "Title"]);
             for c in all {
                 table.add_row(vec![
                     c.id.clone(),

@@ -3,8 +3,6 @@
 //! carries its path (`checks::path`), and this module lays those out: one entry per system (per
 //! controller for Juju) with its verdict, the versions on the way and what each step needs.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::checks::path::{Hop, UpgradePath};
@@ -150,15 +148,7 @@ impl Plan {
             if s.hops.is_empty() {
                 continue;
             }
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .force_no_tty()
-                .set_header(vec!["#", "From", "To", "How", "First"]);
-            if table.width().is_none() {
-                table.set_width(120);
-            }
+            let mut table = crate::render::table::plain_table(vec!["#", "From", "To", "How", "First"]);
             for (i, h) in s.hops.iter().enumerate() {
                 table.add_row(vec![
                     (i + 1).to_string(),

@@ -30,6 +30,14 @@ fn severity_cell(sev: Severity, waived: bool, color: bool) -> Cell {
     }
 }
 
+/// A table for a terminal or a file without colors, 120 columns when the width is unknown, with
+/// `header`: the layout of every table preflight prints.
+pub fn plain_table(header: Vec<&str>) -> Table {
+    let mut table = new_table(false);
+    table.set_header(header);
+    table
+}
+
 fn new_table(color: bool) -> Table {
     let mut table = Table::new();
     table
