@@ -349,6 +349,43 @@ mod tests {
         }
     }
 
+    /// Every version the path checks parse with `expect` is valid, so those cannot fail.
+    #[test]
+    fn every_knowledge_version_parses() {
+        use crate::version::Version;
+        let parses = |v: &str| assert!(Version::parse(v).is_ok_and(|p| p.pre.is_none()), "{v}");
+        let bai = backendai_pack();
+        assert!(!bai.line.is_empty());
+        for l in &bai.line {
+            assert!(!l.patches.is_empty() && l.patches.windows(2).all(|w| w[0] < w[1]), "{}", l.version);
+            for p in &l.patches {
+                parses(&format!("{}.{p}", l.version));
+            }
+            l.enter_from.as_deref().into_iter().for_each(parses);
+        }
+        bai.revision_histories.iter().for_each(|v| parses(v));
+        let juju = juju_pack();
+        assert!(!juju.series.is_empty());
+        juju.series.iter().for_each(|r| {
+            parses(&r.version);
+            parses(&r.last);
+        });
+        parses(&juju.in_place_minors_before);
+        for m in &juju.migration {
+            parses(&m.target);
+            parses(&m.model_min);
+            m.client_min.as_deref().into_iter().for_each(parses);
+        }
+        let mender = mender_pack();
+        assert!(!mender.series.is_empty());
+        mender.series.iter().for_each(|r| {
+            parses(&r.version);
+            parses(&r.last);
+        });
+        parses(&mender.paths.storage_proxy_removed_in);
+        parses(&mender.paths.propagate_inventory_from);
+    }
+
     #[test]
     fn find_by_id_or_name() {
         assert_eq!(find("maas004").unwrap().name, "duplicate-bmc-credentials");
