@@ -25,7 +25,6 @@ use crate::probe::power_parameters::{self, PowerInput};
 use crate::probe::Probed;
 use crate::probe::{backendai, juju, mender};
 use crate::report::{Finding, Report};
-use crate::version::Version;
 
 /// First backoff delay for HTTP retries.
 const BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
@@ -193,7 +192,6 @@ async fn probe_backendai(config: &Config) -> Probed<BackendaiState> {
 /// that is configured or discovered.
 async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) {
     let config = &scan.config;
-    let target = |system: &str, newest: Version| config.targets.get(system).cloned().unwrap_or(newest);
     let juju_cli = config.juju.cli.as_ref().map(|p| p.display().to_string());
     let (devices, juju_state, bai_state) = tokio::join!(
         within(
@@ -216,7 +214,7 @@ async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) 
     let mut targets = Vec::new();
 
     let mender_pack = checks::mender_pack();
-    let mender_target = target("mender", mender_pack.newest());
+    let mender_target = config.targets.get("mender");
     let mender_configured = config.mender.url.is_some() || config.mender.current.is_some();
     let facts = MenderFacts {
         current: config.mender.current.clone(),
@@ -227,11 +225,12 @@ async fn other_systems(scan: &Scan) -> (Vec<Evaluation>, Vec<(String, String)>) 
     evaluations.extend(checks::mender::evaluate(
         mender_pack,
         &facts,
-        &mender_target,
+        mender_target,
         mender_configured,
     ));
     if mender_configured {
-        targets.push(("mender".to_string(), mender_target.raw.clone()));
+        let shown = mender_target.map_or_else(|| mender_pack.newest().raw, |t| t.raw.clone());
+        targets.push(("mender".to_string(), shown));
     }
 
     let juju_pack = checks::juju_pack();
@@ -283,12 +282,8 @@ async fn within<T>(config: &Config, system: String, probe: impl std::future::Fut
 pub async fn run(scan: &Scan) -> Report {
     let started = Instant::now();
     let pack = checks::maas_pack();
-    let target = scan
-        .config
-        .targets
-        .get("maas")
-        .cloned()
-        .unwrap_or_else(|| pack.newest());
+    let given = scan.config.targets.get("maas");
+    let target = given.cloned().unwrap_or_else(|| pack.newest());
     let others = other_systems(scan);
 
     let host = host::probe(&scan.host).await;
@@ -317,7 +312,7 @@ pub async fn run(scan: &Scan) -> Report {
         bmcs,
         configured_current: scan.config.maas_current.clone(),
     };
-    let evaluations = checks::maas::evaluate(pack, &facts, &target)
+    let evaluations = checks::maas::evaluate(pack, &facts, given)
         .into_iter()
         .chain(other_evaluations);
     let mut targets = BTreeMap::from([("maas".to_string(), target.raw.clone())]);

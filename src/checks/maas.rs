@@ -162,8 +162,10 @@ fn maas_present(facts: &MaasFacts) -> bool {
 const NOT_PRESENT: &str =
     "MAAS is neither configured (MAAS_URL, DATABASE_URL, preflight.toml) nor installed on this host";
 
-/// Runs every MAAS check against `target`. One [`Evaluation`] per check, in id order.
-pub fn evaluate(pack: &MaasPack, facts: &MaasFacts, target: &Version) -> Vec<Evaluation> {
+/// Runs every MAAS check against `given` (`None`: the newest release preflight knows). One
+/// [`Evaluation`] per check, in id order.
+pub fn evaluate(pack: &MaasPack, facts: &MaasFacts, given: Option<&Version>) -> Vec<Evaluation> {
+    let target = &given.cloned().unwrap_or_else(|| pack.newest());
     if !maas_present(facts) {
         return IMPLEMENTED
             .iter()
@@ -179,7 +181,7 @@ pub fn evaluate(pack: &MaasPack, facts: &MaasFacts, target: &Version) -> Vec<Eva
         )
     });
     vec![
-        upgrade_path(pack, pack.def("MAAS001"), &current, target),
+        upgrade_path(pack, pack.def("MAAS001"), &current, target, given.is_none()),
         ubuntu_release(pack.def("MAAS002"), facts, target, &release),
         postgresql_version(pack.def("MAAS003"), facts, target, &release),
         duplicate_bmcs(pack, pack.def("MAAS004"), facts, &current, target),
@@ -244,11 +246,13 @@ pub fn maas_route(pack: &MaasPack, current: &Version, target: &Version) -> Upgra
     path
 }
 
+/// `default_target`: no target was given, `target` is the newest release preflight knows.
 fn upgrade_path(
     pack: &MaasPack,
     def: &CheckDef,
     current: &Result<(Version, String), String>,
     target: &Version,
+    default_target: bool,
 ) -> Evaluation {
     let (current, from) = match current {
         Ok(c) => c,
@@ -308,10 +312,7 @@ fn upgrade_path(
         return Evaluation::from_findings(def, vec![f], "");
     }
     let newest = pack.newest();
-    if target.series() < current.series()
-        && target.series() == newest.series()
-        && pack.release(current.series()).is_none()
-    {
+    if default_target && current.series() > newest.series() {
         // The running MAAS is newer than the release table: the table is old, not the target.
         return Evaluation::error(def, newer_than_known("MAAS", &current.raw, &newest.raw, "maas"));
     }
@@ -1533,7 +1534,7 @@ mod tests {
     /// (outcome status, severity of the single finding if any) of `id`.
     fn verdict(facts: &MaasFacts, target: &str, id: &str) -> (OutcomeStatus, Option<Severity>) {
         let pack = maas_pack();
-        let e = evaluate(pack, facts, &Version::parse(target).unwrap())
+        let e = evaluate(pack, facts, Some(&Version::parse(target).unwrap()))
             .into_iter()
             .find(|e| e.outcome.check == id)
             .unwrap();
@@ -1548,7 +1549,7 @@ mod tests {
     #[case::from_2_8_within_2_x("2.8.7", "2.9", OutcomeStatus::Pass, Some(Severity::Info))]
     #[case::from_2_9("2.9.2", "3.4", OutcomeStatus::Pass, Some(Severity::Info))]
     #[case::unreleased_3_8("3.7.3", "3.8", OutcomeStatus::Fail, Some(Severity::Blocker))]
-    #[case::newer_than_the_table("3.9.1", "3.7", OutcomeStatus::Error, None)]
+    #[case::explicit_older_target_than_an_unknown_series("3.9.1", "3.7", OutcomeStatus::Fail, Some(Severity::Blocker))]
     #[case::unreleased_4_0("3.5.2", "4.0", OutcomeStatus::Fail, Some(Severity::Blocker))]
     fn upgrade_path_rules(
         #[case] current: &str,
@@ -1600,6 +1601,18 @@ mod tests {
 
     /// 4.0 is announced, not released; its way goes through 3.8 (master aab0b6392).
     #[test]
+    fn a_maas_newer_than_the_table_is_an_error_without_a_target() {
+        let f = facts(
+            host(Some(("ubuntu", "24.04")), snap("3.9.1")),
+            Probed::Skipped("x".into()),
+        );
+        let e = evaluate(maas_pack(), &f, None);
+        let o = &e.iter().find(|e| e.outcome.check == "MAAS001").unwrap().outcome;
+        assert_eq!(o.status, OutcomeStatus::Error);
+        assert!(o.reason.as_deref().unwrap().contains("--target maas="), "{o:?}");
+    }
+
+    #[test]
     fn the_path_names_what_each_crossed_series_needs() {
         let pack = maas_pack();
         let p = maas_route(pack, &Version::parse("3.2.9").unwrap(), &Version::parse("3.6").unwrap());
@@ -1623,7 +1636,7 @@ mod tests {
             host(Some(("ubuntu", "24.04")), snap("3.6.4")),
             Probed::Skipped("x".into()),
         );
-        let e = evaluate(maas_pack(), &f, &Version::parse("4.0").unwrap());
+        let e = evaluate(maas_pack(), &f, Some(&Version::parse("4.0").unwrap()));
         let m = &e.iter().find(|e| e.outcome.check == "MAAS001").unwrap().findings[0].message;
         assert!(m.contains("not released") && m.contains("through MAAS 3.8"), "{m}");
     }
@@ -1705,7 +1718,7 @@ mod tests {
     #[test]
     fn nothing_configured_skips_everything() {
         let f = facts(host(Some(("ubuntu", "22.04")), None), Probed::Skipped("x".into()));
-        for e in evaluate(maas_pack(), &f, &Version::parse("3.5").unwrap()) {
+        for e in evaluate(maas_pack(), &f, Some(&Version::parse("3.5").unwrap())) {
             assert_eq!(e.outcome.status, OutcomeStatus::Skipped);
         }
     }

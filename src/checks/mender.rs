@@ -264,7 +264,7 @@ pub struct MenderFacts {
 
 /// Runs every Mender check against `target`. `configured` is false when no `[mender]` URL or
 /// version is known: every check is then skipped.
-pub fn evaluate(pack: &MenderPack, facts: &MenderFacts, target: &Version, configured: bool) -> Vec<Evaluation> {
+pub fn evaluate(pack: &MenderPack, facts: &MenderFacts, given: Option<&Version>, configured: bool) -> Vec<Evaluation> {
     if !configured {
         return IMPLEMENTED
             .iter()
@@ -276,16 +276,24 @@ pub fn evaluate(pack: &MenderPack, facts: &MenderFacts, target: &Version, config
             })
             .collect();
     }
+    let target = given.cloned().unwrap_or_else(|| pack.newest());
     vec![
-        upgrade_path(pack, pack.def("MENDER001"), facts, target),
+        upgrade_path(pack, pack.def("MENDER001"), facts, &target, given.is_none()),
         leftovers(pack, pack.def("MENDER002"), facts),
-        storage_proxy(pack, pack.def("MENDER003"), facts, target),
+        storage_proxy(pack, pack.def("MENDER003"), facts, &target),
     ]
 }
 
 const NO_CURRENT: &str = "the running Mender Server version is unknown: set [mender] current (e.g. \"3.7.4\")";
 
-fn upgrade_path(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target: &Version) -> Evaluation {
+/// `default_target`: no target was given, `target` is the newest release preflight knows.
+fn upgrade_path(
+    pack: &MenderPack,
+    def: &CheckDef,
+    facts: &MenderFacts,
+    target: &Version,
+    default_target: bool,
+) -> Evaluation {
     let Some(current) = &facts.current else {
         return Evaluation::error(def, NO_CURRENT);
     };
@@ -294,7 +302,7 @@ fn upgrade_path(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target: 
         .cloned()
         .unwrap_or_default();
     let newest = pack.newest();
-    if *target == newest && *current > newest {
+    if default_target && *current > newest {
         // The running server is newer than the release table: the table is old, not the target.
         return Evaluation::error(
             def,
@@ -481,7 +489,7 @@ mod tests {
     #[test]
     fn a_server_newer_than_the_table_is_an_error_not_a_downgrade() {
         let pack = mender_pack();
-        let e = evaluate(pack, &facts("4.2.0", None), &pack.newest(), true);
+        let e = evaluate(pack, &facts("4.2.0", None), None, true);
         assert_eq!(e[0].outcome.status, crate::report::OutcomeStatus::Error);
         assert!(e[0].outcome.reason.as_deref().unwrap().contains("--target mender="));
     }
@@ -489,13 +497,13 @@ mod tests {
     #[test]
     fn the_path_and_its_needs_are_in_the_finding() {
         let pack = mender_pack();
-        let e = evaluate(pack, &facts("2.6.1", None), &v("3.0"), true);
+        let e = evaluate(pack, &facts("2.6.1", None), Some(&v("3.0")), true);
         let f = &e[0].findings[0];
         assert_eq!(f.severity, Severity::Blocker, "2.6 → 3.0 skips 2.7");
         let path = UpgradePath::of_evidence(f.evidence.to_map().as_ref()).unwrap();
         assert_eq!(path.versions(), ["2.6.1", "2.7.2", "3.0.2"]);
         assert!(path.hops[0].first[0].contains("network alias"), "{:?}", path.hops[0]);
-        let e = evaluate(pack, &facts("3.7.11", None), &v("4.0"), true);
+        let e = evaluate(pack, &facts("3.7.11", None), Some(&v("4.0")), true);
         assert_eq!(e[0].outcome.status, crate::report::OutcomeStatus::Pass);
         assert_eq!(e[0].findings[0].severity, Severity::Info);
     }
@@ -515,7 +523,7 @@ mod tests {
         let e = evaluate(
             pack,
             &facts("3.6.2", Some(("open-source", "enterprise"))),
-            &Version::parse("3.7").unwrap(),
+            Some(&Version::parse("3.7").unwrap()),
             true,
         );
         assert_eq!(e[0].findings.len(), 1);
@@ -523,7 +531,7 @@ mod tests {
         let e = evaluate(
             pack,
             &facts("3.6.2", Some(("enterprise", "enterprise"))),
-            &Version::parse("3.7").unwrap(),
+            Some(&Version::parse("3.7").unwrap()),
             true,
         );
         assert_eq!(e[0].outcome.status, crate::report::OutcomeStatus::Pass);
@@ -536,7 +544,12 @@ mod tests {
     #[case("2.7.0", "3.0", false)]
     fn storage_proxy_rule(#[case] current: &str, #[case] target: &str, #[case] fires: bool) {
         let pack = mender_pack();
-        let e = evaluate(pack, &facts(current, None), &Version::parse(target).unwrap(), true);
+        let e = evaluate(
+            pack,
+            &facts(current, None),
+            Some(&Version::parse(target).unwrap()),
+            true,
+        );
         assert_eq!(!e[2].findings.is_empty(), fires);
     }
 
@@ -549,7 +562,7 @@ mod tests {
             decommissioning: vec!["d1".into()],
             missing_from_inventory: vec!["d2".into()],
         });
-        let e = evaluate(pack, &f, &Version::parse("3.7").unwrap(), true);
+        let e = evaluate(pack, &f, Some(&Version::parse("3.7").unwrap()), true);
         let sev: Vec<Severity> = e[1].findings.iter().map(|f| f.severity).collect();
         assert_eq!(
             sev,
@@ -563,7 +576,7 @@ mod tests {
             "3.6: before 4.1"
         );
         f.current = Some(v("4.1.2"));
-        let e = evaluate(pack, &f, &v("4.1"), true);
+        let e = evaluate(pack, &f, Some(&v("4.1")), true);
         assert!(e[1].findings[1]
             .message
             .contains("deviceauth maintenance propagate-inventory"));
@@ -574,7 +587,7 @@ mod tests {
         let pack = mender_pack();
         let mut f = facts("3.6.0", None);
         f.current = None;
-        let e = evaluate(pack, &f, &Version::parse("3.7").unwrap(), true);
+        let e = evaluate(pack, &f, Some(&Version::parse("3.7").unwrap()), true);
         assert_eq!(e[0].outcome.status, crate::report::OutcomeStatus::Error);
     }
 }

@@ -357,7 +357,11 @@ mod tests {
         let bai = backendai_pack();
         assert!(!bai.line.is_empty());
         for l in &bai.line {
-            assert!(!l.patches.is_empty() && l.patches.windows(2).all(|w| w[0] < w[1]), "{}", l.version);
+            assert!(
+                !l.patches.is_empty() && l.patches.windows(2).all(|w| w[0] < w[1]),
+                "{}",
+                l.version
+            );
             for p in &l.patches {
                 parses(&format!("{}.{p}", l.version));
             }
