@@ -261,6 +261,22 @@ impl TypeCensus {
         })
     }
 
+    /// Adds `other`'s counts and untyped records (which come after this census's ones).
+    fn absorb(&mut self, other: &TypeCensus) {
+        if self.inferred.len() < other.inferred.len() {
+            self.inferred.resize(other.inferred.len(), 0);
+        }
+        for (all, n) in self.inferred.iter_mut().zip(&other.inferred) {
+            *all += n;
+        }
+        self.any_given |= other.any_given;
+        self.missing_empty += other.missing_empty;
+        self.removing_empty |= other.removing_empty;
+        for (id, subject) in other.untyped() {
+            self.add_untyped(id, subject);
+        }
+    }
+
     fn add_untyped(&mut self, power_type: u16, subject: &str) {
         self.untyped_text.push_str(subject);
         self.untyped.push((power_type, self.untyped_text.len()));
@@ -703,15 +719,7 @@ impl Observations {
         for part in parts {
             debug_assert!(texts[part.index as usize].0.is_empty(), "part numbers are unique");
             texts[part.index as usize] = (part.text, part.long);
-            for (all, n) in census.inferred.iter_mut().zip(&part.census.inferred) {
-                *all += n;
-            }
-            census.any_given |= part.census.any_given;
-            census.missing_empty += part.census.missing_empty;
-            census.removing_empty |= part.census.removing_empty;
-            for (id, subject) in part.census.untyped() {
-                census.add_untyped(id, subject);
-            }
+            census.absorb(&part.census);
             for chunk in part.chunks {
                 starts.push(total);
                 total += chunk.len();
@@ -751,19 +759,7 @@ impl Observations {
             total += chunk.len();
             self.chunks.push(chunk);
         }
-        let census = &mut self.census;
-        if census.inferred.len() < other.census.inferred.len() {
-            census.inferred.resize(other.census.inferred.len(), 0);
-        }
-        for (all, n) in census.inferred.iter_mut().zip(&other.census.inferred) {
-            *all += n;
-        }
-        census.any_given |= other.census.any_given;
-        census.missing_empty += other.census.missing_empty;
-        census.removing_empty |= other.census.removing_empty;
-        for (id, subject) in other.census.untyped() {
-            census.add_untyped(id, subject);
-        }
+        self.census.absorb(&other.census);
     }
 
     /// Whether there is no record.
