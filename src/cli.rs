@@ -46,7 +46,8 @@ pub enum Command {
     /// MAAS_API_KEY_FILE, DATABASE_URL or PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE) and what
     /// is discoverable on this host (the maas snap or deb, regiond.conf). A system that is
     /// neither configured nor discoverable is skipped; one that cannot be read makes the scan
-    /// UNKNOWN (exit 3) unless a blocker makes it CRITICAL.
+    /// UNKNOWN (exit 3) unless a blocker makes it CRITICAL. A scan in which every system was
+    /// skipped checked nothing: UNKNOWN too, unless --allow-nothing.
     Scan(ScanArgs),
     /// Find the BMCs migration 0290 will make collide, from a file or the MAAS database.
     ///
@@ -142,6 +143,11 @@ pub struct ReportArgs {
     /// Skip these checks: ids, names or systems (repeatable, or comma-separated).
     #[arg(long, value_name = "ID|NAME|SYSTEM")]
     pub ignore: Vec<String>,
+
+    /// Accept a run in which nothing was checked (no system configured or found): exit 0,
+    /// not 3 UNKNOWN. For pipelines that run preflight where a system may be absent.
+    #[arg(long)]
+    pub allow_nothing: bool,
 }
 
 /// Arguments of `preflight scan`.
@@ -317,6 +323,7 @@ fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCo
         default_timeout: (report.format == Format::Nagios).then_some(crate::config::NAGIOS_TIMEOUT_SECS),
         waivers: report.waivers.clone(),
         baseline: report.baseline.clone(),
+        allow_nothing: report.allow_nothing,
     };
     Config::load(&overrides, &|name| std::env::var(name).ok()).map_err(|e| {
         report_error(e);
@@ -459,6 +466,7 @@ fn plan(args: PlanArgs) -> ExitCode {
         baseline: None,
         select: crate::plan::PATH_CHECKS.iter().map(|s| s.to_string()).collect(),
         ignore: Vec::new(),
+        allow_nothing: false,
     };
     let config = match load_config(&report_args, &args.targets) {
         Ok(c) => c,

@@ -34,8 +34,11 @@ pub const DEFAULT_RETRIES: usize = 2;
 pub const DEFAULT_MAX_RESPONSE_MIB: u64 = 1024;
 /// Concurrent per-machine power-parameter requests, unless configured.
 pub const DEFAULT_CONCURRENCY: usize = 32;
-/// Systems `--target` accepts.
-pub const KNOWN_SYSTEMS: &[&str] = &["maas", "mender", "juju", "backendai"];
+/// The names of the registered systems (what `--target` and the selectors accept), in
+/// registry order.
+pub fn known_systems() -> Vec<&'static str> {
+    crate::systems::SYSTEMS.iter().map(|s| s.name()).collect()
+}
 
 /// A secret string. Never printed: `Debug` and `Display` show `***`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -183,6 +186,9 @@ pub struct ScanSection {
     /// Turn TLS certificate verification off (config only; reported in every output).
     #[serde(default)]
     pub insecure: bool,
+    /// A run in which nothing was checked (no system configured or found) is OK, not UNKNOWN.
+    #[serde(default)]
+    pub allow_nothing: bool,
 }
 
 /// A configuration problem. Exit code 3.
@@ -211,7 +217,7 @@ pub enum ConfigError {
     },
 
     #[error("bad --target '{given}': {why}")]
-    #[diagnostic(code(preflight::config::target), help("use SYSTEM=VERSION, e.g. --target maas=3.5; known systems: {}", KNOWN_SYSTEMS.join(", ")))]
+    #[diagnostic(code(preflight::config::target), help("use SYSTEM=VERSION, e.g. --target maas=3.5; known systems: {}", known_systems().join(", ")))]
     Target { given: String, why: String },
 
     #[error("bad {what} '{given}': {why}")]
@@ -306,13 +312,7 @@ impl Selection {
     /// A pattern names a check by id or name, or all of a system's checks: those about it
     /// (`host`, `postgresql`, …) and those of its pack (`maas` includes MAAS002 about the host).
     fn matches(pattern: &str, def: &CheckDef) -> bool {
-        let prefix = match pattern {
-            "maas" => Some("MAAS"),
-            "mender" => Some("MENDER"),
-            "juju" => Some("JUJU"),
-            "backendai" => Some("BAI"),
-            _ => None,
-        };
+        let prefix = crate::systems::find(pattern).map(|s| s.prefix());
         def.id.eq_ignore_ascii_case(pattern)
             || def.name == pattern
             || def.system.as_str() == pattern
@@ -335,7 +335,7 @@ pub fn did_you_mean(given: &str) -> Option<String> {
         .iter()
         .flat_map(|c| [c.id.clone(), c.name.clone()])
         .collect();
-    candidates.extend(KNOWN_SYSTEMS.iter().map(|s| s.to_string()));
+    candidates.extend(known_systems().into_iter().map(str::to_string));
     candidates
         .into_iter()
         .map(|c| {
@@ -418,6 +418,8 @@ pub struct Overrides {
     pub waivers: Option<PathBuf>,
     /// `--baseline report.json`.
     pub baseline: Option<PathBuf>,
+    /// `--allow-nothing`: a run in which nothing was checked exits 0.
+    pub allow_nothing: bool,
 }
 
 /// Reads the config file that applies: `explicit`, else `./preflight.toml`, else
@@ -480,7 +482,7 @@ fn parse_target(given: &str) -> Result<(String, Version), ConfigError> {
     };
     let (system, version) = given.split_once('=').ok_or_else(|| bad("missing '='"))?;
     let system = system.trim().to_ascii_lowercase();
-    if !KNOWN_SYSTEMS.contains(&system.as_str()) {
+    if crate::systems::find(&system).is_none() {
         return Err(bad(&format!("unknown system '{system}'")));
     }
     let version = Version::parse(version).map_err(|e| bad(&e.to_string()))?;
@@ -638,6 +640,7 @@ impl Config {
             fail_on: overrides.fail_on.or(file.scan.fail_on).unwrap_or_default(),
             warning: range(&overrides.warning, "--warning range")?,
             critical: range(&overrides.critical, "--critical range")?,
+            allow_nothing: overrides.allow_nothing || file.scan.allow_nothing,
         };
         let mut waivers = crate::waivers::validate(file.waiver)?;
         let (waivers_file, required) = match &overrides.waivers {

@@ -2,17 +2,25 @@
 //!
 //! Data flows one way (ARCHITECTURE.md): configuration → probes (I/O) → facts → checks (pure,
 //! with the knowledge packs of `checks/*.toml`) → one [`report::Report`] → a renderer and an
-//! exit code.
+//! exit code. [`core`] names no system; each system lives in its folder under [`systems`] and
+//! is registered once in [`systems::SYSTEMS`].
 
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod demo;
-pub mod engine;
 pub mod plan;
 pub mod probe;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod systems;
 pub mod version;
 pub mod waivers;
+
+/// The scan and `preflight bmc` entry points, where the library's users have always found them.
+pub mod engine {
+    pub use crate::core::engine::{run, Scan};
+    pub use crate::systems::maas::bmc_command::{run_bmc, BmcSource};
+}

@@ -305,6 +305,8 @@ pub struct Policy {
     pub fail_on: FailOn,
     pub warning: Range,
     pub critical: Range,
+    /// `--allow-nothing`: a run in which every check was skipped is OK, not UNKNOWN.
+    pub allow_nothing: bool,
 }
 
 impl Default for Policy {
@@ -313,6 +315,7 @@ impl Default for Policy {
             fail_on: FailOn::Warning,
             warning: Range::ZERO,
             critical: Range::ZERO,
+            allow_nothing: false,
         }
     }
 }
@@ -472,6 +475,11 @@ impl Report {
         self.status = status_of(&self.findings, &self.outcomes, &policy);
     }
 
+    /// Whether every check was skipped (no system configured or found): nothing was checked.
+    pub fn nothing_checked(&self) -> bool {
+        nothing_checked(&self.outcomes)
+    }
+
     /// Counts findings by severity and outcomes by status.
     pub fn tally(&self) -> Tally {
         let mut t = Tally {
@@ -503,7 +511,8 @@ impl Report {
 
 /// The status rule of this module's documentation, under `policy`: waived findings do not
 /// count; the blocker count is held against `critical`, the warning count against `warning`
-/// (never under [`FailOn::Blocker`]). A check that could not run always counts.
+/// (never under [`FailOn::Blocker`]). A check that could not run always counts, and so does a
+/// run in which nothing was checked (unless [`Policy::allow_nothing`]).
 pub fn status_of(findings: &[Finding], outcomes: &[Outcome], policy: &Policy) -> Status {
     let count = |sev: Severity| {
         findings
@@ -513,13 +522,20 @@ pub fn status_of(findings: &[Finding], outcomes: &[Outcome], policy: &Policy) ->
     };
     if policy.critical.alerts(count(Severity::Blocker)) {
         Status::Critical
-    } else if outcomes.iter().any(|o| o.status == OutcomeStatus::Error) {
+    } else if outcomes.iter().any(|o| o.status == OutcomeStatus::Error)
+        || !policy.allow_nothing && nothing_checked(outcomes)
+    {
         Status::Unknown
     } else if policy.fail_on == FailOn::Warning && policy.warning.alerts(count(Severity::Warning)) {
         Status::Warning
     } else {
         Status::Ok
     }
+}
+
+/// Whether every outcome is `skipped`, or there is none.
+fn nothing_checked(outcomes: &[Outcome]) -> bool {
+    outcomes.iter().all(|o| o.status == OutcomeStatus::Skipped)
 }
 
 /// Plural helper for summary lines: `plural(1, "blocker")` → `1 blocker`.
@@ -613,7 +629,15 @@ mod tests {
         assert_eq!(status_of(&[finding(Warning)], &[outcome(Fail)], w), Status::Warning);
         assert_eq!(status_of(&[finding(Warning)], &[outcome(Error)], w), Status::Unknown);
         assert_eq!(status_of(&[finding(Blocker)], &[outcome(Error)], w), Status::Critical);
-        assert_eq!(status_of(&[], &[outcome(Skipped)], w), Status::Ok);
+        // Nothing was checked: UNKNOWN, unless --allow-nothing.
+        assert_eq!(status_of(&[], &[outcome(Skipped)], w), Status::Unknown);
+        assert_eq!(status_of(&[], &[], w), Status::Unknown);
+        assert_eq!(status_of(&[], &[outcome(Skipped), outcome(Pass)], w), Status::Ok);
+        let allow = &Policy {
+            allow_nothing: true,
+            ..Policy::default()
+        };
+        assert_eq!(status_of(&[], &[outcome(Skipped)], allow), Status::Ok);
         let b = &Policy {
             fail_on: FailOn::Blocker,
             ..Policy::default()

@@ -30,15 +30,82 @@ fn preflight(dir: &tempfile::TempDir) -> Command {
     cmd
 }
 
+/// Nothing configured or installed: every check is skipped, and that is no pass. The run is
+/// UNKNOWN (exit 3) and says how to point preflight at each system, in every format.
 #[test]
-fn exit_0_when_nothing_is_configured_or_installed() {
+fn exit_3_when_nothing_is_configured_or_installed() {
     let dir = tempfile::tempdir().unwrap();
     preflight(&dir)
         .args(["scan", "--target", "maas=3.5"])
         .assert()
+        .code(3)
+        .stdout(predicate::str::contains("UNKNOWN"))
+        .stdout(predicate::str::contains("SKIPPED"))
+        .stdout(predicate::str::contains("nothing was checked"))
+        .stdout(predicate::str::contains("MAAS_URL"))
+        .stdout(predicate::str::contains("MENDER_URL"))
+        .stdout(predicate::str::contains("BACKENDAI_ENDPOINT"))
+        .stdout(predicate::str::contains("--allow-nothing"));
+    let out = preflight(&dir).args(["scan", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "unknown");
+    assert!(report["notices"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("nothing was checked"));
+    preflight(&dir)
+        .args(["scan", "--format", "nagios"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::starts_with("PREFLIGHT UNKNOWN"))
+        .stdout(predicate::str::contains("[NOTICE] nothing was checked"));
+}
+
+/// `--allow-nothing` (or `[scan] allow_nothing = true`) accepts such a run: exit 0, with the
+/// notice still there.
+#[test]
+fn allow_nothing_accepts_a_run_with_nothing_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    preflight(&dir)
+        .args(["scan", "--allow-nothing"])
+        .assert()
         .code(0)
         .stdout(predicate::str::contains("OK:"))
-        .stdout(predicate::str::contains("SKIPPED"));
+        .stdout(predicate::str::contains("accepted by --allow-nothing"));
+    std::fs::write(dir.path().join("preflight.toml"), "[scan]\nallow_nothing = true\n").unwrap();
+    preflight(&dir).args(["scan"]).assert().code(0);
+}
+
+/// A system the selection excludes is never probed: `--ignore maas` sends the MAAS API not a
+/// single request (and lists no MAAS target), and `--select` of another system's check too.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_excluded_system_is_never_probed() {
+    let fleet = Fleet::generate(50, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
+    let dir = tempfile::tempdir().unwrap();
+    for selection in [["--ignore", "maas"], ["--select", "MENDER001"]] {
+        let out = preflight(&dir)
+            .env("MAAS_URL", server.maas_url())
+            .env("MAAS_API_KEY", API_KEY)
+            .args(["scan", "--format", "json", "--allow-nothing"])
+            .args(selection)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(report["targets"].get("maas").is_none(), "{selection:?}");
+        assert!(
+            report["outcomes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["system"] != "maas"),
+            "{selection:?}"
+        );
+    }
+    let requests = server.server.received_requests().await.unwrap();
+    assert!(requests.is_empty(), "the MAAS API was asked {} times", requests.len());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -229,15 +229,9 @@ pub fn backendai_pack() -> &'static backendai::BackendaiPack {
     PACK.get_or_init(|| toml::from_str(BACKENDAI_PACK).expect("checks/backendai.toml is valid (tested)"))
 }
 
-/// Every check of every pack, ordered by id.
+/// Every check of every registered system's pack, ordered by id.
 pub fn catalogue() -> Vec<&'static CheckDef> {
-    let mut all: Vec<&CheckDef> = maas_pack()
-        .checks()
-        .iter()
-        .chain(mender_pack().checks())
-        .chain(juju_pack().checks())
-        .chain(backendai_pack().checks())
-        .collect();
+    let mut all: Vec<&CheckDef> = crate::systems::SYSTEMS.iter().flat_map(|s| s.checks()).collect();
     all.sort_by(|a, b| a.id.cmp(&b.id));
     all
 }
@@ -263,12 +257,19 @@ mod tests {
 
     #[test]
     fn catalogue_invariants() {
-        let id_re = Regex::new(r"^(HOST|PG|MAAS|MENDER|JUJU|BAI)\d{3}$").unwrap();
+        let prefixes: Vec<&str> = crate::systems::SYSTEMS.iter().map(|s| s.prefix()).collect();
+        let id_re = Regex::new(&format!(r"^({})\d{{3}}$", prefixes.join("|"))).unwrap();
         let name_re = Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
         let mut ids = HashSet::new();
         let mut names = HashSet::new();
         for c in catalogue() {
             assert!(id_re.is_match(&c.id), "bad id {}", c.id);
+            let owner = crate::systems::owning(&c.id).expect("a registered prefix");
+            assert!(
+                owner.checks().iter().any(|d| d.id == c.id),
+                "{} is not in its prefix's pack",
+                c.id
+            );
             assert!(name_re.is_match(&c.name), "bad name {}", c.name);
             assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
             assert!(
@@ -285,13 +286,10 @@ mod tests {
 
     #[test]
     fn every_implemented_check_is_in_the_catalogue() {
-        let implemented: Vec<&str> = [
-            maas::IMPLEMENTED,
-            mender::IMPLEMENTED,
-            juju::IMPLEMENTED,
-            backendai::IMPLEMENTED,
-        ]
-        .concat();
+        let implemented: Vec<&str> = crate::systems::SYSTEMS
+            .iter()
+            .flat_map(|s| s.implemented().iter().copied())
+            .collect();
         for id in &implemented {
             assert!(find(id).is_some(), "{id} has logic but no catalogue entry");
         }

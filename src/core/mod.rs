@@ -1,0 +1,57 @@
+//! What names no system: the [`System`] trait every system implements, and the generic engine
+//! that runs whatever the registry ([`crate::systems::SYSTEMS`]) holds: configure every system,
+//! leave out those the selection excludes *before* probing, run the rest concurrently, then
+//! the one finishing step (selection, waivers, baseline, policy).
+
+pub mod engine;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::checks::{CheckDef, Evaluation};
+
+/// One system preflight can check before its upgrade (MAAS, Mender Server, Juju, …): its
+/// names, its knowledge pack and how its part of a scan is planned. Registered once in
+/// [`crate::systems::SYSTEMS`]; `preflight checks`, `explain`, the selectors, did-you-mean,
+/// `--target` validation and the engine are all derived from that list.
+pub trait System: Sync {
+    /// The name in `--target NAME=VERSION`, selectors and the JSON report (`maas`).
+    fn name(&self) -> &'static str;
+
+    /// The check-id prefix the system's pack owns (`MAAS`): `MAAS` plus three digits.
+    fn prefix(&self) -> &'static str;
+
+    /// The file of its embedded knowledge pack under `checks/` (`maas.toml`).
+    fn pack_file(&self) -> &'static str;
+
+    /// The catalogue entries of its pack.
+    fn checks(&self) -> &'static [CheckDef];
+
+    /// The ids its checks' logic implements (tested against [`System::checks`]).
+    fn implemented(&self) -> &'static [&'static str];
+
+    /// The sections of `preflight.toml` it owns (`[maas]`, `[postgresql]`).
+    fn config_sections(&self) -> &'static [&'static str];
+
+    /// The environment variables it reads.
+    fn env_vars(&self) -> &'static [&'static str];
+
+    /// How to point preflight at it, in a few words (`MAAS_URL and MAAS_API_KEY, …`): the
+    /// hint of a run in which nothing was checked.
+    fn how_to_point(&self) -> &'static str;
+
+    /// Plans its part of `scan`: the probe and the evaluation of its checks, as one future.
+    fn configure<'a>(&'a self, scan: &'a engine::Scan) -> Planned<'a>;
+}
+
+/// A system's part of a scan, planned: probing and evaluating, as one future.
+pub type Planned<'a> = Pin<Box<dyn Future<Output = Part> + 'a>>;
+
+/// What one system's part of a scan produced.
+#[derive(Debug, Default)]
+pub struct Part {
+    /// Its checks' evaluations.
+    pub evaluations: Vec<Evaluation>,
+    /// The target it was checked against, as shown (`3.5`), when it was configured or found.
+    pub target: Option<String>,
+}

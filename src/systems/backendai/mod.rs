@@ -1,0 +1,69 @@
+//! Backend.AI: the manager's version and components, agents and compute sessions, checked
+//! against the release lines and upgrade paths of FACTS.md §4.
+
+use crate::checks::{self, Pack};
+use crate::core::engine::{at, probe_http, within, Scan};
+use crate::core::{Part, Planned, System};
+use crate::probe::Probed;
+
+/// The Backend.AI system.
+pub struct Backendai;
+
+impl System for Backendai {
+    fn name(&self) -> &'static str {
+        "backendai"
+    }
+
+    fn prefix(&self) -> &'static str {
+        "BAI"
+    }
+
+    fn pack_file(&self) -> &'static str {
+        "backendai.toml"
+    }
+
+    fn checks(&self) -> &'static [checks::CheckDef] {
+        checks::backendai_pack().checks()
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        checks::backendai::IMPLEMENTED
+    }
+
+    fn config_sections(&self) -> &'static [&'static str] {
+        &["backendai"]
+    }
+
+    fn env_vars(&self) -> &'static [&'static str] {
+        &["BACKENDAI_ENDPOINT", "BACKENDAI_ACCESS_KEY", "BACKENDAI_SECRET_KEY"]
+    }
+
+    fn how_to_point(&self) -> &'static str {
+        "set BACKENDAI_ENDPOINT (or [backendai] manager_url)"
+    }
+
+    fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
+        Box::pin(async move {
+            let config = &scan.config;
+            let url = config.backendai.manager_url.as_deref();
+            let reason = "Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)";
+            let state = within(
+                config,
+                at("Backend.AI", url),
+                probe_http(config, url, reason, |h| async move {
+                    crate::probe::backendai::probe(&h, &config.backendai).await
+                }),
+            )
+            .await;
+            let pack = checks::backendai_pack();
+            // Without a target, the newest release preflight knows (never older than what
+            // runs: the checks say so when the cluster is newer than the release list).
+            let target = config.targets.get("backendai");
+            Part {
+                target: (!matches!(state, Probed::Skipped(_)))
+                    .then(|| target.map_or_else(|| pack.newest().raw, |t| t.raw.clone())),
+                evaluations: checks::backendai::evaluate(pack, &state, target),
+            }
+        })
+    }
+}

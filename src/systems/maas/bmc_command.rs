@@ -1,0 +1,174 @@
+//! `preflight bmc`: the duplicate-BMC checks (MAAS004, MAAS005) alone, on a power-parameters
+//! file (optionally joined with a machine list) or on the MAAS database.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::checks::bmc::{find_groups, Groups, PowerTypes};
+use crate::checks::maas::{
+    collision_blockers, collision_evaluation, database_view, named_groups, not_object_blockers, power_type_notes,
+    shared_address_evaluation, shared_address_evaluation_of, BmcView, Hostnames,
+};
+use crate::checks::{self, Evaluation, MaasPack, Pack};
+use crate::config::Config;
+use crate::core::engine::finish;
+use crate::probe::host::{self, HostSource};
+use crate::probe::machine_list::MachineList;
+use crate::probe::postgres::{Migration0290, PgTarget};
+use crate::probe::power_parameters::{self, PowerInput};
+use crate::report::{Finding, Report};
+
+/// Where `preflight bmc` reads BMCs from.
+#[derive(Debug, Clone)]
+pub enum BmcSource {
+    /// A power-parameters document (`-` is stdin), optionally joined with a machine list.
+    File { input: PathBuf, machines: Option<PathBuf> },
+    /// The MAAS database (`maasserver_bmc`), from the configured or discovered connection.
+    Database,
+}
+
+fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
+    ["MAAS004", "MAAS005"]
+        .iter()
+        .map(|id| Evaluation::error(pack.def(id), cause))
+        .collect()
+}
+
+/// The machine list (`maas $PROFILE machines read`), streamed: a real list is 5–18 KB per
+/// machine, and only `system_id`, `hostname` and `power_type` are kept (in one text).
+fn read_machine_list(path: &Path) -> Result<MachineList, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
+    let started = Instant::now();
+    let list = crate::probe::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    tracing::info!(
+        "read {} machines from {} in {:?}",
+        list.len(),
+        path.display(),
+        started.elapsed()
+    );
+    Ok(list)
+}
+
+async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&Path>) -> Vec<Evaluation> {
+    let started = Instant::now();
+    let list = machines.map(Path::to_path_buf);
+    let machines = match tokio::task::spawn_blocking(move || list.as_deref().map(read_machine_list).transpose()).await {
+        Ok(Ok(m)) => m,
+        Ok(Err(cause)) => return bmc_outcomes(pack, &cause),
+        Err(e) => return bmc_outcomes(pack, &format!("reading the machine list failed: {e}")),
+    };
+    let mut types = PowerTypes::new(&pack.bmc);
+    let given: Option<power_parameters::GivenTypes> =
+        machines.map(|list| power_parameters::GivenTypes::new(list, &mut types));
+    let name = if input == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        input.display().to_string()
+    };
+    let input = input.to_path_buf();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let power = PowerInput {
+            rules: &pack.bmc,
+            types: &types,
+            given: given.as_ref(),
+        };
+        let obs = if input == Path::new("-") {
+            power_parameters::read(std::io::stdin().lock(), &power).map_err(|e| e.to_string())
+        } else {
+            match File::open(&input) {
+                Ok(file) => power_parameters::read(file, &power).map_err(|e| e.to_string()),
+                Err(e) => Err(format!("cannot open: {e}")),
+            }
+        };
+        (obs, given)
+    })
+    .await;
+    let (obs, given) = match parsed {
+        Ok((Ok(obs), given)) => {
+            tracing::info!("read {} machines from {name} in {:?}", obs.len(), started.elapsed());
+            (obs, given)
+        }
+        Ok((Err(cause), _)) => return bmc_outcomes(pack, &format!("cannot read {name}: {cause}")),
+        Err(e) => return bmc_outcomes(pack, &format!("reading {name} failed: {e}")),
+    };
+    let view = BmcView {
+        obs: &obs,
+        hostnames: given
+            .as_ref()
+            .map_or_else(Hostnames::default, |g| Hostnames::of_list(g.machines())),
+        kinds: None,
+        rows: None,
+    };
+    evaluate_both(pack, &view, Vec::new())
+}
+
+/// MAAS004 and MAAS005 over one view: both checks' groups are found together (on two threads),
+/// then MAAS005's warnings and MAAS004's notes on power types are built on one thread while
+/// MAAS004's blockers are built on this one.
+/// `extra` are further MAAS004 blockers (database rows 0290 cannot read).
+fn evaluate_both(pack: &MaasPack, view: &BmcView, extra: Vec<Finding>) -> Vec<Evaluation> {
+    let Groups {
+        collisions,
+        shared_addresses,
+    } = find_groups(&pack.bmc, view.obs);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(move || {
+            let shared = shared_address_evaluation_of(pack, view, shared_addresses);
+            (shared, power_type_notes(pack, view))
+        });
+        let mut blockers = extra;
+        blockers.extend(collision_blockers(pack, view, named_groups(collisions)));
+        match other.join() {
+            Ok((shared, notes)) => vec![collision_evaluation(pack, view, blockers, notes), shared],
+            Err(_) => ["MAAS004", "MAAS005"]
+                .map(|id| Evaluation::error(pack.def(id), "the detector's thread panicked"))
+                .into(),
+        }
+    })
+}
+
+async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &HostSource) -> Vec<Evaluation> {
+    let facts = host::probe(host).await;
+    let regiond = facts.regiond.as_ref().and_then(|r| r.as_ref().ok());
+    let target = match PgTarget::resolve(config, regiond) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return bmc_outcomes(
+                pack,
+                "no database configured: pass --database DSN, set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller",
+            )
+        }
+        Err(e) => return bmc_outcomes(pack, &e.to_string()),
+    };
+    let table = match target.read_bmcs(&pack.bmc, config.timeout).await {
+        Ok(t) => t,
+        Err(e) => return bmc_outcomes(pack, &e.to_string()),
+    };
+    let view = database_view(&table);
+    if table.migration_0290 != Migration0290::Applied {
+        return evaluate_both(pack, &view, not_object_blockers(pack, &table.not_objects));
+    }
+    let applied = Evaluation::pass(
+        pack.def("MAAS004"),
+        format!(
+            "migration 0290 already applied in {}: nothing left to collide",
+            table.endpoint
+        ),
+    );
+    vec![applied, shared_address_evaluation(pack, &view)]
+}
+
+/// Runs the duplicate-BMC checks (MAAS004, MAAS005) on a file or the database and returns the
+/// report. Never fails: what cannot be read becomes outcome `error`.
+pub async fn run_bmc(config: &Config, source: &BmcSource, host: &HostSource) -> Report {
+    let started = Instant::now();
+    let pack = checks::maas_pack();
+    let evaluations = match source {
+        BmcSource::File { input, machines } => bmc_from_file(pack, input, machines.as_deref()).await,
+        BmcSource::Database => bmc_from_database(pack, config, host).await,
+    };
+    tracing::info!("duplicate-BMC checks done in {:?}", started.elapsed());
+    finish(config, BTreeMap::new(), evaluations, started)
+}

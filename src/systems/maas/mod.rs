@@ -1,0 +1,180 @@
+//! MAAS: its region and rack controllers, API and PostgreSQL database, and the hosts they run
+//! on (FACTS.md §1). The MAAS system also owns `preflight bmc` ([`bmc_command`]).
+
+pub mod bmc_command;
+
+use crate::checks::maas::MaasFacts;
+use crate::checks::{self, Pack};
+use crate::config::Config;
+use crate::core::engine::{at, http, within, Scan};
+use crate::core::{Part, Planned, System};
+use crate::probe::host::{self, HostFacts};
+use crate::probe::maas::{ApiKey, MaasApi};
+use crate::probe::postgres::{BmcTable, PgFacts, PgTarget};
+use crate::probe::Probed;
+
+/// The MAAS system.
+pub struct Maas;
+
+impl System for Maas {
+    fn name(&self) -> &'static str {
+        "maas"
+    }
+
+    fn prefix(&self) -> &'static str {
+        "MAAS"
+    }
+
+    fn pack_file(&self) -> &'static str {
+        "maas.toml"
+    }
+
+    fn checks(&self) -> &'static [checks::CheckDef] {
+        checks::maas_pack().checks()
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        checks::maas::IMPLEMENTED
+    }
+
+    fn config_sections(&self) -> &'static [&'static str] {
+        &["maas", "postgresql"]
+    }
+
+    fn env_vars(&self) -> &'static [&'static str] {
+        &[
+            "MAAS_URL",
+            "MAAS_API_KEY",
+            "MAAS_API_KEY_FILE",
+            "DATABASE_URL",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+        ]
+    }
+
+    fn how_to_point(&self) -> &'static str {
+        "set MAAS_URL and MAAS_API_KEY (or MAAS_API_KEY_FILE), DATABASE_URL or PGHOST…, or run on a MAAS region or rack controller"
+    }
+
+    fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
+        Box::pin(run(scan))
+    }
+}
+
+/// The host first (it may name the database and the API), then the database and the API
+/// concurrently; then every MAAS check. The target is always shown (the newest release when
+/// none is given).
+async fn run(scan: &Scan) -> Part {
+    let pack = checks::maas_pack();
+    let given = scan.config.targets.get("maas");
+    let target = given.cloned().unwrap_or_else(|| pack.newest());
+    let host = host::probe(&scan.host).await;
+    let postgres = async {
+        match &scan.postgres {
+            Some(recorded) => (
+                Probed::Found(recorded.clone()),
+                Probed::Skipped("the recorded database holds no BMC rows".into()),
+            ),
+            None => probe_postgres(&scan.config, &host).await,
+        }
+    };
+    let ((postgres, bmcs), api) = tokio::join!(
+        postgres,
+        within(
+            &scan.config,
+            at("the MAAS API", scan.config.maas_url.as_deref()),
+            probe_maas_api(&scan.config, &host)
+        ),
+    );
+    let facts = MaasFacts {
+        host,
+        postgres,
+        api,
+        bmcs,
+        configured_current: scan.config.maas_current.clone(),
+    };
+    Part {
+        evaluations: checks::maas::evaluate(pack, &facts, given),
+        target: Some(target.raw.clone()),
+    }
+}
+
+/// The database's facts and, when MAAS004 or MAAS005 is selected, its BMC rows (the truth
+/// those checks prefer over the API).
+async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, Probed<BmcTable>) {
+    let regiond = match &host.regiond {
+        Some(Ok(conf)) => Some(conf),
+        Some(Err(cause)) if config.pg_dsn.is_none() => {
+            return (Probed::Failed(cause.clone()), Probed::Failed(cause.clone()))
+        }
+        _ => None,
+    };
+    let target = match PgTarget::resolve(config, regiond) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            let reason = "no database configured: set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller (regiond.conf)";
+            return (Probed::Skipped(reason.into()), Probed::Skipped(reason.into()));
+        }
+        Err(e) => return (Probed::Failed(e.to_string()), Probed::Failed(e.to_string())),
+    };
+    let wants_rows = ["MAAS004", "MAAS005"].iter().any(|id| config.selection.includes(id));
+    let probe = async {
+        let facts = match target.probe(config.timeout).await {
+            Ok(facts) => facts,
+            Err(e) => return (Probed::Failed(e.to_string()), Probed::Failed(e.to_string())),
+        };
+        let rows = if !wants_rows {
+            Probed::Skipped("MAAS004 and MAAS005 are not selected".into())
+        } else {
+            match target.read_bmcs(&checks::maas_pack().bmc, config.timeout).await {
+                Ok(table) => Probed::Found(table),
+                Err(e) => Probed::Failed(e.to_string()),
+            }
+        };
+        (Probed::Found(facts), rows)
+    };
+    // The run's deadline names the endpoint too: it can fire before the probe's own timeout.
+    let what = format!("PostgreSQL at {}", target.endpoint());
+    match tokio::time::timeout(config.timeout, probe).await {
+        Ok(both) => both,
+        Err(_) => {
+            let cause = format!(
+                "{what} did not answer within {} s (--timeout bounds the whole run)",
+                config.timeout.as_secs()
+            );
+            (Probed::Failed(cause.clone()), Probed::Failed(cause))
+        }
+    }
+}
+
+async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::probe::maas::MaasApiFacts> {
+    // With an API key but no URL, a region controller's regiond.conf says where the API is.
+    let discovered = match (&config.maas_api_key, &host.regiond) {
+        (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),
+        _ => None,
+    };
+    let Some(url) = config.maas_url.as_ref().or(discovered) else {
+        return Probed::Skipped(
+            "MAAS API not configured: set MAAS_URL and MAAS_API_KEY (or [maas] url / api_key_file)".into(),
+        );
+    };
+    let key = match config.maas_api_key.as_ref().map(ApiKey::parse).transpose() {
+        Ok(k) => k,
+        Err(e) => return Probed::Failed(e.to_string()),
+    };
+    let http = match http(config) {
+        Ok(h) => h,
+        Err(e) => return Probed::Failed(e),
+    };
+    let api = match MaasApi::new(&http, url, key, config.concurrency) {
+        Ok(api) => api,
+        Err(e) => return Probed::Failed(e.to_string()),
+    };
+    match api.probe(&checks::maas_pack().bmc).await {
+        Ok(facts) => Probed::Found(facts),
+        Err(e) => Probed::Failed(e.to_string()),
+    }
+}
