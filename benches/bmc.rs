@@ -5,9 +5,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mocks::fleet::Fleet;
-use preflight::checks::bmc::{find_groups, PowerTypes};
-use preflight::checks::maas_pack;
-use preflight::probe::power_parameters::{read, PowerInput};
+use preflight::systems::maas::bmc::power_parameters::{read, PowerInput};
+use preflight::systems::maas::bmc::{find_groups, PowerTypes};
+use preflight::systems::maas::pack as maas_pack;
 
 fn detect(body: &[u8], types: &PowerTypes) -> (usize, usize) {
     let rules = &maas_pack().bmc;

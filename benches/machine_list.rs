@@ -1,4 +1,4 @@
-//! Criterion benches of the machine-list reader (`preflight::probe::machine_list::read`) against
+//! Criterion benches of the machine-list reader (`preflight::systems::maas::bmc::machine_list::read`) against
 //! `serde_json::from_slice::<Vec<Machine>>` on the same bytes: a real-size list (mocks'
 //! upstream-shaped machine objects, about 16.8 KB each, pretty-printed like MAAS) and the compact
 //! list `gen-fleet` writes by default, read from memory. Run:
@@ -6,8 +6,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mocks::fleet::Fleet;
-use preflight::probe::maas::Machine;
-use preflight::probe::machine_list::read;
+use preflight::systems::maas::api::Machine;
+use preflight::systems::maas::bmc::machine_list::read;
 
 fn bench(c: &mut Criterion) {
     let max: usize = std::env::var("MACHINE_LIST_BENCH_MAX")

@@ -8,13 +8,14 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::FailOn;
 
-use crate::checks;
 use crate::config::{Config, DsnOrigin, Overrides, Secret};
+use crate::core::check as checks;
+use crate::core::engine::{self, Scan};
 use crate::demo::Demo;
-use crate::engine::{self, BmcSource, Scan};
-use crate::probe::host::HostSource;
+use crate::host::HostSource;
 use crate::render::{self, Format};
 use crate::report::{Report, Status};
+use crate::systems::maas::bmc_command::{self, BmcSource};
 
 /// Read-only pre-upgrade scanner for MAAS, its PostgreSQL database and its hosts.
 ///
@@ -554,7 +555,7 @@ fn bmc(args: BmcArgs) -> ExitCode {
     let host = HostSource::Live {
         timeout: config.timeout,
     };
-    let report = runtime.block_on(engine::run_bmc(&config, &source, &host));
+    let report = runtime.block_on(bmc_command::run_bmc(&config, &source, &host));
     let started = std::time::Instant::now();
     let code = emit(
         &report,

@@ -16,7 +16,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::checks::{self, CheckDef};
+use crate::core::check::{self as checks, CheckDef};
 use crate::version::Version;
 
 /// The waivers file looked for beside the config file (or in the current directory).
@@ -117,7 +117,7 @@ pub struct JujuSection {
     pub cli: Option<PathBuf>,
     /// `in-place` (juju upgrade-controller, the default) or `migrate` (new controller).
     #[serde(default)]
-    pub upgrade: crate::checks::juju::Plan,
+    pub upgrade: crate::systems::juju::checks::Plan,
 }
 
 /// `[backendai]`.
@@ -383,7 +383,7 @@ pub struct MenderConfig {
 pub struct JujuConfig {
     /// Set explicitly: a missing CLI is then an error, not a skip.
     pub cli: Option<PathBuf>,
-    pub plan: crate::checks::juju::Plan,
+    pub plan: crate::systems::juju::checks::Plan,
 }
 
 /// Backend.AI settings, resolved.

@@ -6,9 +6,9 @@
 use serde::Deserialize;
 
 use crate::config::{Config, Secret};
-use crate::engine::Scan;
-use crate::probe::host::{HostSource, RecordedHost};
-use crate::probe::postgres::{Migration0290, PgFacts};
+use crate::core::engine::Scan;
+use crate::host::{HostSource, RecordedHost};
+use crate::systems::maas::postgres::{Migration0290, PgFacts};
 use crate::version::Version;
 use mocks::backendai::BackendaiCluster;
 use mocks::fleet::Fleet;

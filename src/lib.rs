@@ -5,13 +5,13 @@
 //! exit code. [`core`] names no system; each system lives in its folder under [`systems`] and
 //! is registered once in [`systems::SYSTEMS`].
 
-pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod demo;
+pub mod host;
+pub mod net;
 pub mod plan;
-pub mod probe;
 pub mod render;
 pub mod report;
 pub mod serve;

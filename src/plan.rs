@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::checks::path::{Hop, UpgradePath};
+use crate::core::path::{Hop, UpgradePath};
 use crate::report::{OutcomeStatus, Report, Severity, Status, System, SCHEMA_VERSION};
 
 /// The upgrade-path checks: the ones `preflight plan` runs.

@@ -66,7 +66,7 @@ pub fn validate(specs: Vec<WaiverSpec>) -> Result<Vec<Waiver>, ConfigError> {
     specs
         .into_iter()
         .map(|w| {
-            let Some(def) = crate::checks::catalogue()
+            let Some(def) = crate::core::check::catalogue()
                 .into_iter()
                 .find(|c| c.id.eq_ignore_ascii_case(&w.check))
             else {
@@ -194,7 +194,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::find;
+    use crate::core::check::find;
     use crate::report::{Evidence, OutcomeStatus, Policy, Status};
     use std::collections::BTreeMap;
 

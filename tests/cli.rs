@@ -262,7 +262,7 @@ fn checks_and_explain() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    for id in preflight::checks::maas::IMPLEMENTED {
+    for id in preflight::systems::maas::checks::IMPLEMENTED {
         assert!(text.contains(id), "{id}");
     }
     preflight(&dir)

@@ -45,7 +45,7 @@ const PROBES: &[(&str, &str)] = &[
 
 /// A recorded MAAS host whose `systemctl` is missing, fails or never finishes.
 async fn host_cell(fault: &str) -> String {
-    use preflight::probe::host::{HostSource, RecordedHost};
+    use preflight::host::{HostSource, RecordedHost};
     let mut host = RecordedHost::default();
     host.files
         .insert("/etc/os-release".into(), "ID=ubuntu\nVERSION_ID=\"22.04\"\n".into());

@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use preflight::checks::{backendai_pack, mender_pack};
+use preflight::systems::backendai::pack as backendai_pack;
+use preflight::systems::mender::pack as mender_pack;
 
 /// `(line, patch)` of every final tag `major.minor.patch` (optionally with a leading `v`).
 fn finals(list: &str) -> BTreeSet<((u64, u64), u64)> {

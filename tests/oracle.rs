@@ -12,7 +12,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use preflight::engine::{self, BmcSource};
-use preflight::probe::host::{HostSource, RecordedHost};
+use preflight::host::{HostSource, RecordedHost};
 use preflight::report::{OutcomeStatus, Report, Severity, Status};
 use support::{config_from_env, database_url, fresh_database, outcome};
 use tokio_postgres::Client;
@@ -332,7 +332,7 @@ async fn load(db: &Client, rows: &[Row]) {
 /// a copy without the index, then confirmed row by row against the real index), and the rows
 /// 0290 stops on.
 async fn postgresql_verdict(db: &Client) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) {
-    let removed = &preflight::checks::maas_pack().bmc.removed_by_0290;
+    let removed = &preflight::systems::maas::pack().bmc.removed_by_0290;
     let rows: Vec<(i32, String, String, bool)> = db
         .query(
             "SELECT id, power_type, jsonb_typeof(power_parameters),
@@ -774,7 +774,7 @@ mod spellings {
 /// preflight fall into exactly the groups PostgreSQL's `md5(jsonb::text)` makes of them.
 #[tokio::test]
 async fn random_maps_group_as_postgresql_groups_them() {
-    use preflight::checks::bmc::{Observations, PartBuilder, PowerTypes};
+    use preflight::systems::maas::bmc::{Observations, PartBuilder, PowerTypes};
     use rand::SeedableRng;
     use std::collections::BTreeMap;
 
@@ -805,13 +805,13 @@ async fn random_maps_group_as_postgresql_groups_them() {
 
     // Through the detector's reader and record builder, with a power type that keeps every key
     // (no allow-list) and removes none: equal BMC identity means equal jsonb text.
-    let rules = &preflight::checks::maas_pack().bmc;
+    let rules = &preflight::systems::maas::pack().bmc;
     let mut types = PowerTypes::new(rules);
     let frob = types.intern("frobnicator");
     let mut builder = PartBuilder::new(rules, &types);
     for (id, text) in texts.iter().enumerate() {
         let mut pairs = Vec::new();
-        preflight::probe::power_parameters::parse_params(text.as_bytes(), &mut pairs)
+        preflight::systems::maas::bmc::power_parameters::parse_params(text.as_bytes(), &mut pairs)
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         builder.add_map(&id.to_string(), Some(frob), &mut pairs);
     }

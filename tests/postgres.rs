@@ -3,9 +3,9 @@
 mod support;
 
 use preflight::engine::{self, Scan};
-use preflight::probe::host::{HostSource, RecordedHost};
-use preflight::probe::postgres::{begin_read_only, Migration0290, PgTarget};
+use preflight::host::{HostSource, RecordedHost};
 use preflight::report::{OutcomeStatus, Status};
+use preflight::systems::maas::postgres::{begin_read_only, Migration0290, PgTarget};
 use support::{
     config_from_env, config_from_toml, connect, database_url, fresh_database, outcome, scan_without_host,
     test_database_url,
@@ -327,7 +327,7 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
     assert_eq!(shared, fleet.truth.shared_addresses);
 
     // Now do what 0290 does, one BMC at a time, and let the real unique index judge.
-    let pack = preflight::checks::maas_pack();
+    let pack = preflight::systems::maas::pack();
     let ids: Vec<(i32, String)> = db
         .query("SELECT id, power_type FROM maasserver_bmc ORDER BY id", &[])
         .await

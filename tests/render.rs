@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use preflight::checks::find;
+use preflight::core::check::find;
 use preflight::render::{render, Context, Format};
 use preflight::report::{BmcEvidence, Evidence, OutcomeStatus, Report, Severity};
 

@@ -1,7 +1,9 @@
 #![no_main]
 //! The wire shapes of Mender, Backend.AI and Juju answers never panic their parsers.
 use libfuzzer_sys::fuzz_target;
-use preflight::probe::{backendai, juju, mender};
+use preflight::systems::backendai::probe as backendai;
+use preflight::systems::juju::probe as juju;
+use preflight::systems::mender::probe as mender;
 
 fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<Vec<mender::AuthDevice>>(data);

@@ -1,7 +1,7 @@
 #![no_main]
 //! Every version parser (MAAS, dpkg, Juju, Backend.AI, Nagios ranges) never panics.
 use libfuzzer_sys::fuzz_target;
-use preflight::probe::juju::juju_version;
+use preflight::systems::juju::probe::juju_version;
 use preflight::report::Range;
 use preflight::version::{Series, Version};
 

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::checks::Evaluation;
 use crate::config::Config;
-use crate::probe::host::HostSource;
-use crate::probe::http::{Http, HttpSettings, Trust};
-use crate::probe::postgres::PgFacts;
-use crate::probe::Probed;
+use crate::core::check::Evaluation;
+use crate::core::Probed;
+use crate::host::HostSource;
+use crate::net::http::{Http, HttpSettings, Trust};
 use crate::report::Report;
+use crate::systems::maas::postgres::PgFacts;
 
 use super::System;
 
@@ -172,7 +172,7 @@ where
 /// `system at URL` for messages (user-info removed from the URL).
 pub fn at(system: &str, url: Option<&str>) -> String {
     match url.and_then(|u| reqwest::Url::parse(u).ok()) {
-        Some(u) => format!("{system} at {}", crate::probe::http::display_url(&u)),
+        Some(u) => format!("{system} at {}", crate::net::http::display_url(&u)),
         None => system.to_string(),
     }
 }

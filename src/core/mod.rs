@@ -3,12 +3,17 @@
 //! leave out those the selection excludes *before* probing, run the rest concurrently, then
 //! the one finishing step (selection, waivers, baseline, policy).
 
+pub mod check;
 pub mod engine;
+pub mod path;
+mod probed;
+
+pub use probed::Probed;
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::checks::{CheckDef, Evaluation};
+use check::{CheckDef, Evaluation};
 
 /// One system preflight can check before its upgrade (MAAS, Mender Server, Juju, …): its
 /// names, its knowledge pack and how its part of a scan is planned. Registered once in

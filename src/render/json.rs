@@ -224,8 +224,9 @@ mod tests {
 
     #[test]
     fn a_large_report_is_rendered_byte_for_byte_as_serde_writes_it() {
-        use crate::checks::{maas_pack, Pack};
+        use crate::core::check::Pack;
         use crate::report::{Severity, Waived};
+        use crate::systems::maas::pack as maas_pack;
         let def = maas_pack().def("MAAS004");
         for count in [PARALLEL_FINDINGS - 1, PARALLEL_FINDINGS, 5 * PARALLEL_FINDINGS + 3] {
             let findings = (0..count)

@@ -8,7 +8,7 @@ use serde_sarif::sarif::Sarif;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::Context;
-use crate::checks::catalogue;
+use crate::core::check::catalogue;
 use crate::report::{OutcomeStatus, Report, Severity};
 
 /// The SARIF level of a severity.

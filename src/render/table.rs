@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use crate::checks::path::UpgradePath;
+use crate::core::path::UpgradePath;
 use crate::report::{plural, Evidence, Finding, OutcomeStatus, Report, Severity, Status};
 
 /// Rows per check and severity before the table says "… and N more".

@@ -25,3 +25,96 @@ pub fn owning(id: &str) -> Option<&'static dyn System> {
             .is_some_and(|digits| digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::check::Pack;
+    use crate::report::System;
+
+    #[test]
+    fn every_check_is_about_its_packs_system() {
+        for (system, checks) in [
+            (System::Mender, mender::pack().checks()),
+            (System::Juju, juju::pack().checks()),
+            (System::Backendai, backendai::pack().checks()),
+        ] {
+            for c in checks {
+                assert_eq!(c.system, system, "{}", c.id);
+            }
+        }
+        assert_eq!(mender::pack().newest().series().to_string(), "4.1");
+        assert_eq!(backendai::pack().newest().raw, "26.8.1");
+    }
+
+    /// Every knowledge row of the Juju, Mender and Backend.AI packs names where it was read.
+    #[test]
+    fn every_knowledge_row_names_its_source() {
+        let named = |source: &str, repo: &str| source.contains(repo) && source.len() > repo.len() + 5;
+        for r in &juju::pack().series {
+            assert!(named(&r.source, "juju/juju"), "juju {}", r.version);
+        }
+        for r in &juju::pack().migration {
+            assert!(named(&r.source, "juju/juju"), "juju migration to {}", r.target);
+        }
+        for r in &mender::pack().series {
+            assert!(
+                named(&r.source, "mendersoftware/integration") || named(&r.source, "mendersoftware/mender-server"),
+                "mender {}",
+                r.version
+            );
+        }
+        for r in &backendai::pack().line {
+            assert!(named(&r.source, "lablup/backend.ai"), "backendai {}", r.version);
+        }
+        for def in mender::pack()
+            .checks()
+            .iter()
+            .chain(juju::pack().checks())
+            .chain(backendai::pack().checks())
+        {
+            assert!(!def.source.contains("seed"), "{} still cites the seed", def.id);
+        }
+    }
+
+    /// Every version the path checks parse with `expect` is valid, so those cannot fail.
+    #[test]
+    fn every_knowledge_version_parses() {
+        use crate::version::Version;
+        let parses = |v: &str| assert!(Version::parse(v).is_ok_and(|p| p.pre.is_none()), "{v}");
+        let bai = backendai::pack();
+        assert!(!bai.line.is_empty());
+        for l in &bai.line {
+            assert!(
+                !l.patches.is_empty() && l.patches.windows(2).all(|w| w[0] < w[1]),
+                "{}",
+                l.version
+            );
+            for p in &l.patches {
+                parses(&format!("{}.{p}", l.version));
+            }
+            l.enter_from.as_deref().into_iter().for_each(parses);
+        }
+        bai.revision_histories.iter().for_each(|v| parses(v));
+        let juju = juju::pack();
+        assert!(!juju.series.is_empty());
+        juju.series.iter().for_each(|r| {
+            parses(&r.version);
+            parses(&r.last);
+        });
+        parses(&juju.in_place_minors_before);
+        for m in &juju.migration {
+            parses(&m.target);
+            parses(&m.model_min);
+            m.client_min.as_deref().into_iter().for_each(parses);
+        }
+        let mender = mender::pack();
+        assert!(!mender.series.is_empty());
+        mender.series.iter().for_each(|r| {
+            parses(&r.version);
+            parses(&r.last);
+        });
+        parses(&mender.paths.storage_proxy_removed_in);
+        parses(&mender.paths.propagate_inventory_from);
+    }
+}

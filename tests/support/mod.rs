@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use preflight::config::{Config, Overrides};
 use preflight::engine::Scan;
-use preflight::probe::host::{HostSource, RecordedHost};
+use preflight::host::{HostSource, RecordedHost};
 use preflight::report::{Outcome, Report, Severity};
 
 /// A config built only from `env` pairs (no file).

@@ -1,10 +1,22 @@
 //! Backend.AI: the manager's version and components, agents and compute sessions, checked
 //! against the release lines and upgrade paths of FACTS.md §4.
 
-use crate::checks::{self, Pack};
+pub mod checks;
+pub mod probe;
+
+use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, probe_http, within, Scan};
+use crate::core::Probed;
 use crate::core::{Part, Planned, System};
-use crate::probe::Probed;
+
+/// The Backend.AI pack, as shipped (`checks/backendai.toml`).
+pub const PACK: &str = include_str!("../../../checks/backendai.toml");
+
+/// The parsed Backend.AI pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static checks::BackendaiPack {
+    static PACK_PARSED: std::sync::OnceLock<checks::BackendaiPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/backendai.toml is valid (tested)"))
+}
 
 /// The Backend.AI system.
 pub struct Backendai;
@@ -22,12 +34,12 @@ impl System for Backendai {
         "backendai.toml"
     }
 
-    fn checks(&self) -> &'static [checks::CheckDef] {
-        checks::backendai_pack().checks()
+    fn checks(&self) -> &'static [CheckDef] {
+        pack().checks()
     }
 
     fn implemented(&self) -> &'static [&'static str] {
-        checks::backendai::IMPLEMENTED
+        checks::IMPLEMENTED
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -51,18 +63,18 @@ impl System for Backendai {
                 config,
                 at("Backend.AI", url),
                 probe_http(config, url, reason, |h| async move {
-                    crate::probe::backendai::probe(&h, &config.backendai).await
+                    crate::systems::backendai::probe::probe(&h, &config.backendai).await
                 }),
             )
             .await;
-            let pack = checks::backendai_pack();
+            let pack = pack();
             // Without a target, the newest release preflight knows (never older than what
             // runs: the checks say so when the cluster is newer than the release list).
             let target = config.targets.get("backendai");
             Part {
                 target: (!matches!(state, Probed::Skipped(_)))
                     .then(|| target.map_or_else(|| pack.newest().raw, |t| t.raw.clone())),
-                evaluations: checks::backendai::evaluate(pack, &state, target),
+                evaluations: checks::evaluate(pack, &state, target),
             }
         })
     }

@@ -1,10 +1,22 @@
 //! Juju: every controller the juju CLI knows, its models and agent versions, checked against
 //! the upgrade paths of FACTS.md §3 (in place within a series, model migration across).
 
-use crate::checks::{self, Pack};
+pub mod checks;
+pub mod probe;
+
+use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, within, Scan};
+use crate::core::Probed;
 use crate::core::{Part, Planned, System};
-use crate::probe::Probed;
+
+/// The Juju pack, as shipped (`checks/juju.toml`).
+pub const PACK: &str = include_str!("../../../checks/juju.toml");
+
+/// The parsed Juju pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static checks::JujuPack {
+    static PACK_PARSED: std::sync::OnceLock<checks::JujuPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/juju.toml is valid (tested)"))
+}
 
 /// The Juju system.
 pub struct Juju;
@@ -22,12 +34,12 @@ impl System for Juju {
         "juju.toml"
     }
 
-    fn checks(&self) -> &'static [checks::CheckDef] {
-        checks::juju_pack().checks()
+    fn checks(&self) -> &'static [CheckDef] {
+        pack().checks()
     }
 
     fn implemented(&self) -> &'static [&'static str] {
-        checks::juju::IMPLEMENTED
+        checks::IMPLEMENTED
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -49,15 +61,15 @@ impl System for Juju {
             let state = within(
                 config,
                 at("Juju (the juju CLI)", None),
-                crate::probe::juju::probe(&scan.host, cli.as_deref()),
+                crate::systems::juju::probe::probe(&scan.host, cli.as_deref()),
             )
             .await;
-            let pack = checks::juju_pack();
+            let pack = pack();
             let target = config.targets.get("juju");
             Part {
                 target: (!matches!(state, Probed::Skipped(_)))
                     .then(|| target.map_or_else(|| pack.newest().raw, |t| t.raw.clone())),
-                evaluations: checks::juju::evaluate(pack, &state, target, config.juju.plan),
+                evaluations: checks::evaluate(pack, &state, target, config.juju.plan),
             }
         })
     }

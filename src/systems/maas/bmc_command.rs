@@ -6,19 +6,20 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::checks::bmc::{find_groups, Groups, PowerTypes};
-use crate::checks::maas::{
+use crate::config::Config;
+use crate::core::check::{Evaluation, Pack};
+use crate::core::engine::finish;
+use crate::host::{self, HostSource};
+use crate::report::{Finding, Report};
+use crate::systems::maas::bmc::machine_list::MachineList;
+use crate::systems::maas::bmc::power_parameters::{self, PowerInput};
+use crate::systems::maas::bmc::{find_groups, Groups, PowerTypes};
+use crate::systems::maas::checks::MaasPack;
+use crate::systems::maas::checks::{
     collision_blockers, collision_evaluation, database_view, named_groups, not_object_blockers, power_type_notes,
     shared_address_evaluation, shared_address_evaluation_of, BmcView, Hostnames,
 };
-use crate::checks::{self, Evaluation, MaasPack, Pack};
-use crate::config::Config;
-use crate::core::engine::finish;
-use crate::probe::host::{self, HostSource};
-use crate::probe::machine_list::MachineList;
-use crate::probe::postgres::{Migration0290, PgTarget};
-use crate::probe::power_parameters::{self, PowerInput};
-use crate::report::{Finding, Report};
+use crate::systems::maas::postgres::{Migration0290, PgTarget};
 
 /// Where `preflight bmc` reads BMCs from.
 #[derive(Debug, Clone)]
@@ -41,7 +42,7 @@ fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
 fn read_machine_list(path: &Path) -> Result<MachineList, String> {
     let file = File::open(path).map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
     let started = Instant::now();
-    let list = crate::probe::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let list = crate::systems::maas::bmc::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))?;
     tracing::info!(
         "read {} machines from {} in {:?}",
         list.len(),
@@ -164,7 +165,7 @@ async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &Host
 /// report. Never fails: what cannot be read becomes outcome `error`.
 pub async fn run_bmc(config: &Config, source: &BmcSource, host: &HostSource) -> Report {
     let started = Instant::now();
-    let pack = checks::maas_pack();
+    let pack = crate::systems::maas::pack();
     let evaluations = match source {
         BmcSource::File { input, machines } => bmc_from_file(pack, input, machines.as_deref()).await,
         BmcSource::Database => bmc_from_database(pack, config, host).await,

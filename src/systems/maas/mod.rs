@@ -1,17 +1,30 @@
 //! MAAS: its region and rack controllers, API and PostgreSQL database, and the hosts they run
 //! on (FACTS.md §1). The MAAS system also owns `preflight bmc` ([`bmc_command`]).
 
+pub mod api;
+pub mod bmc;
 pub mod bmc_command;
+pub mod checks;
+pub mod postgres;
 
-use crate::checks::maas::MaasFacts;
-use crate::checks::{self, Pack};
 use crate::config::Config;
+use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, http, within, Scan};
+use crate::core::Probed;
 use crate::core::{Part, Planned, System};
-use crate::probe::host::{self, HostFacts};
-use crate::probe::maas::{ApiKey, MaasApi};
-use crate::probe::postgres::{BmcTable, PgFacts, PgTarget};
-use crate::probe::Probed;
+use crate::host::{self, HostFacts};
+use crate::systems::maas::api::{ApiKey, MaasApi};
+use crate::systems::maas::postgres::{BmcTable, PgFacts, PgTarget};
+use checks::MaasFacts;
+
+/// The MAAS pack, as shipped (`checks/maas.toml`).
+pub const PACK: &str = include_str!("../../../checks/maas.toml");
+
+/// The parsed MAAS pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static checks::MaasPack {
+    static PACK_PARSED: std::sync::OnceLock<checks::MaasPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/maas.toml is valid (tested)"))
+}
 
 /// The MAAS system.
 pub struct Maas;
@@ -29,12 +42,12 @@ impl System for Maas {
         "maas.toml"
     }
 
-    fn checks(&self) -> &'static [checks::CheckDef] {
-        checks::maas_pack().checks()
+    fn checks(&self) -> &'static [CheckDef] {
+        pack().checks()
     }
 
     fn implemented(&self) -> &'static [&'static str] {
-        checks::maas::IMPLEMENTED
+        checks::IMPLEMENTED
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -68,7 +81,7 @@ impl System for Maas {
 /// concurrently; then every MAAS check. The target is always shown (the newest release when
 /// none is given).
 async fn run(scan: &Scan) -> Part {
-    let pack = checks::maas_pack();
+    let pack = pack();
     let given = scan.config.targets.get("maas");
     let target = given.cloned().unwrap_or_else(|| pack.newest());
     let host = host::probe(&scan.host).await;
@@ -97,7 +110,7 @@ async fn run(scan: &Scan) -> Part {
         configured_current: scan.config.maas_current.clone(),
     };
     Part {
-        evaluations: checks::maas::evaluate(pack, &facts, given),
+        evaluations: checks::evaluate(pack, &facts, given),
         target: Some(target.raw.clone()),
     }
 }
@@ -129,7 +142,7 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
         let rows = if !wants_rows {
             Probed::Skipped("MAAS004 and MAAS005 are not selected".into())
         } else {
-            match target.read_bmcs(&checks::maas_pack().bmc, config.timeout).await {
+            match target.read_bmcs(&pack().bmc, config.timeout).await {
                 Ok(table) => Probed::Found(table),
                 Err(e) => Probed::Failed(e.to_string()),
             }
@@ -150,7 +163,7 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
     }
 }
 
-async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::probe::maas::MaasApiFacts> {
+async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::systems::maas::api::MaasApiFacts> {
     // With an API key but no URL, a region controller's regiond.conf says where the API is.
     let discovered = match (&config.maas_api_key, &host.regiond) {
         (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),
@@ -173,7 +186,7 @@ async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::prob
         Ok(api) => api,
         Err(e) => return Probed::Failed(e.to_string()),
     };
-    match api.probe(&checks::maas_pack().bmc).await {
+    match api.probe(&pack().bmc).await {
         Ok(facts) => Probed::Found(facts),
         Err(e) => Probed::Failed(e.to_string()),
     }

@@ -1,10 +1,22 @@
 //! Mender Server: the server's version (configured; the server has no version endpoint), its
 //! edition, and the device auth sets left behind by decommissioned devices (FACTS.md §2).
 
-use crate::checks::mender::MenderFacts;
-use crate::checks::{self, Pack};
+pub mod checks;
+pub mod probe;
+
+use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, probe_http, within, Scan};
 use crate::core::{Part, Planned, System};
+use checks::MenderFacts;
+
+/// The Mender Server pack, as shipped (`checks/mender.toml`).
+pub const PACK: &str = include_str!("../../../checks/mender.toml");
+
+/// The parsed Mender Server pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static checks::MenderPack {
+    static PACK_PARSED: std::sync::OnceLock<checks::MenderPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/mender.toml is valid (tested)"))
+}
 
 /// The Mender Server system.
 pub struct Mender;
@@ -22,12 +34,12 @@ impl System for Mender {
         "mender.toml"
     }
 
-    fn checks(&self) -> &'static [checks::CheckDef] {
-        checks::mender_pack().checks()
+    fn checks(&self) -> &'static [CheckDef] {
+        pack().checks()
     }
 
     fn implemented(&self) -> &'static [&'static str] {
-        checks::mender::IMPLEMENTED
+        checks::IMPLEMENTED
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -53,11 +65,11 @@ impl System for Mender {
                     config,
                     url,
                     "Mender Server not configured (MENDER_URL or [mender] url)",
-                    |h| async move { crate::probe::mender::probe(&h, &config.mender).await },
+                    |h| async move { crate::systems::mender::probe::probe(&h, &config.mender).await },
                 ),
             )
             .await;
-            let pack = checks::mender_pack();
+            let pack = pack();
             let target = config.targets.get("mender");
             let configured = config.mender.url.is_some() || config.mender.current.is_some();
             let facts = MenderFacts {
@@ -67,7 +79,7 @@ impl System for Mender {
                 devices,
             };
             Part {
-                evaluations: checks::mender::evaluate(pack, &facts, target, configured),
+                evaluations: checks::evaluate(pack, &facts, target, configured),
                 target: configured.then(|| target.map_or_else(|| pack.newest().raw, |t| t.raw.clone())),
             }
         })

@@ -1,31 +1,15 @@
-//! Checks: pure evaluation of facts into findings, plus the catalogue that describes them.
+//! What every check shares: its catalogue entry ([`CheckDef`]), what it produced
+//! ([`Evaluation`]), the knowledge-pack trait, and the catalogue of every registered system.
 //!
 //! A check's *definition* (id, name, severity, texts) and the tables it needs live in
 //! `checks/<system>.toml`, embedded in the binary at build time; its *logic* lives in
-//! `src/checks/<system>.rs`. Nothing here does I/O.
+//! `src/systems/<system>/checks.rs`. Nothing here does I/O.
 
-pub mod backendai;
-pub mod bmc;
-pub mod jsonb;
-pub mod juju;
-pub mod maas;
-pub mod mender;
-pub mod path;
-
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::report::{Evidence, Finding, Outcome, OutcomeStatus, Severity, System};
-
-/// The MAAS knowledge pack, as shipped (checks/maas.toml).
-pub const MAAS_PACK: &str = include_str!("../../checks/maas.toml");
-/// The Mender Server pack (checks/mender.toml).
-pub const MENDER_PACK: &str = include_str!("../../checks/mender.toml");
-/// The Juju pack (checks/juju.toml).
-pub const JUJU_PACK: &str = include_str!("../../checks/juju.toml");
-/// The Backend.AI pack (checks/backendai.toml).
-pub const BACKENDAI_PACK: &str = include_str!("../../checks/backendai.toml");
 
 /// A knowledge pack: its catalogue entries (and tables of its own).
 pub trait Pack {
@@ -169,9 +153,9 @@ impl Evaluation {
 pub fn found_or_every<'a, T>(
     pack: &dyn Pack,
     ids: &[&str],
-    state: &'a crate::probe::Probed<T>,
+    state: &'a crate::core::Probed<T>,
 ) -> Result<&'a T, Vec<Evaluation>> {
-    use crate::probe::Probed;
+    use crate::core::Probed;
     match state {
         Probed::Found(s) => Ok(s),
         Probed::Skipped(r) => Err(ids
@@ -183,50 +167,6 @@ pub fn found_or_every<'a, T>(
             .map(|id| Evaluation::error(pack.def(id), c.clone()))
             .collect()),
     }
-}
-
-/// The MAAS pack: catalogue plus version and BMC tables.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MaasPack {
-    pub system: System,
-    pub release: Vec<maas::Release>,
-    /// Series upstream announces but has not tagged (`[[unreleased]]`).
-    #[serde(default)]
-    pub unreleased: Vec<maas::Unreleased>,
-    pub paths: maas::Paths,
-    pub bmc: bmc::BmcRules,
-    pub check: Vec<CheckDef>,
-}
-
-impl Pack for MaasPack {
-    fn checks(&self) -> &[CheckDef] {
-        &self.check
-    }
-}
-
-/// The parsed MAAS pack (parsed once; the embedded text is tested to parse).
-pub fn maas_pack() -> &'static MaasPack {
-    static PACK: OnceLock<MaasPack> = OnceLock::new();
-    PACK.get_or_init(|| toml::from_str(MAAS_PACK).expect("checks/maas.toml is valid (tested)"))
-}
-
-/// The parsed Mender pack.
-pub fn mender_pack() -> &'static mender::MenderPack {
-    static PACK: OnceLock<mender::MenderPack> = OnceLock::new();
-    PACK.get_or_init(|| toml::from_str(MENDER_PACK).expect("checks/mender.toml is valid (tested)"))
-}
-
-/// The parsed Juju pack.
-pub fn juju_pack() -> &'static juju::JujuPack {
-    static PACK: OnceLock<juju::JujuPack> = OnceLock::new();
-    PACK.get_or_init(|| toml::from_str(JUJU_PACK).expect("checks/juju.toml is valid (tested)"))
-}
-
-/// The parsed Backend.AI pack.
-pub fn backendai_pack() -> &'static backendai::BackendaiPack {
-    static PACK: OnceLock<backendai::BackendaiPack> = OnceLock::new();
-    PACK.get_or_init(|| toml::from_str(BACKENDAI_PACK).expect("checks/backendai.toml is valid (tested)"))
 }
 
 /// Every check of every registered system's pack, ordered by id.
@@ -300,92 +240,6 @@ mod tests {
                 c.id
             );
         }
-    }
-
-    #[test]
-    fn every_check_is_about_its_packs_system() {
-        for (system, checks) in [
-            (System::Mender, mender_pack().checks()),
-            (System::Juju, juju_pack().checks()),
-            (System::Backendai, backendai_pack().checks()),
-        ] {
-            for c in checks {
-                assert_eq!(c.system, system, "{}", c.id);
-            }
-        }
-        assert_eq!(mender_pack().newest().series().to_string(), "4.1");
-        assert_eq!(backendai_pack().newest().raw, "26.8.1");
-    }
-
-    /// Every knowledge row of the Juju, Mender and Backend.AI packs names where it was read.
-    #[test]
-    fn every_knowledge_row_names_its_source() {
-        let named = |source: &str, repo: &str| source.contains(repo) && source.len() > repo.len() + 5;
-        for r in &juju_pack().series {
-            assert!(named(&r.source, "juju/juju"), "juju {}", r.version);
-        }
-        for r in &juju_pack().migration {
-            assert!(named(&r.source, "juju/juju"), "juju migration to {}", r.target);
-        }
-        for r in &mender_pack().series {
-            assert!(
-                named(&r.source, "mendersoftware/integration") || named(&r.source, "mendersoftware/mender-server"),
-                "mender {}",
-                r.version
-            );
-        }
-        for r in &backendai_pack().line {
-            assert!(named(&r.source, "lablup/backend.ai"), "backendai {}", r.version);
-        }
-        for def in mender_pack()
-            .checks()
-            .iter()
-            .chain(juju_pack().checks())
-            .chain(backendai_pack().checks())
-        {
-            assert!(!def.source.contains("seed"), "{} still cites the seed", def.id);
-        }
-    }
-
-    /// Every version the path checks parse with `expect` is valid, so those cannot fail.
-    #[test]
-    fn every_knowledge_version_parses() {
-        use crate::version::Version;
-        let parses = |v: &str| assert!(Version::parse(v).is_ok_and(|p| p.pre.is_none()), "{v}");
-        let bai = backendai_pack();
-        assert!(!bai.line.is_empty());
-        for l in &bai.line {
-            assert!(
-                !l.patches.is_empty() && l.patches.windows(2).all(|w| w[0] < w[1]),
-                "{}",
-                l.version
-            );
-            for p in &l.patches {
-                parses(&format!("{}.{p}", l.version));
-            }
-            l.enter_from.as_deref().into_iter().for_each(parses);
-        }
-        bai.revision_histories.iter().for_each(|v| parses(v));
-        let juju = juju_pack();
-        assert!(!juju.series.is_empty());
-        juju.series.iter().for_each(|r| {
-            parses(&r.version);
-            parses(&r.last);
-        });
-        parses(&juju.in_place_minors_before);
-        for m in &juju.migration {
-            parses(&m.target);
-            parses(&m.model_min);
-            m.client_min.as_deref().into_iter().for_each(parses);
-        }
-        let mender = mender_pack();
-        assert!(!mender.series.is_empty());
-        mender.series.iter().for_each(|r| {
-            parses(&r.version);
-            parses(&r.last);
-        });
-        parses(&mender.paths.storage_proxy_removed_in);
-        parses(&mender.paths.propagate_inventory_from);
     }
 
     #[test]

@@ -6,6 +6,22 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// A series upstream prepares but has not released (`[[unreleased]]` in a pack): no
+/// target, but what is known of it is said when one is asked for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unreleased {
+    /// The series, `3.8`.
+    pub version: String,
+    /// What upstream shows of it, with the source.
+    pub evidence: String,
+    /// The series every upgrade to this one must pass through, if upstream says so.
+    #[serde(default)]
+    pub requires_from: Option<String>,
+    /// Where the evidence was read (repository, commit, paths).
+    pub source: String,
+}
+
 /// What kind of upgrade a step is (JSON `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

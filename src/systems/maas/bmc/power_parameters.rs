@@ -24,10 +24,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::checks::bmc::{BmcRules, Observations, Param, Part, PartBuilder, PowerTypes};
-use crate::probe::machine_list::{MachineIndex, MachineList};
-pub use crate::probe::pieces::IN_FLIGHT;
-use crate::probe::pieces::{self, Piece};
+use crate::systems::maas::bmc::machine_list::{MachineIndex, MachineList};
+pub use crate::systems::maas::bmc::pieces::IN_FLIGHT;
+use crate::systems::maas::bmc::pieces::{self, Piece};
+use crate::systems::maas::bmc::{BmcRules, Observations, Param, Part, PartBuilder, PowerTypes};
 
 /// Largest accepted entry (one machine's parameters with its key).
 pub const MAX_ENTRY: usize = 16 * 1024 * 1024;
@@ -792,8 +792,8 @@ impl InOrder<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::maas_pack;
-    use crate::probe::pieces::test_sources::{Chunked, FailsAfter, Spaces};
+    use crate::systems::maas::bmc::pieces::test_sources::{Chunked, FailsAfter, Spaces};
+    use crate::systems::maas::pack as maas_pack;
 
     fn read_str(text: &[u8], chunk: usize) -> Result<Observations, ParseError> {
         read_str_in_pieces(text, chunk, PIECE_BYTES)

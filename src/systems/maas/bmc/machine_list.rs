@@ -37,9 +37,9 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use crate::probe::maas::Machine;
-pub use crate::probe::pieces::IN_FLIGHT;
-use crate::probe::pieces::{self, Piece};
+use crate::systems::maas::api::Machine;
+pub use crate::systems::maas::bmc::pieces::IN_FLIGHT;
+use crate::systems::maas::bmc::pieces::{self, Piece};
 
 /// Largest accepted machine object, in bytes from its `{` to its `}`: far above upstream's
 /// largest example (33 KB); it bounds the memory one machine can take (its three values and the
@@ -1744,7 +1744,7 @@ impl InOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::pieces::test_sources::{Chunked, FailsAfter, Spaces};
+    use crate::systems::maas::bmc::pieces::test_sources::{Chunked, FailsAfter, Spaces};
 
     fn read_str(doc: &[u8]) -> Result<Vec<Machine>, MachineListError> {
         read(doc)

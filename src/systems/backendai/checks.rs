@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::{newer_than_known, HopKind, PathError, UpgradePath};
-use super::{CheckDef, Evaluation, Pack};
-use crate::probe::Probed;
+use crate::core::check::{CheckDef, Evaluation, Pack};
+use crate::core::path::{newer_than_known, HopKind, PathError, UpgradePath};
+use crate::core::Probed;
 use crate::report::Severity;
 use crate::version::Version;
 
@@ -298,7 +298,7 @@ pub struct BackendaiState {
 /// Runs every Backend.AI check against `target` (`None`: the newest release preflight knows,
 /// never older than what runs).
 pub fn evaluate(pack: &BackendaiPack, state: &Probed<BackendaiState>, target: Option<&Version>) -> Vec<Evaluation> {
-    let s = match super::found_or_every(pack, IMPLEMENTED, state) {
+    let s = match crate::core::check::found_or_every(pack, IMPLEMENTED, state) {
         Ok(s) => s,
         Err(evaluations) => return evaluations,
     };
@@ -455,7 +455,7 @@ fn sessions(def: &CheckDef, s: &BackendaiState, route: &Result<(Version, Route),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::backendai_pack;
+    use crate::systems::backendai::pack as backendai_pack;
     use rstest::rstest;
 
     fn v(s: &str) -> Version {

@@ -7,7 +7,7 @@
 //! with bounded concurrency and a progress bar (stderr, TTY only).
 //!
 //! Power parameters (which hold BMC passwords) stream through
-//! [`crate::probe::power_parameters::read`] and are reduced at once to
+//! [`crate::systems::maas::bmc::power_parameters::read`] and are reduced at once to
 //! the detector's hashed records: no password outlives its entry.
 
 use std::collections::HashMap;
@@ -23,12 +23,12 @@ use reqwest::Url;
 use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
-use super::http::{anonymous, authorization, display_url, Http, HttpError};
-use super::machine_list::MachineList;
-use super::power_parameters::{self, parse_params, GivenTypes, ParseError, PowerInput};
-use crate::checks::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
-use crate::checks::maas::NodeKind;
+use super::bmc::machine_list::MachineList;
+use super::bmc::power_parameters::{self, parse_params, GivenTypes, ParseError, PowerInput};
 use crate::config::Secret;
+use crate::net::http::{anonymous, authorization, display_url, Http, HttpError};
+use crate::systems::maas::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
+use crate::systems::maas::checks::NodeKind;
 
 /// RFC 5849 §3.6: everything but ALPHA, DIGIT, `-`, `.`, `_`, `~` is percent-encoded.
 const OAUTH_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -438,7 +438,7 @@ impl<'a> MaasApi<'a> {
         let url = self.url("machines/");
         let parsed = self
             .stream_parse(&url, WHAT, |body| {
-                super::machine_list::read(body).map_err(|e| e.to_string())
+                super::bmc::machine_list::read(body).map_err(|e| e.to_string())
             })
             .await?;
         parsed.map_err(|cause| MaasError::MachineList {

@@ -11,9 +11,9 @@ use reqwest::Url;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::http::{anonymous, Http, HttpError};
-use crate::checks::backendai::{AgentVersions, BackendaiState};
 use crate::config::{BackendaiConfig, Secret};
+use crate::net::http::{anonymous, Http, HttpError};
+use crate::systems::backendai::checks::{AgentVersions, BackendaiState};
 use crate::version::Version;
 
 /// The manager's `GET /` answer (wire shape).

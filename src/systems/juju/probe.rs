@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::host::{HostSource, RunError};
-use super::Probed;
-use crate::checks::juju::{Controller, JujuState, Model};
+use crate::core::Probed;
+use crate::host::{HostSource, RunError};
+use crate::systems::juju::checks::{Controller, JujuState, Model};
 use crate::version::Version;
 
 /// `juju controllers --format=json` (wire shape, upstream `ControllerSet`): `controllers` is

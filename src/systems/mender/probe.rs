@@ -12,9 +12,9 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::http::{authorization, display_url, Http, HttpError};
-use crate::checks::mender::DeviceLeftovers;
 use crate::config::{MenderConfig, Secret};
+use crate::net::http::{authorization, display_url, Http, HttpError};
+use crate::systems::mender::checks::DeviceLeftovers;
 
 /// Devices per page.
 pub const PER_PAGE: usize = 500;

@@ -3,9 +3,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::{newer_than_known, HopKind, PathError, UpgradePath};
-use super::{CheckDef, Evaluation, Pack};
-use crate::probe::Probed;
+use crate::core::check::{CheckDef, Evaluation, Pack};
+use crate::core::path::{newer_than_known, HopKind, PathError, UpgradePath};
+use crate::core::Probed;
 use crate::report::{Finding, Severity};
 use crate::version::{Series, Version};
 
@@ -50,7 +50,7 @@ pub struct JujuPack {
     pub series: Vec<JujuSeries>,
     /// Series upstream prepares but has not released: never a target.
     #[serde(default)]
-    pub unreleased: Vec<super::maas::Unreleased>,
+    pub unreleased: Vec<crate::core::path::Unreleased>,
     pub migration: Vec<Migration>,
     pub check: Vec<CheckDef>,
 }
@@ -323,7 +323,7 @@ fn over_controllers(def: &CheckDef, s: &JujuState, findings: Vec<Finding>, summa
 
 /// Runs every Juju check against `target` (`None`: the newest release preflight knows).
 pub fn evaluate(pack: &JujuPack, state: &Probed<JujuState>, target: Option<&Version>, plan: Plan) -> Vec<Evaluation> {
-    let s = match super::found_or_every(pack, IMPLEMENTED, state) {
+    let s = match crate::core::check::found_or_every(pack, IMPLEMENTED, state) {
         Ok(s) => s,
         Err(evaluations) => return evaluations,
     };
@@ -568,8 +568,8 @@ fn migration_minimum(pack: &JujuPack, def: &CheckDef, s: &JujuState, target: &Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::juju_pack;
     use crate::report::OutcomeStatus;
+    use crate::systems::juju::pack as juju_pack;
     use rstest::rstest;
 
     fn v(s: &str) -> Version {

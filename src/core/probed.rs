@@ -1,17 +1,6 @@
-//! Probes: all of preflight's I/O. Each probe reads one live system once and returns plain
-//! facts; it never decides severity. Every failure becomes a [`Probed::Failed`] with the cause
+//! What a probe learned about one system. Each probe (under `systems/<name>/`) reads one live
+//! system once and returns plain facts; it never decides severity. Every failure becomes a [`Probed::Failed`] with the cause
 //! in words (which a check turns into outcome `error`), never a panic.
-
-pub mod backendai;
-pub mod host;
-pub mod http;
-pub mod juju;
-pub mod maas;
-pub mod machine_list;
-pub mod mender;
-pub mod pieces;
-pub mod postgres;
-pub mod power_parameters;
 
 /// What a probe learned about one system.
 #[derive(Debug, Clone, PartialEq)]

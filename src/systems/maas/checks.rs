@@ -1,6 +1,6 @@
 //! MAAS checks MAAS001–MAAS008: facts in, findings out, no I/O. Texts and tables come from
-//! checks/maas.toml (see [`crate::checks::MaasPack`]); the duplicate-BMC detector is
-//! [`crate::checks::bmc`].
+//! checks/maas.toml (see [`crate::systems::maas::checks::MaasPack`]); the duplicate-BMC detector is
+//! [`crate::core::check::bmc`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,14 +8,15 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
-use super::path::{newer_than_known, HopKind, UpgradePath};
-use super::{CheckDef, Evaluation, MaasPack, Pack};
-use crate::probe::host::{HostFacts, MaasInstall};
-use crate::probe::maas::MaasApiFacts;
-use crate::probe::machine_list::MachineIndex;
-use crate::probe::postgres::{BmcTable, Migration0290, NotAnObject, PgFacts};
-use crate::probe::Probed;
+use crate::core::check::{CheckDef, Evaluation, Pack};
+use crate::core::path::{newer_than_known, HopKind, Unreleased, UpgradePath};
+use crate::core::Probed;
+use crate::host::{HostFacts, MaasInstall};
+use crate::report::System;
 use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
+use crate::systems::maas::api::MaasApiFacts;
+use crate::systems::maas::bmc::machine_list::MachineIndex;
+use crate::systems::maas::postgres::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use crate::version::{Series, Version};
 
 /// Every check id this module implements (tested against the catalogue).
@@ -43,20 +44,24 @@ pub struct Release {
     pub database_owned_by_maas_role: bool,
 }
 
-/// A series upstream prepares but has not released (checks/maas.toml `[[unreleased]]`): no
-/// target, but what is known of it is said when one is asked for.
+/// The MAAS pack: catalogue plus version and BMC tables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Unreleased {
-    /// MAAS series, `3.8`.
-    pub version: String,
-    /// What upstream shows of it, with the source.
-    pub evidence: String,
-    /// The series every upgrade to this one must pass through, if upstream says so.
+pub struct MaasPack {
+    pub system: System,
+    pub release: Vec<Release>,
+    /// Series upstream announces but has not tagged (`[[unreleased]]`).
     #[serde(default)]
-    pub requires_from: Option<String>,
-    /// Where the evidence was read (repository, commit, paths).
-    pub source: String,
+    pub unreleased: Vec<Unreleased>,
+    pub paths: Paths,
+    pub bmc: super::bmc::BmcRules,
+    pub check: Vec<CheckDef>,
+}
+
+impl Pack for MaasPack {
+    fn checks(&self) -> &[CheckDef] {
+        &self.check
+    }
 }
 
 /// checks/maas.toml `[paths]`.
@@ -1481,8 +1486,8 @@ fn database_owner(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::maas_pack;
-    use crate::probe::host::{Release as HostRelease, UnitState};
+    use crate::host::{Release as HostRelease, UnitState};
+    use crate::systems::maas::pack as maas_pack;
     use rstest::rstest;
 
     fn host(release: Option<(&str, &str)>, install: Option<MaasInstall>) -> HostFacts {

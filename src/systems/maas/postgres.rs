@@ -16,10 +16,10 @@ use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config as PgConfig, NoTls, Transaction};
 
-use crate::checks::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
-use crate::checks::maas::BmcRow;
 use crate::config::{Config, DsnOrigin, Secret};
-use crate::probe::host::RegiondConf;
+use crate::host::RegiondConf;
+use crate::systems::maas::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
+use crate::systems::maas::checks::BmcRow;
 
 /// Name of the MAAS database when nothing says otherwise.
 pub const DEFAULT_DATABASE: &str = "maasdb";
@@ -385,7 +385,7 @@ pub struct NotAnObject {
 /// non-objects unchanged), address, user, whether it is `{}` after the removal, whether 0290
 /// skips it (a value Python finds falsy), and — only for objects that hold a number — the text
 /// after the removal, which 0290 writes back through Python's floats
-/// ([`crate::checks::jsonb::canonical_hash_after_python`]). `$1`, `$2`, … are pairs of (power types, removed
+/// ([`crate::systems::maas::bmc::jsonb::canonical_hash_after_python`]). `$1`, `$2`, … are pairs of (power types, removed
 /// key) from the rules. Columns MAAS declares NOT NULL are read as they are, so a NULL is seen.
 fn bmc_query(rules: &BmcRules) -> (String, Vec<(Vec<String>, String)>) {
     let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -505,7 +505,7 @@ impl PgTarget {
             // of that value. Such a row can only equal another row with a number, so the two
             // kinds of hash never meet.
             let post = match row.get::<_, Option<String>>(10) {
-                Some(text) => match crate::checks::jsonb::canonical_hash_after_python(&text) {
+                Some(text) => match crate::systems::maas::bmc::jsonb::canonical_hash_after_python(&text) {
                     Ok(hash) => format!("{hash:032x}"),
                     Err(e) => {
                         tracing::warn!("BMC row {id}: {e}; compared as jsonb text");

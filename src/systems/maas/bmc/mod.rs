@@ -18,6 +18,11 @@
 //! user, and spans into a text arena for the few strings a report shows. Secret values only ever enter a hash. Grouping buckets fixed-size keys and chains
 //! equal ones in a per-bucket table: no per-group allocation, no per-machine map kept.
 
+pub mod jsonb;
+pub mod machine_list;
+pub mod pieces;
+pub mod power_parameters;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -131,7 +136,7 @@ impl PowerTypes {
 
 /// A value in a power-parameter map: a string (unescaped; borrowed from the input when it has
 /// no escapes), or the JSON text of any other value (a number, literal, array or object, as
-/// written), which compares by jsonb equality ([`super::jsonb`]).
+/// written), which compares by jsonb equality ([`jsonb`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param<'a> {
     Str(Cow<'a, str>),
@@ -370,7 +375,7 @@ fn write_param(buf: &mut Vec<u8>, key: &str, value: &Param) {
         }
         Param::Json(text) => {
             buf.extend_from_slice(b"\0j");
-            match super::jsonb::canonical_hash(text) {
+            match jsonb::canonical_hash(text) {
                 Ok(hash) => buf.extend_from_slice(&hash.to_le_bytes()),
                 // The readers validate every value first; text that is not JSON (only from
                 // code that builds maps by hand) compares as written.
@@ -1213,7 +1218,7 @@ pub fn normalize_address(address: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::maas_pack;
+    use crate::systems::maas::pack as maas_pack;
     use rstest::rstest;
     use serde_json::json;
 
@@ -1333,7 +1338,7 @@ mod tests {
         let mut b = PartBuilder::new(rules, &types);
         for ((id, _, text), t) in machines.iter().zip(ids) {
             let mut pairs = Vec::new();
-            crate::probe::power_parameters::parse_params(text.as_bytes(), &mut pairs).unwrap();
+            crate::systems::maas::bmc::power_parameters::parse_params(text.as_bytes(), &mut pairs).unwrap();
             b.add_map(id, Some(t), &mut pairs);
         }
         let part = b.finish();

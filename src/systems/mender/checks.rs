@@ -4,9 +4,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::path::{newer_than_known, HopKind, UpgradePath};
-use super::{CheckDef, Evaluation, Pack};
-use crate::probe::Probed;
+use crate::core::check::{CheckDef, Evaluation, Pack};
+use crate::core::path::{newer_than_known, HopKind, UpgradePath};
+use crate::core::Probed;
 use crate::report::Severity;
 use crate::version::{Series, Version};
 
@@ -53,7 +53,7 @@ pub struct MenderPack {
     pub series: Vec<MenderSeries>,
     /// Tags that look like releases but are not server releases (3.8.x client bundles).
     #[serde(default)]
-    pub not_a_server_release: Vec<super::maas::Unreleased>,
+    pub not_a_server_release: Vec<crate::core::path::Unreleased>,
     pub paths: Paths,
     pub check: Vec<CheckDef>,
 }
@@ -433,7 +433,7 @@ fn storage_proxy(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::mender_pack;
+    use crate::systems::mender::pack as mender_pack;
     use rstest::rstest;
 
     #[rstest]

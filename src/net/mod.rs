@@ -1,0 +1,3 @@
+//! The network plumbing every system shares: one HTTP client per run.
+
+pub mod http;
