@@ -59,7 +59,20 @@ async fn serves_health_metrics_and_report() {
 
 #[tokio::test]
 async fn healthy_when_ok() {
+    let (_server, url) = start(&["--select", "MAAS006", "--allow-nothing"]);
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(
+        health.status(),
+        200,
+        "nothing installed here, accepted by --allow-nothing: OK"
+    );
+}
+
+/// Nothing installed here and nothing configured: nothing was checked, which is UNKNOWN, not
+/// healthy.
+#[tokio::test]
+async fn unhealthy_when_nothing_was_checked() {
     let (_server, url) = start(&["--select", "MAAS006"]);
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
-    assert_eq!(health.status(), 200, "nothing installed here: OK (all skipped)");
+    assert_eq!(health.status(), 503, "every check skipped: UNKNOWN");
 }
