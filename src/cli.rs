@@ -8,7 +8,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::FailOn;
 
-use crate::config::{Config, DsnOrigin, Overrides, Secret};
+use crate::config::{Config, Overrides, Secret};
 use crate::core::check as checks;
 use crate::core::engine::{self, Scan};
 use crate::demo::Demo;
@@ -16,6 +16,7 @@ use crate::host::HostSource;
 use crate::render::{self, Format};
 use crate::report::{Report, Status};
 use crate::systems::maas::bmc_command::{self, BmcSource};
+use crate::systems::maas::config::{DsnOrigin, MaasConfig};
 
 /// Read-only pre-upgrade scanner for MAAS, its PostgreSQL database and its hosts.
 ///
@@ -543,7 +544,7 @@ fn bmc(args: BmcArgs) -> ExitCode {
                     });
                     return unknown();
                 }
-                config.pg_dsn = Some((Secret::new(dsn.to_string()), DsnOrigin::Flag));
+                config.of_mut::<MaasConfig>().pg_dsn = Some((Secret::new(dsn.to_string()), DsnOrigin::Flag));
             }
             BmcSource::Database
         }

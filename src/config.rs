@@ -32,8 +32,6 @@ pub const NAGIOS_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_RETRIES: usize = 2;
 /// Largest accepted HTTP response, unless configured (MiB).
 pub const DEFAULT_MAX_RESPONSE_MIB: u64 = 1024;
-/// Concurrent per-machine power-parameter requests, unless configured.
-pub const DEFAULT_CONCURRENCY: usize = 32;
 /// The names of the registered systems (what `--target` and the selectors accept), in
 /// registry order.
 pub fn known_systems() -> Vec<&'static str> {
@@ -68,96 +66,127 @@ impl fmt::Display for Secret {
     }
 }
 
-/// `preflight.toml`, as written by the user. Every field is optional.
+/// `preflight.toml`, as written by the user: the shared `[scan]` section and the waivers.
+/// Every registered system reads its own sections from [`FileConfig::source`] (see
+/// [`Sources::section`]); a top-level key that neither names is refused.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FileConfig {
     #[serde(default)]
-    pub maas: MaasSection,
-    #[serde(default)]
-    pub postgresql: PostgresSection,
-    #[serde(default)]
     pub scan: ScanSection,
-    #[serde(default)]
-    pub mender: MenderSection,
-    #[serde(default)]
-    pub juju: JujuSection,
-    #[serde(default)]
-    pub backendai: BackendaiSection,
     /// Accepted findings (see [`crate::waivers`]).
     #[serde(default)]
     pub waiver: Vec<crate::waivers::WaiverSpec>,
+    /// The file's name and text, which the systems' sections are read from.
+    #[serde(skip)]
+    pub source: Option<FileSource>,
 }
 
-/// `[mender]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MenderSection {
-    /// The server's URL (`https://mender.example.com`).
-    pub url: Option<String>,
-    /// A personal access token (prefer MENDER_TOKEN or `token_file`).
-    pub token: Option<Secret>,
-    /// A file holding the personal access token.
-    pub token_file: Option<PathBuf>,
-    /// A user for `POST /api/management/v1/useradm/auth/login` (password: MENDER_PASSWORD).
-    pub username: Option<String>,
-    /// The running version (the server has no version endpoint), e.g. `3.7.4`.
-    pub current: Option<String>,
-    /// `open-source` or `enterprise`.
-    pub edition: Option<String>,
-    /// The edition after the upgrade [default: `edition`].
-    pub target_edition: Option<String>,
+/// A config file's name (for diagnostics) and text.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    pub name: String,
+    pub text: String,
 }
 
-/// `[juju]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JujuSection {
-    /// The juju CLI [default: `juju` on PATH].
-    pub cli: Option<PathBuf>,
-    /// `in-place` (juju upgrade-controller, the default) or `migrate` (new controller).
-    #[serde(default)]
-    pub upgrade: crate::systems::juju::checks::Plan,
+/// The sections of `preflight.toml` that no system owns.
+const SHARED_SECTIONS: &[&str] = &["scan", "waiver"];
+
+/// One registered system's resolved configuration, kept in [`Config`] and found by its type
+/// ([`Config::of`]). Implemented for every `Clone + Debug` type (whose `Debug` must not show
+/// secrets: hold them in [`Secret`]).
+pub trait SystemConfig: std::any::Any + Send + Sync + fmt::Debug {
+    /// A boxed copy.
+    fn clone_box(&self) -> Box<dyn SystemConfig>;
+    /// As `Any`, to downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// As `Any`, to downcast mutably.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
-/// `[backendai]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BackendaiSection {
-    /// The manager's API endpoint (`https://manager:8081`).
-    pub manager_url: Option<String>,
-    /// The storage proxy's manager-facing endpoint (`http://storage-proxy:6022`).
-    pub storage_proxy_url: Option<String>,
-    /// The web server (`https://webui:8090`).
-    pub webserver_url: Option<String>,
+impl<T: std::any::Any + Send + Sync + fmt::Debug + Clone> SystemConfig for T {
+    fn clone_box(&self) -> Box<dyn SystemConfig> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
 }
 
-/// `[maas]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MaasSection {
-    /// The URL `maas login` takes, e.g. `http://10.0.0.2:5240/MAAS`.
-    pub url: Option<String>,
-    /// `consumer_key:token_key:token_secret`. Prefer `api_key_file`.
-    pub api_key: Option<Secret>,
-    /// A file holding the API key (first line).
-    pub api_key_file: Option<PathBuf>,
-    /// The running MAAS version, when neither the API nor this host can tell it.
-    pub current: Option<String>,
-    /// Concurrent per-machine requests when the bulk power-parameters call is refused.
-    pub concurrency: Option<usize>,
+impl Clone for Box<dyn SystemConfig> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
 }
 
-/// `[postgresql]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostgresSection {
-    /// A libpq connection string or URL (`postgresql://maas@localhost/maasdb`).
-    pub url: Option<Secret>,
-    /// The MAAS database name (default: the DSN's database, else `maasdb`).
-    pub database: Option<String>,
-    /// The role MAAS connects as (default: regiond.conf's database_user, else `maas`).
-    pub maas_role: Option<String>,
+/// What a system's configuration is read from: the config file (if any) and the environment
+/// (empty values count as unset).
+pub struct Sources<'a> {
+    file: Option<&'a FileSource>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> Sources<'a> {
+    /// Sources over `file` and `env`.
+    pub fn new(file: Option<&'a FileSource>, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Sources { file, env }
+    }
+
+    /// The environment variable `name`, unless unset or blank.
+    pub fn env(&self, name: &str) -> Option<String> {
+        (self.env)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The section `[key]` of the config file as `T` (`T::default()` when the file or the
+    /// section is absent).
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] pointing at the offending key or value in the file.
+    pub fn section<T: serde::de::DeserializeOwned + Default>(&self, key: &'static str) -> Result<T, ConfigError> {
+        let Some(file) = self.file else {
+            return Ok(T::default());
+        };
+        let picked = serde::Deserializer::deserialize_map(
+            toml::Deserializer::new(&file.text),
+            Pick::<T> {
+                key,
+                item: std::marker::PhantomData,
+            },
+        );
+        picked
+            .map(Option::unwrap_or_default)
+            .map_err(|e| parse_error(&file.name, &file.text, &e))
+    }
+}
+
+/// Deserializes one top-level key of a document, ignoring the others.
+struct Pick<T> {
+    key: &'static str,
+    item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Pick<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a table with an optional [{}] section", self.key)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.key {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// `[scan]`.
@@ -229,64 +258,18 @@ pub enum ConfigError {
     },
 }
 
-/// Where the database connection string came from (for messages; never the DSN itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DsnOrigin {
-    Flag,
-    ConfigFile,
-    DatabaseUrl,
-    LibpqEnv,
-}
-
-impl fmt::Display for DsnOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DsnOrigin::Flag => "--database",
-            DsnOrigin::ConfigFile => "[postgresql] url in the config file",
-            DsnOrigin::DatabaseUrl => "DATABASE_URL",
-            DsnOrigin::LibpqEnv => "the PG* environment variables",
-        })
-    }
-}
-
-/// libpq's environment variables (`PGHOST`, …), applied to fields a DSN leaves open.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LibpqEnv {
-    pub host: Option<String>,
-    pub port: Option<String>,
-    pub user: Option<String>,
-    pub password: Option<Secret>,
-    pub dbname: Option<String>,
-}
-
-impl LibpqEnv {
-    fn is_empty(&self) -> bool {
-        self.host.is_none() && self.port.is_none() && self.user.is_none() && self.dbname.is_none()
-    }
-}
-
 /// Everything a scan needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file that was read, if any.
     pub path: Option<PathBuf>,
-    pub maas_url: Option<String>,
-    pub maas_api_key: Option<Secret>,
-    pub maas_current: Option<Version>,
-    pub concurrency: usize,
-    /// Explicit DSN and where it came from; `None` means discover (regiond.conf).
-    pub pg_dsn: Option<(Secret, DsnOrigin)>,
-    pub libpq: LibpqEnv,
-    pub pg_database: Option<String>,
-    pub maas_role: Option<String>,
     pub timeout: Duration,
     pub retries: usize,
     pub max_response_bytes: u64,
     /// Target per system (`maas` → `3.5`). Missing systems take their pack's newest release.
     pub targets: BTreeMap<String, Version>,
-    pub mender: MenderConfig,
-    pub juju: JujuConfig,
-    pub backendai: BackendaiConfig,
+    /// Each registered system's own configuration, found by type ([`Config::of`]).
+    pub systems: Vec<Box<dyn SystemConfig>>,
     /// Which checks run (`--select`, `--ignore`, `[scan]`).
     pub selection: Selection,
     /// How findings turn into the status and exit code.
@@ -366,37 +349,6 @@ fn check_selectors(list: &[String]) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Mender Server settings, resolved.
-#[derive(Debug, Clone, Default)]
-pub struct MenderConfig {
-    pub url: Option<String>,
-    pub token: Option<Secret>,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub current: Option<Version>,
-    pub edition: Option<String>,
-    pub target_edition: Option<String>,
-}
-
-/// Juju settings, resolved.
-#[derive(Debug, Clone, Default)]
-pub struct JujuConfig {
-    /// Set explicitly: a missing CLI is then an error, not a skip.
-    pub cli: Option<PathBuf>,
-    pub plan: crate::systems::juju::checks::Plan,
-}
-
-/// Backend.AI settings, resolved.
-#[derive(Debug, Clone, Default)]
-pub struct BackendaiConfig {
-    pub manager_url: Option<String>,
-    pub storage_proxy_url: Option<String>,
-    pub webserver_url: Option<String>,
-    /// Keypair for signed requests (superadmin, for /manager/status from 26.x).
-    pub access_key: Option<String>,
-    pub secret_key: Option<Secret>,
-}
-
 /// Command-line overrides (the last layer).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -449,7 +401,26 @@ pub fn read_config_file(explicit: Option<&Path>) -> Result<Option<(PathBuf, Stri
 /// # Errors
 /// [`ConfigError::Parse`] pointing at the offending key or value.
 pub fn parse_file_config(name: &str, text: &str) -> Result<FileConfig, ConfigError> {
-    parse_toml(name, text)
+    let keys: BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> = parse_toml(name, text)?;
+    let mut known: Vec<&str> = SHARED_SECTIONS.to_vec();
+    for system in crate::systems::SYSTEMS {
+        known.extend(system.config_sections());
+    }
+    if let Some(key) = keys.keys().find(|k| !known.contains(&k.get_ref().as_str())) {
+        let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        let span = key.span();
+        return Err(ConfigError::Parse {
+            message: format!("unknown field `{}`, expected one of {}", key.get_ref(), list.join(", ")),
+            src: NamedSource::new(name, text.to_string()),
+            span: Some(SourceSpan::from(span.start..span.end.max(span.start + 1))),
+        });
+    }
+    let mut file: FileConfig = parse_toml(name, text)?;
+    file.source = Some(FileSource {
+        name: name.to_string(),
+        text: text.to_string(),
+    });
+    Ok(file)
 }
 
 /// Parses any TOML file preflight reads, with a spanned diagnostic on error.
@@ -457,22 +428,43 @@ pub fn parse_file_config(name: &str, text: &str) -> Result<FileConfig, ConfigErr
 /// # Errors
 /// [`ConfigError::Parse`] pointing at the offending key or value.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::Parse {
+    toml::from_str(text).map_err(|e| parse_error(name, text, &e))
+}
+
+/// A TOML error of `name` (text `text`) as a spanned diagnostic.
+fn parse_error(name: &str, text: &str, e: &toml::de::Error) -> ConfigError {
+    ConfigError::Parse {
         message: e.message().trim().to_string(),
         src: NamedSource::new(name, text.to_string()),
         span: e
             .span()
             .map(|r| SourceSpan::from(r.start..r.end.max(r.start + 1).min(text.len().max(1)))),
-    })
+    }
 }
 
-fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, ConfigError> {
+/// The first line of the file at `path`, trimmed, as a secret (`what` names it in errors).
+///
+/// # Errors
+/// [`ConfigError::SecretFile`] when the file cannot be read.
+pub fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::SecretFile {
         what,
         path: path.display().to_string(),
         cause: e.to_string(),
     })?;
     Ok(Secret::new(text.lines().next().unwrap_or("").trim().to_string()))
+}
+
+/// `v` as a version, or the error naming `what` (`[maas] current`).
+///
+/// # Errors
+/// [`ConfigError::Value`] when `v` is not a version.
+pub fn parse_version(what: &'static str, v: &str) -> Result<Version, ConfigError> {
+    Version::parse(v).map_err(|e| ConfigError::Value {
+        what,
+        given: v.to_string(),
+        why: e.to_string(),
+    })
 }
 
 fn parse_target(given: &str) -> Result<(String, Version), ConfigError> {
@@ -490,6 +482,29 @@ fn parse_target(given: &str) -> Result<(String, Version), ConfigError> {
 }
 
 impl Config {
+    /// The configuration of the registered system whose config type is `T`.
+    ///
+    /// # Panics
+    /// When no registered system loads a `T` (a programming error: every registered system's
+    /// configuration is loaded with the rest, and each system asks only for its own).
+    pub fn of<T: 'static>(&self) -> &T {
+        self.systems
+            .iter()
+            .find_map(|c| (**c).as_any().downcast_ref::<T>())
+            .unwrap_or_else(|| panic!("no registered system loads a {}", std::any::type_name::<T>()))
+    }
+
+    /// [`Config::of`], to change (the demo points systems at its fakes).
+    ///
+    /// # Panics
+    /// As [`Config::of`].
+    pub fn of_mut<T: 'static>(&mut self) -> &mut T {
+        self.systems
+            .iter_mut()
+            .find_map(|c| (**c).as_any_mut().downcast_mut::<T>())
+            .unwrap_or_else(|| panic!("no registered system loads a {}", std::any::type_name::<T>()))
+    }
+
     /// Layers file, environment and flags. `env` looks up one variable (the process environment
     /// in production, a map in tests).
     ///
@@ -518,43 +533,6 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
 
-        let maas_url = env("MAAS_URL").or(file.maas.url);
-        let maas_api_key = match (env("MAAS_API_KEY"), env("MAAS_API_KEY_FILE")) {
-            (Some(key), _) => Some(Secret::new(key)),
-            (None, Some(p)) => Some(read_secret_file("the MAAS API key", Path::new(&p))?),
-            (None, None) => match (file.maas.api_key, file.maas.api_key_file) {
-                (Some(key), _) => Some(key),
-                (None, Some(p)) => Some(read_secret_file("the MAAS API key", &p)?),
-                (None, None) => None,
-            },
-        };
-        let maas_current = file
-            .maas
-            .current
-            .as_deref()
-            .map(|v| {
-                Version::parse(v).map_err(|e| ConfigError::Value {
-                    what: "[maas] current",
-                    given: v.to_string(),
-                    why: e.to_string(),
-                })
-            })
-            .transpose()?;
-
-        let libpq = LibpqEnv {
-            host: env("PGHOST"),
-            port: env("PGPORT"),
-            user: env("PGUSER"),
-            password: env("PGPASSWORD").map(Secret::new),
-            dbname: env("PGDATABASE"),
-        };
-        let pg_dsn = match (env("DATABASE_URL"), file.postgresql.url) {
-            (Some(url), _) => Some((Secret::new(url), DsnOrigin::DatabaseUrl)),
-            (None, Some(url)) => Some((url, DsnOrigin::ConfigFile)),
-            (None, None) if !libpq.is_empty() => Some((Secret::new(String::new()), DsnOrigin::LibpqEnv)),
-            (None, None) => None,
-        };
-
         let mut targets = BTreeMap::new();
         for (system, version) in &file.scan.targets {
             let (s, v) = parse_target(&format!("{system}={version}"))?;
@@ -577,42 +555,11 @@ impl Config {
                 why: "must be at least 1 second".into(),
             });
         }
-        let mender = MenderConfig {
-            url: env("MENDER_URL").or(file.mender.url),
-            token: match (env("MENDER_TOKEN"), file.mender.token, file.mender.token_file) {
-                (Some(t), _, _) => Some(Secret::new(t)),
-                (None, Some(t), _) => Some(t),
-                (None, None, Some(p)) => Some(read_secret_file("the Mender token", &p)?),
-                (None, None, None) => None,
-            },
-            username: env("MENDER_USERNAME").or(file.mender.username),
-            password: env("MENDER_PASSWORD").map(Secret::new),
-            current: file
-                .mender
-                .current
-                .as_deref()
-                .map(|v| {
-                    Version::parse(v).map_err(|e| ConfigError::Value {
-                        what: "[mender] current",
-                        given: v.to_string(),
-                        why: e.to_string(),
-                    })
-                })
-                .transpose()?,
-            target_edition: file.mender.target_edition.or_else(|| file.mender.edition.clone()),
-            edition: file.mender.edition,
-        };
-        let juju = JujuConfig {
-            cli: file.juju.cli,
-            plan: file.juju.upgrade,
-        };
-        let backendai = BackendaiConfig {
-            manager_url: env("BACKENDAI_ENDPOINT").or(file.backendai.manager_url),
-            storage_proxy_url: file.backendai.storage_proxy_url,
-            webserver_url: file.backendai.webserver_url,
-            access_key: env("BACKENDAI_ACCESS_KEY"),
-            secret_key: env("BACKENDAI_SECRET_KEY").map(Secret::new),
-        };
+        let sources = Sources::new(file.source.as_ref(), &env);
+        let systems = crate::systems::SYSTEMS
+            .iter()
+            .map(|system| system.load_config(&sources))
+            .collect::<Result<Vec<_>, _>>()?;
         let split = |v: &[String]| -> Vec<String> {
             v.iter()
                 .flat_map(|s| s.split(','))
@@ -688,18 +635,8 @@ impl Config {
             baseline,
             selection,
             policy,
-            mender,
-            juju,
-            backendai,
+            systems,
             path,
-            maas_url,
-            maas_api_key,
-            maas_current,
-            concurrency: file.maas.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
-            pg_dsn,
-            libpq,
-            pg_database: file.postgresql.database,
-            maas_role: file.postgresql.maas_role,
             timeout: Duration::from_secs(timeout),
             retries: file.scan.retries.unwrap_or(DEFAULT_RETRIES),
             max_response_bytes: file.scan.max_response_mib.unwrap_or(DEFAULT_MAX_RESPONSE_MIB) * 1024 * 1024,
@@ -719,29 +656,11 @@ mod tests {
     }
 
     #[test]
-    fn env_overrides_file_and_flags_override_env() {
-        let file = parse_file_config(
-            "t.toml",
-            "[maas]\nurl = \"http://file:5240/MAAS\"\napi_key = \"a:b:c\"\n[scan]\ntimeout = 5\ntargets = { maas = \"3.4\" }\n",
-        )
-        .unwrap();
-        let overrides = Overrides {
-            targets: vec!["maas=3.5".into()],
-            timeout: Some(9),
-            ..Default::default()
-        };
-        let env = env_of(&[("MAAS_URL", "http://env:5240/MAAS")]);
-        let c = Config::from_layers(None, file, &overrides, &env).unwrap();
-        assert_eq!(c.maas_url.as_deref(), Some("http://env:5240/MAAS"));
-        assert_eq!(c.maas_api_key.unwrap().expose(), "a:b:c");
-        assert_eq!(c.timeout, Duration::from_secs(9));
-        assert_eq!(c.targets["maas"].raw, "3.5");
-    }
-
-    #[test]
     fn parse_error_points_at_the_line() {
         let text = "[maas]\nurl = \"x\"\nbogus = 1\n";
-        let err = parse_file_config("p.toml", text).unwrap_err();
+        // A system's section is read by that system, when the layers are joined.
+        let file = parse_file_config("p.toml", text).unwrap();
+        let err = Config::from_layers(None, file, &Overrides::default(), &env_of(&[])).unwrap_err();
         match err {
             ConfigError::Parse {
                 span: Some(span),
@@ -750,6 +669,25 @@ mod tests {
             } => {
                 assert_eq!(&text[span.offset()..span.offset() + span.len()], "bogus");
                 assert!(message.contains("unknown field"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_section_points_at_its_key() {
+        let text = "[scan]\ntimeout = 5\n[nomad]\nurl = \"x\"\n";
+        match parse_file_config("p.toml", text).unwrap_err() {
+            ConfigError::Parse {
+                span: Some(span),
+                message,
+                ..
+            } => {
+                assert_eq!(&text[span.offset()..span.offset() + span.len()], "nomad");
+                assert!(
+                    message.starts_with("unknown field `nomad`, expected one of `scan`, `waiver`, `maas`"),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -787,17 +725,5 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret::new("hunter2".into());
         assert_eq!(format!("{s} {s:?}"), "*** ***");
-    }
-
-    #[test]
-    fn libpq_env_alone_is_a_dsn() {
-        let c = Config::from_layers(
-            None,
-            FileConfig::default(),
-            &Overrides::default(),
-            &env_of(&[("PGHOST", "/tmp")]),
-        )
-        .unwrap();
-        assert_eq!(c.pg_dsn.unwrap().1, DsnOrigin::LibpqEnv);
     }
 }

@@ -8,7 +8,11 @@ use serde::Deserialize;
 use crate::config::{Config, Secret};
 use crate::core::engine::Scan;
 use crate::host::{HostSource, RecordedHost};
+use crate::systems::backendai::config::BackendaiConfig;
+use crate::systems::juju::config::JujuConfig;
+use crate::systems::maas::config::MaasConfig;
 use crate::systems::maas::postgres::{Migration0290, PgFacts};
+use crate::systems::mender::config::MenderConfig;
 use crate::version::Version;
 use mocks::backendai::BackendaiCluster;
 use mocks::fleet::Fleet;
@@ -47,19 +51,19 @@ impl Demo {
             ..mocks::maas::FakeController::default()
         });
         let server = MaasServer::start(&fleet, &options).await;
-        config.maas_url = Some(server.maas_url());
-        config.maas_api_key = Some(Secret::new(API_KEY.to_string()));
-        config.maas_current = None;
-        config.pg_dsn = None;
+        config.of_mut::<MaasConfig>().url = Some(server.maas_url());
+        config.of_mut::<MaasConfig>().api_key = Some(Secret::new(API_KEY.to_string()));
+        config.of_mut::<MaasConfig>().current = None;
+        config.of_mut::<MaasConfig>().pg_dsn = None;
         let mender = MenderServer::start(&MenderFleet::generate(mocks::demo::MENDER_DEVICES)).await;
-        config.mender.url = Some(mender.url());
-        config.mender.token = Some(Secret::new(mocks::mender::TOKEN.to_string()));
-        config.mender.current = Version::parse(mocks::demo::MENDER_VERSION).ok();
+        config.of_mut::<MenderConfig>().url = Some(mender.url());
+        config.of_mut::<MenderConfig>().token = Some(Secret::new(mocks::mender::TOKEN.to_string()));
+        config.of_mut::<MenderConfig>().current = Version::parse(mocks::demo::MENDER_VERSION).ok();
         let backendai = BackendaiCluster::start(&mocks::demo::backendai()).await;
-        config.backendai.manager_url = Some(backendai.manager.uri());
-        config.backendai.storage_proxy_url = Some(backendai.storage_proxy.uri());
-        config.backendai.webserver_url = Some(backendai.webserver.uri());
-        config.juju.cli = None;
+        config.of_mut::<BackendaiConfig>().manager_url = Some(backendai.manager.uri());
+        config.of_mut::<BackendaiConfig>().storage_proxy_url = Some(backendai.storage_proxy.uri());
+        config.of_mut::<BackendaiConfig>().webserver_url = Some(backendai.webserver.uri());
+        config.of_mut::<JujuConfig>().cli = None;
         let host: RecordedHost =
             serde_json::from_str(mocks::demo::HOST_JSON).expect("mocks' demo host is valid (tested)");
         let pg: RecordedPostgres =

@@ -45,6 +45,17 @@ pub trait System: Sync {
     /// hint of a run in which nothing was checked.
     fn how_to_point(&self) -> &'static str;
 
+    /// Reads and validates its own configuration (its sections of `preflight.toml` and its
+    /// environment variables) when the configuration is loaded; the engine finds it again with
+    /// [`crate::config::Config::of`].
+    ///
+    /// # Errors
+    /// A bad section, an unreadable secret file, a bad value: the run exits 3 before probing.
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError>;
+
     /// Plans its part of `scan`: the probe and the evaluation of its checks, as one future.
     fn configure<'a>(&'a self, scan: &'a engine::Scan) -> Planned<'a>;
 }

@@ -2,6 +2,7 @@
 //! against the release lines and upgrade paths of FACTS.md §4.
 
 pub mod checks;
+pub mod config;
 pub mod probe;
 
 use crate::core::check::{CheckDef, Pack};
@@ -54,16 +55,24 @@ impl System for Backendai {
         "set BACKENDAI_ENDPOINT (or [backendai] manager_url)"
     }
 
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::BackendaiConfig::load(sources)?))
+    }
+
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
         Box::pin(async move {
             let config = &scan.config;
-            let url = config.backendai.manager_url.as_deref();
+            let backendai = config.of::<config::BackendaiConfig>();
+            let url = backendai.manager_url.as_deref();
             let reason = "Backend.AI not configured (BACKENDAI_ENDPOINT or [backendai] manager_url)";
             let state = within(
                 config,
                 at("Backend.AI", url),
                 probe_http(config, url, reason, |h| async move {
-                    crate::systems::backendai::probe::probe(&h, &config.backendai).await
+                    crate::systems::backendai::probe::probe(&h, backendai).await
                 }),
             )
             .await;

@@ -11,7 +11,8 @@ use reqwest::Url;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{BackendaiConfig, Secret};
+use super::config::BackendaiConfig;
+use crate::config::Secret;
 use crate::net::http::{anonymous, Http, HttpError};
 use crate::systems::backendai::checks::{AgentVersions, BackendaiState};
 use crate::version::Version;

@@ -2,6 +2,7 @@
 //! the upgrade paths of FACTS.md §3 (in place within a series, model migration across).
 
 pub mod checks;
+pub mod config;
 pub mod probe;
 
 use crate::core::check::{CheckDef, Pack};
@@ -54,10 +55,18 @@ impl System for Juju {
         "put the juju CLI on PATH (or set [juju] cli)"
     }
 
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::JujuConfig::load(sources)?))
+    }
+
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
         Box::pin(async move {
             let config = &scan.config;
-            let cli = config.juju.cli.as_ref().map(|p| p.display().to_string());
+            let juju = config.of::<config::JujuConfig>();
+            let cli = juju.cli.as_ref().map(|p| p.display().to_string());
             let state = within(
                 config,
                 at("Juju (the juju CLI)", None),
@@ -69,7 +78,7 @@ impl System for Juju {
             Part {
                 target: (!matches!(state, Probed::Skipped(_)))
                     .then(|| target.map_or_else(|| pack.newest().raw, |t| t.raw.clone())),
-                evaluations: checks::evaluate(pack, &state, target, config.juju.plan),
+                evaluations: checks::evaluate(pack, &state, target, juju.plan),
             }
         })
     }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod bmc;
 pub mod bmc_command;
 pub mod checks;
+pub mod config;
 pub mod postgres;
 
 use crate::config::Config;
@@ -16,6 +17,7 @@ use crate::host::{self, HostFacts};
 use crate::systems::maas::api::{ApiKey, MaasApi};
 use crate::systems::maas::postgres::{BmcTable, PgFacts, PgTarget};
 use checks::MaasFacts;
+use config::MaasConfig;
 
 /// The MAAS pack, as shipped (`checks/maas.toml`).
 pub const PACK: &str = include_str!("../../../checks/maas.toml");
@@ -72,6 +74,13 @@ impl System for Maas {
         "set MAAS_URL and MAAS_API_KEY (or MAAS_API_KEY_FILE), DATABASE_URL or PGHOST…, or run on a MAAS region or rack controller"
     }
 
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::MaasConfig::load(sources)?))
+    }
+
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
         Box::pin(run(scan))
     }
@@ -98,7 +107,7 @@ async fn run(scan: &Scan) -> Part {
         postgres,
         within(
             &scan.config,
-            at("the MAAS API", scan.config.maas_url.as_deref()),
+            at("the MAAS API", scan.config.of::<MaasConfig>().url.as_deref()),
             probe_maas_api(&scan.config, &host)
         ),
     );
@@ -107,7 +116,7 @@ async fn run(scan: &Scan) -> Part {
         postgres,
         api,
         bmcs,
-        configured_current: scan.config.maas_current.clone(),
+        configured_current: scan.config.of::<MaasConfig>().current.clone(),
     };
     Part {
         evaluations: checks::evaluate(pack, &facts, given),
@@ -120,7 +129,7 @@ async fn run(scan: &Scan) -> Part {
 async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, Probed<BmcTable>) {
     let regiond = match &host.regiond {
         Some(Ok(conf)) => Some(conf),
-        Some(Err(cause)) if config.pg_dsn.is_none() => {
+        Some(Err(cause)) if config.of::<MaasConfig>().pg_dsn.is_none() => {
             return (Probed::Failed(cause.clone()), Probed::Failed(cause.clone()))
         }
         _ => None,
@@ -165,16 +174,22 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
 
 async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::systems::maas::api::MaasApiFacts> {
     // With an API key but no URL, a region controller's regiond.conf says where the API is.
-    let discovered = match (&config.maas_api_key, &host.regiond) {
+    let discovered = match (&config.of::<MaasConfig>().api_key, &host.regiond) {
         (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),
         _ => None,
     };
-    let Some(url) = config.maas_url.as_ref().or(discovered) else {
+    let Some(url) = config.of::<MaasConfig>().url.as_ref().or(discovered) else {
         return Probed::Skipped(
             "MAAS API not configured: set MAAS_URL and MAAS_API_KEY (or [maas] url / api_key_file)".into(),
         );
     };
-    let key = match config.maas_api_key.as_ref().map(ApiKey::parse).transpose() {
+    let key = match config
+        .of::<MaasConfig>()
+        .api_key
+        .as_ref()
+        .map(ApiKey::parse)
+        .transpose()
+    {
         Ok(k) => k,
         Err(e) => return Probed::Failed(e.to_string()),
     };
@@ -182,7 +197,7 @@ async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::syst
         Ok(h) => h,
         Err(e) => return Probed::Failed(e),
     };
-    let api = match MaasApi::new(&http, url, key, config.concurrency) {
+    let api = match MaasApi::new(&http, url, key, config.of::<MaasConfig>().concurrency) {
         Ok(api) => api,
         Err(e) => return Probed::Failed(e.to_string()),
     };

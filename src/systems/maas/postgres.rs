@@ -16,7 +16,8 @@ use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config as PgConfig, NoTls, Transaction};
 
-use crate::config::{Config, DsnOrigin, Secret};
+use super::config::{DsnOrigin, MaasConfig};
+use crate::config::{Config, Secret};
 use crate::host::RegiondConf;
 use crate::systems::maas::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
 use crate::systems::maas::checks::BmcRow;
@@ -125,7 +126,7 @@ impl PgTarget {
     /// # Errors
     /// [`PgError::BadDsn`] for a connection string that does not parse.
     pub fn resolve(config: &Config, regiond: Option<&RegiondConf>) -> Result<Option<PgTarget>, PgError> {
-        let (mut pg, origin, password) = match &config.pg_dsn {
+        let (mut pg, origin, password) = match &config.of::<MaasConfig>().pg_dsn {
             Some((dsn, origin)) => {
                 let mut pg = if dsn.expose().trim().is_empty() {
                     PgConfig::new()
@@ -135,7 +136,7 @@ impl PgTarget {
                         cause: scrub(e.to_string(), Some(dsn)),
                     })?
                 };
-                let libpq = &config.libpq;
+                let libpq = &config.of::<MaasConfig>().libpq;
                 if pg.get_hosts().is_empty() {
                     if let Some(h) = &libpq.host {
                         add_host(&mut pg, h);
@@ -157,7 +158,7 @@ impl PgTarget {
                     }
                 }
                 if pg.get_dbname().is_none() {
-                    if let Some(d) = libpq.dbname.as_ref().or(config.pg_database.as_ref()) {
+                    if let Some(d) = libpq.dbname.as_ref().or(config.of::<MaasConfig>().pg_database.as_ref()) {
                         pg.dbname(d);
                     }
                 }
@@ -196,11 +197,18 @@ impl PgTarget {
             pg.user(std::env::var("USER").unwrap_or_else(|_| DEFAULT_MAAS_ROLE.to_string()));
         }
         if pg.get_dbname().is_none() {
-            pg.dbname(config.pg_database.as_deref().unwrap_or(DEFAULT_DATABASE));
+            pg.dbname(
+                config
+                    .of::<MaasConfig>()
+                    .pg_database
+                    .as_deref()
+                    .unwrap_or(DEFAULT_DATABASE),
+            );
         }
         pg.application_name("preflight");
         let database = pg.get_dbname().unwrap_or(DEFAULT_DATABASE).to_string();
         let maas_role = config
+            .of::<MaasConfig>()
             .maas_role
             .clone()
             .or_else(|| regiond.and_then(|r| r.database_user.clone()))

@@ -2,6 +2,7 @@
 //! edition, and the device auth sets left behind by decommissioned devices (FACTS.md §2).
 
 pub mod checks;
+pub mod config;
 pub mod probe;
 
 use crate::core::check::{CheckDef, Pack};
@@ -54,10 +55,18 @@ impl System for Mender {
         "set MENDER_URL and MENDER_TOKEN (or [mender] url, token_file, current)"
     }
 
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::MenderConfig::load(sources)?))
+    }
+
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
         Box::pin(async move {
             let config = &scan.config;
-            let url = config.mender.url.as_deref();
+            let mender = config.of::<config::MenderConfig>();
+            let url = mender.url.as_deref();
             let devices = within(
                 config,
                 at("Mender Server", url),
@@ -65,17 +74,17 @@ impl System for Mender {
                     config,
                     url,
                     "Mender Server not configured (MENDER_URL or [mender] url)",
-                    |h| async move { crate::systems::mender::probe::probe(&h, &config.mender).await },
+                    |h| async move { crate::systems::mender::probe::probe(&h, mender).await },
                 ),
             )
             .await;
             let pack = pack();
             let target = config.targets.get("mender");
-            let configured = config.mender.url.is_some() || config.mender.current.is_some();
+            let configured = mender.url.is_some() || mender.current.is_some();
             let facts = MenderFacts {
-                current: config.mender.current.clone(),
-                edition: config.mender.edition.clone(),
-                target_edition: config.mender.target_edition.clone(),
+                current: mender.current.clone(),
+                edition: mender.edition.clone(),
+                target_edition: mender.target_edition.clone(),
                 devices,
             };
             Part {

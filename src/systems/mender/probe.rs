@@ -12,7 +12,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::config::{MenderConfig, Secret};
+use super::config::MenderConfig;
+use crate::config::Secret;
 use crate::net::http::{authorization, display_url, Http, HttpError};
 use crate::systems::mender::checks::DeviceLeftovers;
 
