@@ -466,7 +466,7 @@ fn plan(args: PlanArgs) -> ExitCode {
         ca_cert: None,
         waivers: None,
         baseline: None,
-        select: crate::plan::PATH_CHECKS.iter().map(|s| s.to_string()).collect(),
+        select: crate::plan::path_checks().iter().map(|s| s.to_string()).collect(),
         ignore: Vec::new(),
         allow_nothing: false,
     };

@@ -8,8 +8,11 @@ use serde::Serialize;
 use crate::core::path::{Hop, UpgradePath};
 use crate::report::{OutcomeStatus, Report, Severity, Status, System, SCHEMA_VERSION};
 
-/// The upgrade-path checks: the ones `preflight plan` runs.
-pub const PATH_CHECKS: &[&str] = &["MAAS001", "MENDER001", "JUJU002", "BAI002"];
+/// The upgrade-path checks: the ones `preflight plan` runs, one per registered system that
+/// has one (MAAS001, MENDER001, JUJU002, BAI002, …).
+pub fn path_checks() -> Vec<&'static str> {
+    crate::systems::SYSTEMS.iter().filter_map(|s| s.path_check()).collect()
+}
 
 /// What preflight says of one way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,10 +66,11 @@ impl Plan {
     /// The plan of a scan `report` that ran the path checks.
     pub fn of(report: &Report) -> Plan {
         let mut systems = Vec::new();
+        let path_checks = path_checks();
         for o in report
             .outcomes
             .iter()
-            .filter(|o| PATH_CHECKS.contains(&o.check.as_str()))
+            .filter(|o| path_checks.contains(&o.check.as_str()))
         {
             let findings: Vec<_> = report.findings.iter().filter(|f| f.check == o.check).collect();
             let reason = o.reason.clone().unwrap_or_default();

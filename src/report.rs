@@ -39,35 +39,62 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The system a check or finding is about (JSON field `system`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum System {
-    /// The machine preflight runs on (Ubuntu release, time sync).
-    Host,
-    /// The MAAS PostgreSQL server.
-    Postgresql,
-    /// MAAS itself (API, controllers, BMCs).
-    Maas,
-    /// Mender Server.
-    Mender,
-    /// Juju (client, controllers, models).
-    Juju,
-    /// Backend.AI (manager, agents, storage proxy, web server).
-    Backendai,
-}
+/// The system a check or finding is about (JSON field `system`): a registered system's name
+/// (`maas`, `mender`, …) or one of the parts a system's findings may be about (MAAS's `host`
+/// and `postgresql`), as the registered systems' [`crate::core::System::about`] lists them.
+/// Ordered as the registry lists them (host, postgresql, maas, mender, juju, backendai, …),
+/// names nobody registered last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct System(&'static str);
 
 impl System {
+    /// The system called `name`: the registered name when there is one (no allocation), else
+    /// a name of its own (read from a report of another preflight version).
+    pub fn named(name: &str) -> System {
+        let known = crate::systems::SYSTEMS
+            .iter()
+            .flat_map(|s| s.about().iter().copied())
+            .find(|n| *n == name);
+        System(known.unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str())))
+    }
+
     /// The lowercase name used in every output format.
     pub fn as_str(self) -> &'static str {
-        match self {
-            System::Host => "host",
-            System::Postgresql => "postgresql",
-            System::Maas => "maas",
-            System::Mender => "mender",
-            System::Juju => "juju",
-            System::Backendai => "backendai",
-        }
+        self.0
+    }
+
+    /// Where the registry lists it (`usize::MAX` for a name nobody registered).
+    fn rank(self) -> usize {
+        crate::systems::SYSTEMS
+            .iter()
+            .flat_map(|s| s.about().iter())
+            .position(|n| *n == self.0)
+            .unwrap_or(usize::MAX)
+    }
+}
+
+impl Ord for System {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank()).then_with(|| self.0.cmp(other.0))
+    }
+}
+
+impl PartialOrd for System {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for System {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for System {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(System::named(&name))
     }
 }
 
@@ -555,7 +582,7 @@ mod tests {
         Finding {
             check: "MAAS004".into(),
             severity: sev,
-            system: System::Maas,
+            system: System::named("maas"),
             subject: "s".into(),
             title: "t".into(),
             message: "m".into(),
@@ -613,7 +640,7 @@ mod tests {
     fn outcome(status: OutcomeStatus) -> Outcome {
         Outcome {
             check: "MAAS001".into(),
-            system: System::Maas,
+            system: System::named("maas"),
             status,
             reason: None,
         }

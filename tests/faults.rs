@@ -74,7 +74,6 @@ async fn host_cell(fault: &str) -> String {
     let scan = engine::Scan {
         config: config_from_toml("[scan]\ntargets = { maas = \"3.5\" }\n", &[], &[]),
         host: HostSource::Recorded(host),
-        postgres: None,
     };
     cell(&engine::run(&scan).await, "MAAS006", "systemctl")
 }

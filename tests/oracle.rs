@@ -596,7 +596,6 @@ async fn a_half_upgraded_region_is_a_blocker_and_maas004_reads_the_database() {
     let scan = preflight::engine::Scan {
         config: config_from_env(&[], &["maas=3.5"]),
         host: HostSource::Recorded(host),
-        postgres: None,
     };
     let report = engine::run(&scan).await;
     assert_eq!(
@@ -632,7 +631,6 @@ async fn an_unreadable_regiond_conf_is_an_error_with_the_fix() {
     let scan = preflight::engine::Scan {
         config: config_from_env(&[], &["maas=3.5"]),
         host: HostSource::Recorded(host),
-        postgres: None,
     };
     let report = engine::run(&scan).await;
     for id in ["MAAS003", "MAAS004", "MAAS008"] {

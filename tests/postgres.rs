@@ -192,7 +192,6 @@ async fn discovers_the_database_from_regiond_conf() {
     let scan = Scan {
         config: config_from_env(&[], &["maas=3.5"]),
         host: HostSource::Recorded(host),
-        postgres: None,
     };
     let report = engine::run(&scan).await;
     assert_eq!(

@@ -11,7 +11,6 @@ use crate::core::Probed;
 use crate::host::HostSource;
 use crate::net::http::{Http, HttpSettings, Trust};
 use crate::report::Report;
-use crate::systems::maas::postgres::PgFacts;
 
 use super::System;
 
@@ -24,8 +23,6 @@ pub struct Scan {
     pub config: Config,
     /// This machine, or a recorded host (`--demo`).
     pub host: HostSource,
-    /// Recorded database facts that replace the database probe (`--demo`).
-    pub postgres: Option<PgFacts>,
 }
 
 impl Scan {
@@ -35,7 +32,6 @@ impl Scan {
         Scan {
             config,
             host: HostSource::Live { timeout },
-            postgres: None,
         }
     }
 }

@@ -23,8 +23,16 @@ pub trait System: Sync {
     /// The name in `--target NAME=VERSION`, selectors and the JSON report (`maas`).
     fn name(&self) -> &'static str;
 
+    /// What its findings can be about, in report order: its own name and the parts it checks
+    /// for its upgrade (MAAS: `host`, `postgresql`, `maas`).
+    fn about(&self) -> &'static [&'static str];
+
     /// The check-id prefix the system's pack owns (`MAAS`): `MAAS` plus three digits.
     fn prefix(&self) -> &'static str;
+
+    /// Its upgrade-path check (`MAAS001`), whose findings carry the path `preflight plan`
+    /// prints; `None` when it has none.
+    fn path_check(&self) -> Option<&'static str>;
 
     /// The file of its embedded knowledge pack under `checks/` (`maas.toml`).
     fn pack_file(&self) -> &'static str;
@@ -56,9 +64,27 @@ pub trait System: Sync {
         sources: &crate::config::Sources,
     ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError>;
 
+    /// Starts its demo fakes on loopback and points `config` at them (`preflight scan --demo`);
+    /// `None` when it has no demo part.
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> DemoStart<'a> {
+        let _ = config;
+        Box::pin(async { None })
+    }
+
     /// Plans its part of `scan`: the probe and the evaluation of its checks, as one future.
     fn configure<'a>(&'a self, scan: &'a engine::Scan) -> Planned<'a>;
 }
+
+/// A system's part of the demo: its fakes, started on loopback, and what they are.
+pub struct DemoPart {
+    /// Keeps the fakes running; dropped when the demo ends.
+    pub guard: Box<dyn std::any::Any + Send>,
+    /// What is being scanned, for the banner (`a fake Mender Server`).
+    pub banner: String,
+}
+
+/// Starting a system's part of the demo.
+pub type DemoStart<'a> = Pin<Box<dyn Future<Output = Option<DemoPart>> + 'a>>;
 
 /// A system's part of a scan, planned: probing and evaluating, as one future.
 pub type Planned<'a> = Pin<Box<dyn Future<Output = Part> + 'a>>;

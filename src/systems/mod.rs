@@ -28,6 +28,25 @@ pub fn owning(id: &str) -> Option<&'static dyn System> {
 
 #[cfg(test)]
 mod tests {
+    /// Every check is about its own system or a part that system declares, and every name a
+    /// system declares is its own.
+    #[test]
+    fn every_check_is_about_what_its_system_declares() {
+        let mut all: Vec<&str> = Vec::new();
+        for system in SYSTEMS {
+            assert!(system.about().contains(&system.name()), "{}", system.name());
+            for c in system.checks() {
+                assert!(system.about().contains(&c.system.as_str()), "{}: {}", c.id, c.system);
+                assert!(c.id.starts_with(system.prefix()), "{} in {}", c.id, system.pack_file());
+            }
+            all.extend(system.about().iter().copied());
+        }
+        let before = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), before, "two systems declare the same name");
+    }
+
     use super::*;
     use crate::core::check::Pack;
     use crate::report::System;
@@ -35,9 +54,9 @@ mod tests {
     #[test]
     fn every_check_is_about_its_packs_system() {
         for (system, checks) in [
-            (System::Mender, mender::pack().checks()),
-            (System::Juju, juju::pack().checks()),
-            (System::Backendai, backendai::pack().checks()),
+            (System::named("mender"), mender::pack().checks()),
+            (System::named("juju"), juju::pack().checks()),
+            (System::named("backendai"), backendai::pack().checks()),
         ] {
             for c in checks {
                 assert_eq!(c.system, system, "{}", c.id);

@@ -18,7 +18,6 @@ pub fn scan_without_host(config: Config) -> Scan {
     Scan {
         config,
         host: HostSource::Recorded(RecordedHost::default()),
-        postgres: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod demo;
 pub mod probe;
 
 use crate::core::check::{CheckDef, Pack};
@@ -27,8 +28,16 @@ impl System for Backendai {
         "backendai"
     }
 
+    fn about(&self) -> &'static [&'static str] {
+        &["backendai"]
+    }
+
     fn prefix(&self) -> &'static str {
         "BAI"
+    }
+
+    fn path_check(&self) -> Option<&'static str> {
+        Some("BAI002")
     }
 
     fn pack_file(&self) -> &'static str {
@@ -60,6 +69,10 @@ impl System for Backendai {
         sources: &crate::config::Sources,
     ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
         Ok(Box::new(config::BackendaiConfig::load(sources)?))
+    }
+
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+        Box::pin(async move { Some(demo::start(config).await) })
     }
 
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {

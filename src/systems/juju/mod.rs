@@ -27,8 +27,16 @@ impl System for Juju {
         "juju"
     }
 
+    fn about(&self) -> &'static [&'static str] {
+        &["juju"]
+    }
+
     fn prefix(&self) -> &'static str {
         "JUJU"
+    }
+
+    fn path_check(&self) -> Option<&'static str> {
+        Some("JUJU002")
     }
 
     fn pack_file(&self) -> &'static str {
@@ -60,6 +68,13 @@ impl System for Juju {
         sources: &crate::config::Sources,
     ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
         Ok(Box::new(config::JujuConfig::load(sources)?))
+    }
+
+    /// The demo's recorded host answers for the juju CLI: no fakes to start, only the
+    /// configured CLI path is dropped.
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+        config.of_mut::<config::JujuConfig>().cli = None;
+        Box::pin(async { None })
     }
 
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {

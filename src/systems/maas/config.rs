@@ -89,6 +89,8 @@ pub struct MaasConfig {
     pub libpq: LibpqEnv,
     pub pg_database: Option<String>,
     pub maas_role: Option<String>,
+    /// Database facts that replace the database probe (`--demo`'s recorded database).
+    pub recorded_postgres: Option<super::postgres::PgFacts>,
 }
 
 impl MaasConfig {
@@ -134,6 +136,7 @@ impl MaasConfig {
             libpq,
             pg_database: postgresql.database,
             maas_role: postgresql.maas_role,
+            recorded_postgres: None,
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod bmc;
 pub mod bmc_command;
 pub mod checks;
 pub mod config;
+pub mod demo;
 pub mod postgres;
 
 use crate::config::Config;
@@ -36,8 +37,16 @@ impl System for Maas {
         "maas"
     }
 
+    fn about(&self) -> &'static [&'static str] {
+        &["host", "postgresql", "maas"]
+    }
+
     fn prefix(&self) -> &'static str {
         "MAAS"
+    }
+
+    fn path_check(&self) -> Option<&'static str> {
+        Some("MAAS001")
     }
 
     fn pack_file(&self) -> &'static str {
@@ -81,6 +90,10 @@ impl System for Maas {
         Ok(Box::new(config::MaasConfig::load(sources)?))
     }
 
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+        Box::pin(async move { Some(demo::start(config).await) })
+    }
+
     fn configure<'a>(&'a self, scan: &'a Scan) -> Planned<'a> {
         Box::pin(run(scan))
     }
@@ -95,7 +108,7 @@ async fn run(scan: &Scan) -> Part {
     let target = given.cloned().unwrap_or_else(|| pack.newest());
     let host = host::probe(&scan.host).await;
     let postgres = async {
-        match &scan.postgres {
+        match &scan.config.of::<MaasConfig>().recorded_postgres {
             Some(recorded) => (
                 Probed::Found(recorded.clone()),
                 Probed::Skipped("the recorded database holds no BMC rows".into()),
