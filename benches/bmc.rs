@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use mocks::fleet::Fleet;
 use preflight::systems::maas::bmc::power_parameters::{read, PowerInput};
 use preflight::systems::maas::bmc::{find_groups, PowerTypes};
-use preflight::systems::maas::pack as maas_pack;
+use preflight::systems::maas::checks::pack as maas_pack;
 
 fn detect(body: &[u8], types: &PowerTypes) -> (usize, usize) {
     let rules = &maas_pack().bmc;

@@ -10,7 +10,8 @@ use crate::report::FailOn;
 
 use crate::config::{Config, Overrides, Secret};
 use crate::core::check as checks;
-use crate::core::engine::{self, Scan};
+use crate::core::engine;
+use crate::core::scan::Scan;
 use crate::demo::Demo;
 use crate::host::HostSource;
 use crate::render::{self, Format};
@@ -291,7 +292,7 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{}", list_checks(format));
             ExitCode::SUCCESS
         }
-        Command::Explain { id } => match checks::find(&id) {
+        Command::Explain { id } => match crate::systems::find_check(&id) {
             Some(def) => {
                 print!("{}", explain(def));
                 ExitCode::SUCCESS
@@ -327,7 +328,12 @@ fn load_config(report: &ReportArgs, targets: &[String]) -> Result<Config, ExitCo
         baseline: report.baseline.clone(),
         allow_nothing: report.allow_nothing,
     };
-    Config::load(&overrides, &|name| std::env::var(name).ok()).map_err(|e| {
+    Config::load(
+        &overrides,
+        &|name| std::env::var(name).ok(),
+        &crate::systems::configurable(),
+    )
+    .map_err(|e| {
         report_error(e);
         unknown()
     })
@@ -448,9 +454,9 @@ async fn scan_once(config: Config, demo: bool) -> Report {
     if demo {
         let demo = Demo::start(config).await;
         eprintln!("{}", demo.banner());
-        engine::run(&demo.scan).await
+        engine::run(&demo.scan, crate::systems::SYSTEMS).await
     } else {
-        engine::run(&Scan::live(config)).await
+        engine::run(&Scan::live(config), crate::systems::SYSTEMS).await
     }
 }
 
@@ -504,10 +510,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         if args.scan.demo {
             let demo = Demo::start(config).await;
             eprintln!("{}", demo.banner());
-            crate::serve::serve(args.listen, interval, || engine::run(&demo.scan)).await
+            crate::serve::serve(args.listen, interval, || {
+                engine::run(&demo.scan, crate::systems::SYSTEMS)
+            })
+            .await
         } else {
             let scan = Scan::live(config);
-            crate::serve::serve(args.listen, interval, || engine::run(&scan)).await
+            crate::serve::serve(args.listen, interval, || engine::run(&scan, crate::systems::SYSTEMS)).await
         }
     });
     match served {
@@ -572,7 +581,7 @@ fn bmc(args: BmcArgs) -> ExitCode {
 
 /// `preflight checks` output.
 pub fn list_checks(format: ListFormat) -> String {
-    let all = checks::catalogue();
+    let all = crate::systems::catalogue();
     match format {
         ListFormat::Json => {
             let list: Vec<_> = all

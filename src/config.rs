@@ -16,7 +16,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::core::check::{self as checks, CheckDef};
+use crate::core::check::CheckDef;
 use crate::version::Version;
 
 /// The waivers file looked for beside the config file (or in the current directory).
@@ -32,10 +32,103 @@ pub const NAGIOS_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_RETRIES: usize = 2;
 /// Largest accepted HTTP response, unless configured (MiB).
 pub const DEFAULT_MAX_RESPONSE_MIB: u64 = 1024;
-/// The names of the registered systems (what `--target` and the selectors accept), in
-/// registry order.
-pub fn known_systems() -> Vec<&'static str> {
-    crate::systems::SYSTEMS.iter().map(|s| s.name()).collect()
+/// What configuration needs of a system: its names, its checks, its sections of
+/// `preflight.toml` and how it reads them. Every registered system is one (the registry's
+/// systems are given to [`Config::load`] by the caller, so this module names none).
+pub trait Configurable: Sync {
+    /// The name in `--target NAME=VERSION` and the selectors (`maas`).
+    fn name(&self) -> &'static str;
+
+    /// The check-id prefix its pack owns (`MAAS`).
+    fn prefix(&self) -> &'static str;
+
+    /// The catalogue entries of its pack.
+    fn checks(&self) -> &'static [CheckDef];
+
+    /// The sections of `preflight.toml` it owns (`[maas]`, `[postgresql]`).
+    fn config_sections(&self) -> &'static [&'static str];
+
+    /// Reads and validates its own configuration (its sections of `preflight.toml` and its
+    /// environment variables) when the configuration is loaded; the engine finds it again
+    /// with [`Config::of`].
+    ///
+    /// # Errors
+    /// A bad section, an unreadable secret file, a bad value: the run exits 3 before probing.
+    fn load_config(&self, sources: &Sources) -> Result<Box<dyn SystemConfig>, ConfigError>;
+}
+
+/// The checks and system names of the configured systems: what selectors, waivers and
+/// did-you-mean are matched against.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    /// Every check, ordered by id.
+    pub checks: Vec<&'static CheckDef>,
+    /// (name, check-id prefix) of every system, in registry order.
+    pub systems: Vec<(&'static str, &'static str)>,
+}
+
+impl Catalogue {
+    /// The catalogue of `systems`.
+    pub fn of(systems: &[&dyn Configurable]) -> Catalogue {
+        let mut checks: Vec<&'static CheckDef> = systems.iter().flat_map(|s| s.checks()).collect();
+        checks.sort_by(|a, b| a.id.cmp(&b.id));
+        Catalogue {
+            checks,
+            systems: systems.iter().map(|s| (s.name(), s.prefix())).collect(),
+        }
+    }
+
+    /// The system names, in registry order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.systems.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// A pattern names a check by id or name, or all of a system's checks: those about it
+    /// (`host`, `postgresql`, …) and those of its pack (`maas` includes MAAS002 about the host).
+    fn matches(&self, pattern: &str, def: &CheckDef) -> bool {
+        let prefix = self.systems.iter().find(|(name, _)| *name == pattern).map(|(_, p)| *p);
+        def.id.eq_ignore_ascii_case(pattern)
+            || def.name == pattern
+            || def.system.as_str() == pattern
+            || prefix.is_some_and(|p| def.id.starts_with(p))
+    }
+
+    /// The closest known check id, name or system to `given`, for "did you mean".
+    pub fn did_you_mean(&self, given: &str) -> Option<String> {
+        let mut candidates: Vec<String> = self
+            .checks
+            .iter()
+            .flat_map(|c| [c.id.clone(), c.name.clone()])
+            .collect();
+        candidates.extend(self.names().into_iter().map(str::to_string));
+        candidates
+            .into_iter()
+            .map(|c| {
+                (
+                    strsim::jaro_winkler(&c.to_ascii_lowercase(), &given.to_ascii_lowercase()),
+                    c,
+                )
+            })
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| c)
+    }
+
+    fn check_selectors(&self, list: &[String]) -> Result<(), ConfigError> {
+        for given in list {
+            if !self.checks.iter().any(|c| self.matches(given, c)) {
+                return Err(ConfigError::Value {
+                    what: "check selector",
+                    given: given.clone(),
+                    why: match self.did_you_mean(given) {
+                        Some(s) => format!("no such check id, name or system; did you mean '{s}'?"),
+                        None => "no such check id, name or system (see `preflight checks`)".into(),
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A secret string. Never printed: `Debug` and `Display` show `***`.
@@ -246,8 +339,11 @@ pub enum ConfigError {
     },
 
     #[error("bad --target '{given}': {why}")]
-    #[diagnostic(code(preflight::config::target), help("use SYSTEM=VERSION, e.g. --target maas=3.5; known systems: {}", known_systems().join(", ")))]
-    Target { given: String, why: String },
+    #[diagnostic(
+        code(preflight::config::target),
+        help("use SYSTEM=VERSION, e.g. --target maas=3.5; known systems: {known}")
+    )]
+    Target { given: String, why: String, known: String },
 
     #[error("bad {what} '{given}': {why}")]
     #[diagnostic(code(preflight::config::value))]
@@ -289,64 +385,20 @@ pub struct Config {
 pub struct Selection {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
+    /// What the patterns are matched against.
+    pub catalogue: Catalogue,
 }
 
 impl Selection {
-    /// A pattern names a check by id or name, or all of a system's checks: those about it
-    /// (`host`, `postgresql`, …) and those of its pack (`maas` includes MAAS002 about the host).
-    fn matches(pattern: &str, def: &CheckDef) -> bool {
-        let prefix = crate::systems::find(pattern).map(|s| s.prefix());
-        def.id.eq_ignore_ascii_case(pattern)
-            || def.name == pattern
-            || def.system.as_str() == pattern
-            || prefix.is_some_and(|p| def.id.starts_with(p))
-    }
-
-    /// Whether check `id` runs under this selection.
+    /// Whether check `id` runs under this selection (a check the catalogue does not know
+    /// always does).
     pub fn includes(&self, id: &str) -> bool {
-        let Some(def) = checks::catalogue().into_iter().find(|c| c.id == id) else {
+        let Some(def) = self.catalogue.checks.iter().find(|c| c.id == id) else {
             return true;
         };
-        (self.select.is_empty() || self.select.iter().any(|p| Self::matches(p, def)))
-            && !self.ignore.iter().any(|p| Self::matches(p, def))
+        (self.select.is_empty() || self.select.iter().any(|p| self.catalogue.matches(p, def)))
+            && !self.ignore.iter().any(|p| self.catalogue.matches(p, def))
     }
-}
-
-/// The closest known check id, name or system to `given`, for "did you mean".
-pub fn did_you_mean(given: &str) -> Option<String> {
-    let mut candidates: Vec<String> = checks::catalogue()
-        .iter()
-        .flat_map(|c| [c.id.clone(), c.name.clone()])
-        .collect();
-    candidates.extend(known_systems().into_iter().map(str::to_string));
-    candidates
-        .into_iter()
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&c.to_ascii_lowercase(), &given.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
-fn check_selectors(list: &[String]) -> Result<(), ConfigError> {
-    for given in list {
-        let known = checks::catalogue().iter().any(|c| Selection::matches(given, c));
-        if !known {
-            return Err(ConfigError::Value {
-                what: "check selector",
-                given: given.clone(),
-                why: match did_you_mean(given) {
-                    Some(s) => format!("no such check id, name or system; did you mean '{s}'?"),
-                    None => "no such check id, name or system (see `preflight checks`)".into(),
-                },
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Command-line overrides (the last layer).
@@ -396,14 +448,15 @@ pub fn read_config_file(explicit: Option<&Path>) -> Result<Option<(PathBuf, Stri
     Ok(None)
 }
 
-/// Parses config text; errors carry the source and a span for miette.
+/// Parses config text, knowing the sections of `systems`; errors carry the source and a span
+/// for miette.
 ///
 /// # Errors
 /// [`ConfigError::Parse`] pointing at the offending key or value.
-pub fn parse_file_config(name: &str, text: &str) -> Result<FileConfig, ConfigError> {
+pub fn parse_file_config(name: &str, text: &str, systems: &[&dyn Configurable]) -> Result<FileConfig, ConfigError> {
     let keys: BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> = parse_toml(name, text)?;
     let mut known: Vec<&str> = SHARED_SECTIONS.to_vec();
-    for system in crate::systems::SYSTEMS {
+    for system in systems {
         known.extend(system.config_sections());
     }
     if let Some(key) = keys.keys().find(|k| !known.contains(&k.get_ref().as_str())) {
@@ -467,14 +520,15 @@ pub fn parse_version(what: &'static str, v: &str) -> Result<Version, ConfigError
     })
 }
 
-fn parse_target(given: &str) -> Result<(String, Version), ConfigError> {
+fn parse_target(given: &str, catalogue: &Catalogue) -> Result<(String, Version), ConfigError> {
     let bad = |why: &str| ConfigError::Target {
         given: given.to_string(),
         why: why.to_string(),
+        known: catalogue.names().join(", "),
     };
     let (system, version) = given.split_once('=').ok_or_else(|| bad("missing '='"))?;
     let system = system.trim().to_ascii_lowercase();
-    if crate::systems::find(&system).is_none() {
+    if !catalogue.names().contains(&system.as_str()) {
         return Err(bad(&format!("unknown system '{system}'")));
     }
     let version = Version::parse(version).map_err(|e| bad(&e.to_string()))?;
@@ -505,20 +559,24 @@ impl Config {
             .unwrap_or_else(|| panic!("no registered system loads a {}", std::any::type_name::<T>()))
     }
 
-    /// Layers file, environment and flags. `env` looks up one variable (the process environment
-    /// in production, a map in tests).
+    /// Layers file, environment and flags for `systems` (the registry's). `env` looks up one
+    /// variable (the process environment in production, a map in tests).
     ///
     /// # Errors
     /// Any [`ConfigError`]: unreadable or invalid file, unreadable key file, bad target.
-    pub fn load(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn load(
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+        systems: &[&dyn Configurable],
+    ) -> Result<Config, ConfigError> {
         let (path, file) = match read_config_file(overrides.config.as_deref())? {
             Some((path, text)) => {
-                let file = parse_file_config(&path.display().to_string(), &text)?;
+                let file = parse_file_config(&path.display().to_string(), &text, systems)?;
                 (Some(path), file)
             }
             None => (None, FileConfig::default()),
         };
-        Config::from_layers(path, file, overrides, env)
+        Config::from_layers(path, file, overrides, env, systems)
     }
 
     /// The layering itself, for an already parsed file.
@@ -530,16 +588,18 @@ impl Config {
         file: FileConfig,
         overrides: &Overrides,
         env: &dyn Fn(&str) -> Option<String>,
+        systems: &[&dyn Configurable],
     ) -> Result<Config, ConfigError> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let catalogue = Catalogue::of(systems);
 
         let mut targets = BTreeMap::new();
         for (system, version) in &file.scan.targets {
-            let (s, v) = parse_target(&format!("{system}={version}"))?;
+            let (s, v) = parse_target(&format!("{system}={version}"), &catalogue)?;
             targets.insert(s, v);
         }
         for given in &overrides.targets {
-            let (s, v) = parse_target(given)?;
+            let (s, v) = parse_target(given, &catalogue)?;
             targets.insert(s, v);
         }
 
@@ -556,7 +616,7 @@ impl Config {
             });
         }
         let sources = Sources::new(file.source.as_ref(), &env);
-        let systems = crate::systems::SYSTEMS
+        let systems = systems
             .iter()
             .map(|system| system.load_config(&sources))
             .collect::<Result<Vec<_>, _>>()?;
@@ -570,9 +630,10 @@ impl Config {
         let selection = Selection {
             select: split(&[file.scan.select.clone(), overrides.select.clone()].concat()),
             ignore: split(&[file.scan.ignore.clone(), overrides.ignore.clone()].concat()),
+            catalogue,
         };
-        check_selectors(&selection.select)?;
-        check_selectors(&selection.ignore)?;
+        selection.catalogue.check_selectors(&selection.select)?;
+        selection.catalogue.check_selectors(&selection.ignore)?;
         let range = |given: &Option<String>, what: &'static str| -> Result<crate::report::Range, ConfigError> {
             match given {
                 None => Ok(crate::report::Range::ZERO),
@@ -589,7 +650,7 @@ impl Config {
             critical: range(&overrides.critical, "--critical range")?,
             allow_nothing: overrides.allow_nothing || file.scan.allow_nothing,
         };
-        let mut waivers = crate::waivers::validate(file.waiver)?;
+        let mut waivers = crate::waivers::validate(file.waiver, &selection.catalogue)?;
         let (waivers_file, required) = match &overrides.waivers {
             Some(p) => (p.clone(), true),
             None => (
@@ -600,7 +661,11 @@ impl Config {
                 false,
             ),
         };
-        waivers.extend(crate::waivers::read_file(&waivers_file, required)?);
+        waivers.extend(crate::waivers::read_file(
+            &waivers_file,
+            required,
+            &selection.catalogue,
+        )?);
         let baseline = overrides
             .baseline
             .as_deref()
@@ -659,8 +724,15 @@ mod tests {
     fn parse_error_points_at_the_line() {
         let text = "[maas]\nurl = \"x\"\nbogus = 1\n";
         // A system's section is read by that system, when the layers are joined.
-        let file = parse_file_config("p.toml", text).unwrap();
-        let err = Config::from_layers(None, file, &Overrides::default(), &env_of(&[])).unwrap_err();
+        let file = parse_file_config("p.toml", text, &crate::systems::configurable()).unwrap();
+        let err = Config::from_layers(
+            None,
+            file,
+            &Overrides::default(),
+            &env_of(&[]),
+            &crate::systems::configurable(),
+        )
+        .unwrap_err();
         match err {
             ConfigError::Parse {
                 span: Some(span),
@@ -677,7 +749,7 @@ mod tests {
     #[test]
     fn an_unknown_section_points_at_its_key() {
         let text = "[scan]\ntimeout = 5\n[nomad]\nurl = \"x\"\n";
-        match parse_file_config("p.toml", text).unwrap_err() {
+        match parse_file_config("p.toml", text, &crate::systems::configurable()).unwrap_err() {
             ConfigError::Parse {
                 span: Some(span),
                 message,
@@ -701,7 +773,14 @@ mod tests {
                 ..Default::default()
             };
             assert!(
-                Config::from_layers(None, FileConfig::default(), &o, &env_of(&[])).is_err(),
+                Config::from_layers(
+                    None,
+                    FileConfig::default(),
+                    &o,
+                    &env_of(&[]),
+                    &crate::systems::configurable()
+                )
+                .is_err(),
                 "{bad}"
             );
         }
@@ -717,7 +796,14 @@ mod tests {
             ("MENDER_PASSWORD", "CANARY-mp"),
             ("BACKENDAI_SECRET_KEY", "CANARY-bs"),
         ]);
-        let c = Config::from_layers(None, FileConfig::default(), &Overrides::default(), &env).unwrap();
+        let c = Config::from_layers(
+            None,
+            FileConfig::default(),
+            &Overrides::default(),
+            &env,
+            &crate::systems::configurable(),
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("CANARY"), "{c:?}");
     }
 

@@ -1,11 +1,11 @@
 //! `preflight scan --demo`: every registered system starts its fakes on loopback
-//! ([`crate::core::System::start_demo`]: a fake MAAS region with 5,000 machines, a fake Mender
+//! ([`crate::core::system::System::start_demo`]: a fake MAAS region with 5,000 machines, a fake Mender
 //! Server, a fake Backend.AI cluster, …), and the scan runs against them from a recorded host
 //! (the juju CLI's output included), so every check fires without any of those systems at hand.
 
 use crate::config::Config;
-use crate::core::engine::Scan;
-use crate::core::DemoPart;
+use crate::core::scan::Scan;
+use crate::core::system::DemoPart;
 use crate::host::{HostSource, RecordedHost};
 
 /// A running demo; keep it alive while scanning.

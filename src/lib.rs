@@ -21,6 +21,12 @@ pub mod waivers;
 
 /// The scan and `preflight bmc` entry points, where the library's users have always found them.
 pub mod engine {
-    pub use crate::core::engine::{run, Scan};
+    pub use crate::core::scan::Scan;
+
+    /// Runs the scan over every registered system ([`crate::core::engine::run`] with the
+    /// registry).
+    pub async fn run(scan: &Scan) -> crate::report::Report {
+        crate::core::engine::run(scan, crate::systems::SYSTEMS).await
+    }
     pub use crate::systems::maas::bmc_command::{run_bmc, BmcSource};
 }

@@ -110,7 +110,7 @@ impl Plan {
                 });
             }
         }
-        systems.sort_by(|a, b| a.system.cmp(&b.system).then_with(|| a.subject.cmp(&b.subject)));
+        systems.sort_by_key(|p| (crate::systems::rank(p.system), p.system, p.subject.clone()));
         Plan {
             schema_version: SCHEMA_VERSION,
             preflight_version: report.preflight_version.clone(),

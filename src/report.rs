@@ -41,47 +41,27 @@ impl fmt::Display for Severity {
 
 /// The system a check or finding is about (JSON field `system`): a registered system's name
 /// (`maas`, `mender`, …) or one of the parts a system's findings may be about (MAAS's `host`
-/// and `postgresql`), as the registered systems' [`crate::core::System::about`] lists them.
-/// Ordered as the registry lists them (host, postgresql, maas, mender, juju, backendai, …),
-/// names nobody registered last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// and `postgresql`), as the registered systems' `about` lists them. Ordered by name here;
+/// reports show systems in the registry's order (`crate::systems::rank`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct System(&'static str);
 
 impl System {
-    /// The system called `name`: the registered name when there is one (no allocation), else
-    /// a name of its own (read from a report of another preflight version).
+    /// The system called `name` (interned: each distinct name is allocated once, for good).
     pub fn named(name: &str) -> System {
-        let known = crate::systems::SYSTEMS
-            .iter()
-            .flat_map(|s| s.about().iter().copied())
-            .find(|n| *n == name);
-        System(known.unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str())))
+        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+        let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = names.iter().find(|n| **n == name) {
+            return System(known);
+        }
+        let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+        names.push(leaked);
+        System(leaked)
     }
 
     /// The lowercase name used in every output format.
     pub fn as_str(self) -> &'static str {
         self.0
-    }
-
-    /// Where the registry lists it (`usize::MAX` for a name nobody registered).
-    fn rank(self) -> usize {
-        crate::systems::SYSTEMS
-            .iter()
-            .flat_map(|s| s.about().iter())
-            .position(|n| *n == self.0)
-            .unwrap_or(usize::MAX)
-    }
-}
-
-impl Ord for System {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank().cmp(&other.rank()).then_with(|| self.0.cmp(other.0))
-    }
-}
-
-impl PartialOrd for System {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::config::{did_you_mean, parse_toml, ConfigError};
+use crate::config::{parse_toml, Catalogue, ConfigError};
 use crate::report::{Finding, Report, Severity, Waived};
 
 /// Days before expiry from which a waiver adds a warning.
@@ -62,15 +62,14 @@ fn bad(what: &'static str, given: &str, why: String) -> ConfigError {
 ///
 /// # Errors
 /// A [`ConfigError`] naming the waiver.
-pub fn validate(specs: Vec<WaiverSpec>) -> Result<Vec<Waiver>, ConfigError> {
+pub fn validate(specs: Vec<WaiverSpec>, catalogue: &Catalogue) -> Result<Vec<Waiver>, ConfigError> {
     specs
         .into_iter()
         .map(|w| {
-            let Some(def) = crate::core::check::catalogue()
-                .into_iter()
-                .find(|c| c.id.eq_ignore_ascii_case(&w.check))
-            else {
-                let hint = did_you_mean(&w.check).map_or_else(String::new, |s| format!("; did you mean '{s}'?"));
+            let Some(def) = catalogue.checks.iter().find(|c| c.id.eq_ignore_ascii_case(&w.check)) else {
+                let hint = catalogue
+                    .did_you_mean(&w.check)
+                    .map_or_else(String::new, |s| format!("; did you mean '{s}'?"));
                 return Err(bad("waiver check", &w.check, format!("no such check id{hint}")));
             };
             if w.justification.trim().is_empty() {
@@ -116,7 +115,7 @@ pub fn validate(specs: Vec<WaiverSpec>) -> Result<Vec<Waiver>, ConfigError> {
 ///
 /// # Errors
 /// Unreadable or invalid file (with a span), or an invalid waiver.
-pub fn read_file(path: &Path, required: bool) -> Result<Vec<Waiver>, ConfigError> {
+pub fn read_file(path: &Path, required: bool, catalogue: &Catalogue) -> Result<Vec<Waiver>, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -128,7 +127,7 @@ pub fn read_file(path: &Path, required: bool) -> Result<Vec<Waiver>, ConfigError
         }
     };
     let file: WaiversFile = parse_toml(&path.display().to_string(), &text)?;
-    validate(file.waiver)
+    validate(file.waiver, catalogue)
 }
 
 /// The (check, subject) pairs of a baseline report.
@@ -194,7 +193,14 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::check::find;
+
+    fn catalogue() -> Catalogue {
+        Catalogue::of(&crate::systems::configurable())
+    }
+
+    fn find(id: &str) -> Option<&'static crate::core::check::CheckDef> {
+        catalogue().checks.into_iter().find(|c| c.id == id)
+    }
     use crate::report::{Evidence, OutcomeStatus, Policy, Status};
     use std::collections::BTreeMap;
 
@@ -239,14 +245,14 @@ mod tests {
 
     #[test]
     fn active_expired_and_expiring() {
-        let waivers = validate(vec![waiver("ipmi BMC 10.0.0.*", Some("2026-12-31"))]).unwrap();
+        let waivers = validate(vec![waiver("ipmi BMC 10.0.0.*", Some("2026-12-31"))], &catalogue()).unwrap();
         let mut r = report();
         apply(&mut r, &waivers, None, day("2026-11-21"));
         assert!(r.findings[0].waiver.is_some() && r.findings[1].waiver.is_none());
         r.apply_policy(Policy::default());
         assert_eq!(r.status, Status::Critical, "the other finding still counts");
 
-        let all = validate(vec![waiver("*", Some("2026-12-31"))]).unwrap();
+        let all = validate(vec![waiver("*", Some("2026-12-31"))], &catalogue()).unwrap();
         let mut r = report();
         apply(&mut r, &all, None, day("2026-11-21"));
         r.apply_policy(Policy::default());
@@ -274,19 +280,25 @@ mod tests {
 
     #[test]
     fn malformed_waivers_are_config_errors() {
-        let e = validate(vec![WaiverSpec {
-            check: "MAAS04".into(),
-            ..waiver("*", None)
-        }])
+        let e = validate(
+            vec![WaiverSpec {
+                check: "MAAS04".into(),
+                ..waiver("*", None)
+            }],
+            &catalogue(),
+        )
         .unwrap_err();
         assert!(e.to_string().contains("did you mean 'MAAS004'"), "{e}");
-        let e = validate(vec![WaiverSpec {
-            justification: " ".into(),
-            ..waiver("*", None)
-        }])
+        let e = validate(
+            vec![WaiverSpec {
+                justification: " ".into(),
+                ..waiver("*", None)
+            }],
+            &catalogue(),
+        )
         .unwrap_err();
         assert!(e.to_string().contains("justification"), "{e}");
-        let e = validate(vec![waiver("[", None)]).unwrap_err();
+        let e = validate(vec![waiver("[", None)], &catalogue()).unwrap_err();
         assert!(e.to_string().contains("glob"), "{e}");
         let e = parse_toml::<WaiversFile>("w.toml", "[[waiver]]\ncheck = \"MAAS004\"\n")
             .err()

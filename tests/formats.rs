@@ -64,7 +64,7 @@ fn sarif_is_schema_valid_with_stable_fingerprints() {
         "one per (check, subject)"
     );
     let rules = first["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), preflight::core::check::catalogue().len());
+    assert_eq!(rules.len(), preflight::systems::catalogue().len());
     assert!(rules
         .iter()
         .all(|r| r["fullDescription"]["text"].as_str().is_some_and(|t| !t.is_empty())));

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use preflight::systems::backendai::pack as backendai_pack;
-use preflight::systems::mender::pack as mender_pack;
+use preflight::systems::backendai::checks::pack as backendai_pack;
+use preflight::systems::mender::checks::pack as mender_pack;
 
 /// `(line, patch)` of every final tag `major.minor.patch` (optionally with a leading `v`).
 fn finals(list: &str) -> BTreeSet<((u64, u64), u64)> {

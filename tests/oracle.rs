@@ -332,7 +332,7 @@ async fn load(db: &Client, rows: &[Row]) {
 /// a copy without the index, then confirmed row by row against the real index), and the rows
 /// 0290 stops on.
 async fn postgresql_verdict(db: &Client) -> (BTreeSet<Vec<i32>>, BTreeSet<i32>) {
-    let removed = &preflight::systems::maas::pack().bmc.removed_by_0290;
+    let removed = &preflight::systems::maas::checks::pack().bmc.removed_by_0290;
     let rows: Vec<(i32, String, String, bool)> = db
         .query(
             "SELECT id, power_type, jsonb_typeof(power_parameters),
@@ -803,7 +803,7 @@ async fn random_maps_group_as_postgresql_groups_them() {
 
     // Through the detector's reader and record builder, with a power type that keeps every key
     // (no allow-list) and removes none: equal BMC identity means equal jsonb text.
-    let rules = &preflight::systems::maas::pack().bmc;
+    let rules = &preflight::systems::maas::checks::pack().bmc;
     let mut types = PowerTypes::new(rules);
     let frob = types.intern("frobnicator");
     let mut builder = PartBuilder::new(rules, &types);

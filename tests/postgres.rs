@@ -326,7 +326,7 @@ async fn database_mode_finds_the_planted_groups_and_postgresql_agrees() {
     assert_eq!(shared, fleet.truth.shared_addresses);
 
     // Now do what 0290 does, one BMC at a time, and let the real unique index judge.
-    let pack = preflight::systems::maas::pack();
+    let pack = preflight::systems::maas::checks::pack();
     let ids: Vec<(i32, String)> = db
         .query("SELECT id, power_type FROM maasserver_bmc ORDER BY id", &[])
         .await

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use preflight::core::check::find;
 use preflight::render::{render, Context, Format};
 use preflight::report::{BmcEvidence, Evidence, OutcomeStatus, Report, Severity};
+use preflight::systems::find_check as find;
 
 fn report() -> Report {
     let dup = find("MAAS004").unwrap();

@@ -3,7 +3,7 @@
 //! the reader's answer (records or error) does not depend on where it cuts the document.
 use libfuzzer_sys::fuzz_target;
 use preflight::systems::maas::bmc::{find_groups, Observations, PowerTypes};
-use preflight::systems::maas::pack as maas_pack;
+use preflight::systems::maas::checks::pack as maas_pack;
 use preflight::systems::maas::bmc::power_parameters::{read, read_in_pieces, PowerInput};
 
 /// Every record as (subject, power type, BMC identity, post-0290 hash), sorted.

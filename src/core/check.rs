@@ -153,9 +153,9 @@ impl Evaluation {
 pub fn found_or_every<'a, T>(
     pack: &dyn Pack,
     ids: &[&str],
-    state: &'a crate::core::Probed<T>,
+    state: &'a crate::core::probed::Probed<T>,
 ) -> Result<&'a T, Vec<Evaluation>> {
-    use crate::core::Probed;
+    use crate::core::probed::Probed;
     match state {
         Probed::Found(s) => Ok(s),
         Probed::Skipped(r) => Err(ids
@@ -166,90 +166,5 @@ pub fn found_or_every<'a, T>(
             .iter()
             .map(|id| Evaluation::error(pack.def(id), c.clone()))
             .collect()),
-    }
-}
-
-/// Every check of every registered system's pack, ordered by id.
-pub fn catalogue() -> Vec<&'static CheckDef> {
-    let mut all: Vec<&CheckDef> = crate::systems::SYSTEMS.iter().flat_map(|s| s.checks()).collect();
-    all.sort_by(|a, b| a.id.cmp(&b.id));
-    all
-}
-
-/// Looks a check up by id (case-insensitive), or by name when only one system uses it.
-pub fn find(id_or_name: &str) -> Option<&'static CheckDef> {
-    let all = catalogue();
-    if let Some(c) = all.iter().find(|c| c.id.eq_ignore_ascii_case(id_or_name)) {
-        return Some(c);
-    }
-    let mut by_name = all.into_iter().filter(|c| c.name == id_or_name);
-    match (by_name.next(), by_name.next()) {
-        (Some(c), None) => Some(c),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use regex::Regex;
-    use std::collections::HashSet;
-
-    #[test]
-    fn catalogue_invariants() {
-        let prefixes: Vec<&str> = crate::systems::SYSTEMS.iter().map(|s| s.prefix()).collect();
-        let id_re = Regex::new(&format!(r"^({})\d{{3}}$", prefixes.join("|"))).unwrap();
-        let name_re = Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
-        let mut ids = HashSet::new();
-        let mut names = HashSet::new();
-        for c in catalogue() {
-            assert!(id_re.is_match(&c.id), "bad id {}", c.id);
-            let owner = crate::systems::owning(&c.id).expect("a registered prefix");
-            assert!(
-                owner.checks().iter().any(|d| d.id == c.id),
-                "{} is not in its prefix's pack",
-                c.id
-            );
-            assert!(name_re.is_match(&c.name), "bad name {}", c.name);
-            assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
-            assert!(
-                names.insert((c.system, c.name.clone())),
-                "duplicate name {} in {}",
-                c.name,
-                c.system
-            );
-            for text in [&*c.title, &c.what, &c.why, &c.remediation, &c.source] {
-                assert!(!text.trim().is_empty(), "{} has an empty text", c.id);
-            }
-        }
-    }
-
-    #[test]
-    fn every_implemented_check_is_in_the_catalogue() {
-        let implemented: Vec<&str> = crate::systems::SYSTEMS
-            .iter()
-            .flat_map(|s| s.implemented().iter().copied())
-            .collect();
-        for id in &implemented {
-            assert!(find(id).is_some(), "{id} has logic but no catalogue entry");
-        }
-        for c in catalogue() {
-            assert!(
-                implemented.contains(&c.id.as_str()),
-                "{} is catalogued but has no logic",
-                c.id
-            );
-        }
-    }
-
-    #[test]
-    fn find_by_id_or_name() {
-        assert_eq!(find("maas004").unwrap().name, "duplicate-bmc-credentials");
-        assert_eq!(find("duplicate-bmc-credentials").unwrap().id, "MAAS004");
-        assert!(find("MAAS999").is_none());
-        assert!(
-            find("unsupported-upgrade-path").is_none(),
-            "ambiguous names need the id"
-        );
     }
 }

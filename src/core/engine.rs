@@ -7,34 +7,15 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::core::check::Evaluation;
-use crate::core::Probed;
-use crate::host::HostSource;
+use crate::core::probed::Probed;
 use crate::net::http::{Http, HttpSettings, Trust};
 use crate::report::Report;
 
-use super::System;
+use super::scan::Scan;
+use super::system::System;
 
 /// First backoff delay for HTTP retries.
 const BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// What to scan and how.
-#[derive(Debug, Clone)]
-pub struct Scan {
-    pub config: Config,
-    /// This machine, or a recorded host (`--demo`).
-    pub host: HostSource,
-}
-
-impl Scan {
-    /// A scan of this machine and whatever `config` points at.
-    pub fn live(config: Config) -> Scan {
-        let timeout = config.timeout;
-        Scan {
-            config,
-            host: HostSource::Live { timeout },
-        }
-    }
-}
 
 /// Whether any of `system`'s checks runs under the configured selection: a system none of
 /// whose checks is selected is never probed.
@@ -42,12 +23,12 @@ pub fn selected(config: &Config, system: &dyn System) -> bool {
     system.checks().iter().any(|c| config.selection.includes(&c.id))
 }
 
-/// Runs the scan over every registered system and returns the report. Never fails: what
+/// Runs the scan over `systems` (the registry's) and returns the report. Never fails: what
 /// cannot be read becomes outcome `error` in the report.
-pub async fn run(scan: &Scan) -> Report {
+pub async fn run(scan: &Scan, systems: &[&dyn System]) -> Report {
     let started = Instant::now();
     let parts = futures::future::join_all(
-        crate::systems::SYSTEMS
+        systems
             .iter()
             .filter(|system| selected(&scan.config, **system))
             .map(|system| system.configure(scan)),
@@ -55,7 +36,7 @@ pub async fn run(scan: &Scan) -> Report {
     .await;
     let mut targets = BTreeMap::new();
     let mut evaluations = Vec::new();
-    for (system, part) in crate::systems::SYSTEMS
+    for (system, part) in systems
         .iter()
         .filter(|system| selected(&scan.config, **system))
         .zip(parts)
@@ -65,7 +46,7 @@ pub async fn run(scan: &Scan) -> Report {
         }
         evaluations.extend(part.evaluations);
     }
-    finish(&scan.config, targets, evaluations, started)
+    finish(&scan.config, systems, targets, evaluations, started)
 }
 
 /// The report of `evaluations`: only the selected checks, under the configured gating policy.
@@ -73,6 +54,7 @@ pub async fn run(scan: &Scan) -> Report {
 /// preflight at a system (its status is UNKNOWN unless `--allow-nothing`).
 pub fn finish(
     config: &Config,
+    systems: &[&dyn System],
     targets: BTreeMap<String, String>,
     evaluations: impl IntoIterator<Item = Evaluation>,
     started: Instant,
@@ -94,7 +76,7 @@ pub fn finish(
         );
     }
     if report.nothing_checked() {
-        report.notices.push(nothing_checked(config));
+        report.notices.push(nothing_checked(config, systems));
     }
     let today = time::OffsetDateTime::now_utc().date();
     crate::waivers::apply(&mut report, &config.waivers, config.baseline.as_ref(), today);
@@ -104,8 +86,8 @@ pub fn finish(
 
 /// The notice of a run in which nothing was checked: how to point preflight at each selected
 /// system, and how to accept such a run.
-fn nothing_checked(config: &Config) -> String {
-    let hints: Vec<String> = crate::systems::SYSTEMS
+fn nothing_checked(config: &Config, systems: &[&dyn System]) -> String {
+    let hints: Vec<String> = systems
         .iter()
         .filter(|s| selected(config, **s))
         .map(|s| format!("{}: {}", s.name(), s.how_to_point()))

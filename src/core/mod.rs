@@ -1,99 +1,14 @@
-//! What names no system: the [`System`] trait every system implements, and the generic engine
-//! that runs whatever the registry ([`crate::systems::SYSTEMS`]) holds: configure every system,
-//! leave out those the selection excludes *before* probing, run the rest concurrently, then
-//! the one finishing step (selection, waivers, baseline, policy).
+//! What names no system: the [`system::System`] trait every system implements, the shared
+//! check types, upgrade paths and probe outcomes, and the generic engine that runs whatever
+//! systems it is given (the registry's, from the top): configure every system, leave out those
+//! the selection excludes *before* probing, run the rest concurrently, then the one finishing
+//! step (selection, waivers, baseline, policy).
+//!
+//! No item lives here and nothing is re-exported, so an import names the file it needs.
 
 pub mod check;
 pub mod engine;
 pub mod path;
-mod probed;
-
-pub use probed::Probed;
-
-use std::future::Future;
-use std::pin::Pin;
-
-use check::{CheckDef, Evaluation};
-
-/// One system preflight can check before its upgrade (MAAS, Mender Server, Juju, …): its
-/// names, its knowledge pack and how its part of a scan is planned. Registered once in
-/// [`crate::systems::SYSTEMS`]; `preflight checks`, `explain`, the selectors, did-you-mean,
-/// `--target` validation and the engine are all derived from that list.
-pub trait System: Sync {
-    /// The name in `--target NAME=VERSION`, selectors and the JSON report (`maas`).
-    fn name(&self) -> &'static str;
-
-    /// What its findings can be about, in report order: its own name and the parts it checks
-    /// for its upgrade (MAAS: `host`, `postgresql`, `maas`).
-    fn about(&self) -> &'static [&'static str];
-
-    /// The check-id prefix the system's pack owns (`MAAS`): `MAAS` plus three digits.
-    fn prefix(&self) -> &'static str;
-
-    /// Its upgrade-path check (`MAAS001`), whose findings carry the path `preflight plan`
-    /// prints; `None` when it has none.
-    fn path_check(&self) -> Option<&'static str>;
-
-    /// The file of its embedded knowledge pack under `checks/` (`maas.toml`).
-    fn pack_file(&self) -> &'static str;
-
-    /// The catalogue entries of its pack.
-    fn checks(&self) -> &'static [CheckDef];
-
-    /// The ids its checks' logic implements (tested against [`System::checks`]).
-    fn implemented(&self) -> &'static [&'static str];
-
-    /// The sections of `preflight.toml` it owns (`[maas]`, `[postgresql]`).
-    fn config_sections(&self) -> &'static [&'static str];
-
-    /// The environment variables it reads.
-    fn env_vars(&self) -> &'static [&'static str];
-
-    /// How to point preflight at it, in a few words (`MAAS_URL and MAAS_API_KEY, …`): the
-    /// hint of a run in which nothing was checked.
-    fn how_to_point(&self) -> &'static str;
-
-    /// Reads and validates its own configuration (its sections of `preflight.toml` and its
-    /// environment variables) when the configuration is loaded; the engine finds it again with
-    /// [`crate::config::Config::of`].
-    ///
-    /// # Errors
-    /// A bad section, an unreadable secret file, a bad value: the run exits 3 before probing.
-    fn load_config(
-        &self,
-        sources: &crate::config::Sources,
-    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError>;
-
-    /// Starts its demo fakes on loopback and points `config` at them (`preflight scan --demo`);
-    /// `None` when it has no demo part.
-    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> DemoStart<'a> {
-        let _ = config;
-        Box::pin(async { None })
-    }
-
-    /// Plans its part of `scan`: the probe and the evaluation of its checks, as one future.
-    fn configure<'a>(&'a self, scan: &'a engine::Scan) -> Planned<'a>;
-}
-
-/// A system's part of the demo: its fakes, started on loopback, and what they are.
-pub struct DemoPart {
-    /// Keeps the fakes running; dropped when the demo ends.
-    pub guard: Box<dyn std::any::Any + Send>,
-    /// What is being scanned, for the banner (`a fake Mender Server`).
-    pub banner: String,
-}
-
-/// Starting a system's part of the demo.
-pub type DemoStart<'a> = Pin<Box<dyn Future<Output = Option<DemoPart>> + 'a>>;
-
-/// A system's part of a scan, planned: probing and evaluating, as one future.
-pub type Planned<'a> = Pin<Box<dyn Future<Output = Part> + 'a>>;
-
-/// What one system's part of a scan produced.
-#[derive(Debug, Default)]
-pub struct Part {
-    /// Its checks' evaluations.
-    pub evaluations: Vec<Evaluation>,
-    /// The target it was checked against, as shown (`3.5`), when it was configured or found.
-    pub target: Option<String>,
-}
+pub mod probed;
+pub mod scan;
+pub mod system;

@@ -226,7 +226,7 @@ mod tests {
     fn a_large_report_is_rendered_byte_for_byte_as_serde_writes_it() {
         use crate::core::check::Pack;
         use crate::report::{Severity, Waived};
-        use crate::systems::maas::pack as maas_pack;
+        use crate::systems::maas::checks::pack as maas_pack;
         let def = maas_pack().def("MAAS004");
         for count in [PARALLEL_FINDINGS - 1, PARALLEL_FINDINGS, 5 * PARALLEL_FINDINGS + 3] {
             let findings = (0..count)

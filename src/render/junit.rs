@@ -11,7 +11,7 @@ use crate::report::{FailOn, OutcomeStatus, Report, Severity};
 pub fn render(report: &Report) -> String {
     let mut junit = JUnit::new("preflight");
     let mut systems: Vec<_> = report.outcomes.iter().map(|o| o.system).collect();
-    systems.sort();
+    systems.sort_by_key(|s| (crate::systems::rank(*s), *s));
     systems.dedup();
     for system in systems {
         let mut suite = TestSuite::new(system.as_str());

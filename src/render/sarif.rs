@@ -8,8 +8,8 @@ use serde_sarif::sarif::Sarif;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::Context;
-use crate::core::check::catalogue;
 use crate::report::{OutcomeStatus, Report, Severity};
+use crate::systems::catalogue;
 
 /// The SARIF level of a severity.
 fn level(severity: Severity) -> &'static str {

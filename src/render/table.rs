@@ -122,7 +122,7 @@ pub fn render(report: &Report, color: bool) -> String {
     });
 
     let mut systems: Vec<_> = report.outcomes.iter().map(|o| o.system).collect();
-    systems.sort();
+    systems.sort_by_key(|s| (crate::systems::rank(*s), *s));
     systems.dedup();
     for system in systems {
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.system == system).collect();

@@ -8,10 +8,46 @@ pub mod juju;
 pub mod maas;
 pub mod mender;
 
-use crate::core::System;
+use crate::config::Configurable;
+use crate::core::check::CheckDef;
+use crate::core::system::System;
 
 /// Every system, in the order the engine plans them.
 pub static SYSTEMS: &[&dyn System] = &[&maas::Maas, &mender::Mender, &juju::Juju, &backendai::Backendai];
+
+/// The registry as configuration sees it (names, checks, config sections).
+pub fn configurable() -> Vec<&'static dyn Configurable> {
+    SYSTEMS.iter().map(|s| *s as &dyn Configurable).collect()
+}
+
+/// Every check of every registered system's pack, ordered by id.
+pub fn catalogue() -> Vec<&'static CheckDef> {
+    crate::config::Catalogue::of(&configurable()).checks
+}
+
+/// Looks a check up by id (case-insensitive), or by name when only one system uses it.
+pub fn find_check(id_or_name: &str) -> Option<&'static CheckDef> {
+    let all = catalogue();
+    if let Some(c) = all.iter().find(|c| c.id.eq_ignore_ascii_case(id_or_name)) {
+        return Some(c);
+    }
+    let mut by_name = all.into_iter().filter(|c| c.name == id_or_name);
+    match (by_name.next(), by_name.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+/// Where the registry lists `system` (a name a registered system's findings can be about):
+/// the order reports show systems in (host, postgresql, maas, mender, juju, backendai, …);
+/// names nobody registered come last.
+pub fn rank(system: crate::report::System) -> usize {
+    SYSTEMS
+        .iter()
+        .flat_map(|s| s.about().iter())
+        .position(|n| *n == system.as_str())
+        .unwrap_or(usize::MAX)
+}
 
 /// The registered system called `name`.
 pub fn find(name: &str) -> Option<&'static dyn System> {
@@ -28,6 +64,12 @@ pub fn owning(id: &str) -> Option<&'static dyn System> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::core::check::Pack;
+    use crate::report::System as SystemName;
+    use regex::Regex;
+    use std::collections::HashSet;
+
     /// Every check is about its own system or a part that system declares, and every name a
     /// system declares is its own.
     #[test]
@@ -47,50 +89,46 @@ mod tests {
         assert_eq!(all.len(), before, "two systems declare the same name");
     }
 
-    use super::*;
-    use crate::core::check::Pack;
-    use crate::report::System;
-
     #[test]
     fn every_check_is_about_its_packs_system() {
         for (system, checks) in [
-            (System::named("mender"), mender::pack().checks()),
-            (System::named("juju"), juju::pack().checks()),
-            (System::named("backendai"), backendai::pack().checks()),
+            (SystemName::named("mender"), mender::checks::pack().checks()),
+            (SystemName::named("juju"), juju::checks::pack().checks()),
+            (SystemName::named("backendai"), backendai::checks::pack().checks()),
         ] {
             for c in checks {
                 assert_eq!(c.system, system, "{}", c.id);
             }
         }
-        assert_eq!(mender::pack().newest().series().to_string(), "4.1");
-        assert_eq!(backendai::pack().newest().raw, "26.8.1");
+        assert_eq!(mender::checks::pack().newest().series().to_string(), "4.1");
+        assert_eq!(backendai::checks::pack().newest().raw, "26.8.1");
     }
 
     /// Every knowledge row of the Juju, Mender and Backend.AI packs names where it was read.
     #[test]
     fn every_knowledge_row_names_its_source() {
         let named = |source: &str, repo: &str| source.contains(repo) && source.len() > repo.len() + 5;
-        for r in &juju::pack().series {
+        for r in &juju::checks::pack().series {
             assert!(named(&r.source, "juju/juju"), "juju {}", r.version);
         }
-        for r in &juju::pack().migration {
+        for r in &juju::checks::pack().migration {
             assert!(named(&r.source, "juju/juju"), "juju migration to {}", r.target);
         }
-        for r in &mender::pack().series {
+        for r in &mender::checks::pack().series {
             assert!(
                 named(&r.source, "mendersoftware/integration") || named(&r.source, "mendersoftware/mender-server"),
                 "mender {}",
                 r.version
             );
         }
-        for r in &backendai::pack().line {
+        for r in &backendai::checks::pack().line {
             assert!(named(&r.source, "lablup/backend.ai"), "backendai {}", r.version);
         }
-        for def in mender::pack()
+        for def in mender::checks::pack()
             .checks()
             .iter()
-            .chain(juju::pack().checks())
-            .chain(backendai::pack().checks())
+            .chain(juju::checks::pack().checks())
+            .chain(backendai::checks::pack().checks())
         {
             assert!(!def.source.contains("seed"), "{} still cites the seed", def.id);
         }
@@ -101,7 +139,7 @@ mod tests {
     fn every_knowledge_version_parses() {
         use crate::version::Version;
         let parses = |v: &str| assert!(Version::parse(v).is_ok_and(|p| p.pre.is_none()), "{v}");
-        let bai = backendai::pack();
+        let bai = backendai::checks::pack();
         assert!(!bai.line.is_empty());
         for l in &bai.line {
             assert!(
@@ -115,7 +153,7 @@ mod tests {
             l.enter_from.as_deref().into_iter().for_each(parses);
         }
         bai.revision_histories.iter().for_each(|v| parses(v));
-        let juju = juju::pack();
+        let juju = juju::checks::pack();
         assert!(!juju.series.is_empty());
         juju.series.iter().for_each(|r| {
             parses(&r.version);
@@ -127,7 +165,7 @@ mod tests {
             parses(&m.model_min);
             m.client_min.as_deref().into_iter().for_each(parses);
         }
-        let mender = mender::pack();
+        let mender = mender::checks::pack();
         assert!(!mender.series.is_empty());
         mender.series.iter().for_each(|r| {
             parses(&r.version);
@@ -135,5 +173,60 @@ mod tests {
         });
         parses(&mender.paths.storage_proxy_removed_in);
         parses(&mender.paths.propagate_inventory_from);
+    }
+
+    #[test]
+    fn catalogue_invariants() {
+        let prefixes: Vec<&str> = SYSTEMS.iter().map(|s| s.prefix()).collect();
+        let id_re = Regex::new(&format!(r"^({})\d{{3}}$", prefixes.join("|"))).unwrap();
+        let name_re = Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
+        let mut ids = HashSet::new();
+        let mut names = HashSet::new();
+        for c in catalogue() {
+            assert!(id_re.is_match(&c.id), "bad id {}", c.id);
+            let owner = owning(&c.id).expect("a registered prefix");
+            assert!(
+                owner.checks().iter().any(|d| d.id == c.id),
+                "{} is not in its prefix's pack",
+                c.id
+            );
+            assert!(name_re.is_match(&c.name), "bad name {}", c.name);
+            assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
+            assert!(
+                names.insert((c.system, c.name.clone())),
+                "duplicate name {} in {}",
+                c.name,
+                c.system
+            );
+            for text in [&*c.title, &c.what, &c.why, &c.remediation, &c.source] {
+                assert!(!text.trim().is_empty(), "{} has an empty text", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_implemented_check_is_in_the_catalogue() {
+        let implemented: Vec<&str> = SYSTEMS.iter().flat_map(|s| s.implemented().iter().copied()).collect();
+        for id in &implemented {
+            assert!(find_check(id).is_some(), "{id} has logic but no catalogue entry");
+        }
+        for c in catalogue() {
+            assert!(
+                implemented.contains(&c.id.as_str()),
+                "{} is catalogued but has no logic",
+                c.id
+            );
+        }
+    }
+
+    #[test]
+    fn find_by_id_or_name() {
+        assert_eq!(find_check("maas004").unwrap().name, "duplicate-bmc-credentials");
+        assert_eq!(find_check("duplicate-bmc-credentials").unwrap().id, "MAAS004");
+        assert!(find_check("MAAS999").is_none());
+        assert!(
+            find_check("unsupported-upgrade-path").is_none(),
+            "ambiguous names need the id"
+        );
     }
 }

@@ -79,7 +79,8 @@ pub fn database_url(name: &str) -> String {
 
 /// A config from preflight.toml text plus env pairs, with a 2 s timeout.
 pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) -> Config {
-    let file = preflight::config::parse_file_config("test.toml", text).expect("valid test toml");
+    let file = preflight::config::parse_file_config("test.toml", text, &preflight::systems::configurable())
+        .expect("valid test toml");
     let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let overrides = Overrides {
         config: None,
@@ -87,7 +88,14 @@ pub fn config_from_toml(text: &str, pairs: &[(&str, &str)], targets: &[&str]) ->
         timeout: Some(2),
         ..Overrides::default()
     };
-    Config::from_layers(None, file, &overrides, &move |k| map.get(k).cloned()).expect("valid test config")
+    Config::from_layers(
+        None,
+        file,
+        &overrides,
+        &move |k| map.get(k).cloned(),
+        &preflight::systems::configurable(),
+    )
+    .expect("valid test config")
 }
 
 /// A client of the test cluster's database at `url`.

@@ -1,6 +1,7 @@
 //! Backend.AI checks BAI001–BAI003: facts in, findings out, no I/O. The release list is data:
 //! checks/backendai.toml.
 
+use super::facts::{AgentVersions, BackendaiState};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -8,9 +9,18 @@ use serde_json::json;
 
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, PathError, UpgradePath};
-use crate::core::Probed;
+use crate::core::probed::Probed;
 use crate::report::Severity;
 use crate::version::Version;
+
+/// The Backend.AI pack, as shipped (`checks/backendai.toml`).
+pub const PACK: &str = include_str!("../../../checks/backendai.toml");
+
+/// The parsed Backend.AI pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static BackendaiPack {
+    static PACK_PARSED: std::sync::OnceLock<BackendaiPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/backendai.toml is valid (tested)"))
+}
 
 /// Every check id this module implements (tested against the catalogue).
 pub const IMPLEMENTED: &[&str] = &["BAI001", "BAI002", "BAI003"];
@@ -269,32 +279,6 @@ impl Step {
     }
 }
 
-/// Whether the agents' versions were read (they need a superadmin keypair).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentVersions {
-    /// This many alive agents were compared.
-    Read(usize),
-    /// No keypair configured: agents not compared (said in the outcome).
-    NoKeypair,
-    /// The agent list could not be read: BAI001 cannot vouch for the agents.
-    Failed(String),
-}
-
-/// What the Backend.AI endpoints told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackendaiState {
-    /// The manager's version (`GET /` → `manager`).
-    pub manager: Version,
-    /// Manager nodes `GET /manager/status` listed: only the one that answered (upstream's
-    /// `fetch_manager_status` reports its own process), so other manager nodes go unseen.
-    pub manager_nodes: usize,
-    /// (component, version) for every component that answered.
-    pub components: Vec<(String, String)>,
-    /// `active_sessions` from `GET /manager/status`, or why it could not be read.
-    pub active_sessions: Result<u64, String>,
-    pub agents: AgentVersions,
-}
-
 /// Runs every Backend.AI check against `target` (`None`: the newest release preflight knows,
 /// never older than what runs).
 pub fn evaluate(pack: &BackendaiPack, state: &Probed<BackendaiState>, target: Option<&Version>) -> Vec<Evaluation> {
@@ -455,7 +439,7 @@ fn sessions(def: &CheckDef, s: &BackendaiState, route: &Result<(Version, Route),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systems::backendai::pack as backendai_pack;
+    use crate::systems::backendai::checks::pack as backendai_pack;
     use rstest::rstest;
 
     fn v(s: &str) -> Version {

@@ -3,7 +3,7 @@
 
 use super::config::BackendaiConfig;
 use crate::config::Config;
-use crate::core::DemoPart;
+use crate::core::system::DemoPart;
 use mocks::backendai::BackendaiCluster;
 
 /// Starts the fake cluster and points `config` at it.

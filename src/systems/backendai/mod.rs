@@ -4,36 +4,47 @@
 pub mod checks;
 pub mod config;
 pub mod demo;
+pub mod facts;
 pub mod probe;
 
+use crate::config::Configurable;
 use crate::core::check::{CheckDef, Pack};
-use crate::core::engine::{at, probe_http, within, Scan};
-use crate::core::Probed;
-use crate::core::{Part, Planned, System};
-
-/// The Backend.AI pack, as shipped (`checks/backendai.toml`).
-pub const PACK: &str = include_str!("../../../checks/backendai.toml");
-
-/// The parsed Backend.AI pack (parsed once; the embedded text is tested to parse).
-pub fn pack() -> &'static checks::BackendaiPack {
-    static PACK_PARSED: std::sync::OnceLock<checks::BackendaiPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/backendai.toml is valid (tested)"))
-}
+use crate::core::engine::{at, probe_http, within};
+use crate::core::probed::Probed;
+use crate::core::scan::Scan;
+use crate::core::system::{Part, Planned, System};
 
 /// The Backend.AI system.
 pub struct Backendai;
 
-impl System for Backendai {
+impl Configurable for Backendai {
     fn name(&self) -> &'static str {
         "backendai"
     }
 
-    fn about(&self) -> &'static [&'static str] {
+    fn prefix(&self) -> &'static str {
+        "BAI"
+    }
+
+    fn checks(&self) -> &'static [CheckDef] {
+        checks::pack().checks()
+    }
+
+    fn config_sections(&self) -> &'static [&'static str] {
         &["backendai"]
     }
 
-    fn prefix(&self) -> &'static str {
-        "BAI"
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::BackendaiConfig::load(sources)?))
+    }
+}
+
+impl System for Backendai {
+    fn about(&self) -> &'static [&'static str] {
+        &["backendai"]
     }
 
     fn path_check(&self) -> Option<&'static str> {
@@ -44,16 +55,8 @@ impl System for Backendai {
         "backendai.toml"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        pack().checks()
-    }
-
     fn implemented(&self) -> &'static [&'static str] {
         checks::IMPLEMENTED
-    }
-
-    fn config_sections(&self) -> &'static [&'static str] {
-        &["backendai"]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {
@@ -64,14 +67,7 @@ impl System for Backendai {
         "set BACKENDAI_ENDPOINT (or [backendai] manager_url)"
     }
 
-    fn load_config(
-        &self,
-        sources: &crate::config::Sources,
-    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
-        Ok(Box::new(config::BackendaiConfig::load(sources)?))
-    }
-
-    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::system::DemoStart<'a> {
         Box::pin(async move { Some(demo::start(config).await) })
     }
 
@@ -89,7 +85,7 @@ impl System for Backendai {
                 }),
             )
             .await;
-            let pack = pack();
+            let pack = checks::pack();
             // Without a target, the newest release preflight knows (never older than what
             // runs: the checks say so when the cluster is newer than the release list).
             let target = config.targets.get("backendai");

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::config::BackendaiConfig;
 use crate::config::Secret;
 use crate::net::http::{anonymous, Http, HttpError};
-use crate::systems::backendai::checks::{AgentVersions, BackendaiState};
+use crate::systems::backendai::facts::{AgentVersions, BackendaiState};
 use crate::version::Version;
 
 /// The manager's `GET /` answer (wire shape).

@@ -1,13 +1,23 @@
 //! Juju checks JUJU001–JUJU003: facts in, findings out, no I/O. Tables in checks/juju.toml.
 
+use super::facts::{JujuState, Model, Plan};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, PathError, UpgradePath};
-use crate::core::Probed;
+use crate::core::probed::Probed;
 use crate::report::{Finding, Severity};
 use crate::version::{Series, Version};
+
+/// The Juju pack, as shipped (`checks/juju.toml`).
+pub const PACK: &str = include_str!("../../../checks/juju.toml");
+
+/// The parsed Juju pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static JujuPack {
+    static PACK_PARSED: std::sync::OnceLock<JujuPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/juju.toml is valid (tested)"))
+}
 
 /// Every check id this module implements (tested against the catalogue).
 pub const IMPLEMENTED: &[&str] = &["JUJU001", "JUJU002", "JUJU003"];
@@ -230,74 +240,11 @@ impl JujuPack {
     }
 }
 
-/// A model and its agent version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Model {
-    /// `owner/name`, as `juju models` writes it.
-    pub name: String,
-    pub agent: Version,
-    /// The controller model (`is-controller`): never migrated.
-    pub is_controller: bool,
-}
-
-/// A controller, its agent version and its models, or why they could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Controller {
-    pub name: String,
-    /// `agent-version` as `juju controllers` reported it (cached when the refresh failed).
-    pub agent: Option<Version>,
-    /// Every model (`juju models --all`), or the cause when the controller could not be read.
-    pub models: Result<Vec<Model>, String>,
-}
-
-/// What the juju CLI told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JujuState {
-    pub client: Version,
-    pub controllers: Vec<Controller>,
-}
-
-/// How the operator means to upgrade (`[juju] upgrade`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Plan {
-    /// `juju upgrade-controller` on the existing controller (the default).
-    #[default]
-    InPlace,
-    /// A new controller and model migration.
-    Migrate,
-}
-
 /// A controller that could be read: its agent version and models.
 struct Readable<'a> {
     name: &'a str,
     agent: &'a Version,
     models: &'a [Model],
-}
-
-impl JujuState {
-    fn readable(&self) -> impl Iterator<Item = Readable<'_>> {
-        self.controllers.iter().filter_map(|c| match (&c.agent, &c.models) {
-            (Some(agent), Ok(models)) => Some(Readable {
-                name: &c.name,
-                agent,
-                models,
-            }),
-            _ => None,
-        })
-    }
-
-    /// `controller X: cause` for each controller that could not be read.
-    fn unreadable(&self) -> Vec<String> {
-        self.controllers
-            .iter()
-            .filter_map(|c| match (&c.agent, &c.models) {
-                (_, Err(cause)) => Some(format!("controller {}: {cause}", c.name)),
-                (None, Ok(_)) => Some(format!("controller {}: no agent-version", c.name)),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// The evaluation of one check over every controller: its findings for the readable ones;
@@ -565,11 +512,37 @@ fn migration_minimum(pack: &JujuPack, def: &CheckDef, s: &JujuState, target: &Ve
     )
 }
 
+impl JujuState {
+    fn readable(&self) -> impl Iterator<Item = Readable<'_>> {
+        self.controllers.iter().filter_map(|c| match (&c.agent, &c.models) {
+            (Some(agent), Ok(models)) => Some(Readable {
+                name: &c.name,
+                agent,
+                models,
+            }),
+            _ => None,
+        })
+    }
+
+    /// `controller X: cause` for each controller that could not be read.
+    fn unreadable(&self) -> Vec<String> {
+        self.controllers
+            .iter()
+            .filter_map(|c| match (&c.agent, &c.models) {
+                (_, Err(cause)) => Some(format!("controller {}: {cause}", c.name)),
+                (None, Ok(_)) => Some(format!("controller {}: no agent-version", c.name)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::OutcomeStatus;
-    use crate::systems::juju::pack as juju_pack;
+    use crate::systems::juju::checks::pack as juju_pack;
+    use crate::systems::juju::facts::Controller;
     use rstest::rstest;
 
     fn v(s: &str) -> Version {

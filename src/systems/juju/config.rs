@@ -14,7 +14,7 @@ pub struct JujuSection {
     pub cli: Option<PathBuf>,
     /// `in-place` (juju upgrade-controller, the default) or `migrate` (new controller).
     #[serde(default)]
-    pub upgrade: super::checks::Plan,
+    pub upgrade: super::facts::Plan,
 }
 
 /// Juju settings, resolved.
@@ -22,7 +22,7 @@ pub struct JujuSection {
 pub struct JujuConfig {
     /// Set explicitly: a missing CLI is then an error, not a skip.
     pub cli: Option<PathBuf>,
-    pub plan: super::checks::Plan,
+    pub plan: super::facts::Plan,
 }
 
 impl JujuConfig {

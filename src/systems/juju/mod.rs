@@ -3,36 +3,47 @@
 
 pub mod checks;
 pub mod config;
+pub mod facts;
 pub mod probe;
 
+use crate::config::Configurable;
 use crate::core::check::{CheckDef, Pack};
-use crate::core::engine::{at, within, Scan};
-use crate::core::Probed;
-use crate::core::{Part, Planned, System};
-
-/// The Juju pack, as shipped (`checks/juju.toml`).
-pub const PACK: &str = include_str!("../../../checks/juju.toml");
-
-/// The parsed Juju pack (parsed once; the embedded text is tested to parse).
-pub fn pack() -> &'static checks::JujuPack {
-    static PACK_PARSED: std::sync::OnceLock<checks::JujuPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/juju.toml is valid (tested)"))
-}
+use crate::core::engine::{at, within};
+use crate::core::probed::Probed;
+use crate::core::scan::Scan;
+use crate::core::system::{Part, Planned, System};
 
 /// The Juju system.
 pub struct Juju;
 
-impl System for Juju {
+impl Configurable for Juju {
     fn name(&self) -> &'static str {
         "juju"
     }
 
-    fn about(&self) -> &'static [&'static str] {
+    fn prefix(&self) -> &'static str {
+        "JUJU"
+    }
+
+    fn checks(&self) -> &'static [CheckDef] {
+        checks::pack().checks()
+    }
+
+    fn config_sections(&self) -> &'static [&'static str] {
         &["juju"]
     }
 
-    fn prefix(&self) -> &'static str {
-        "JUJU"
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::JujuConfig::load(sources)?))
+    }
+}
+
+impl System for Juju {
+    fn about(&self) -> &'static [&'static str] {
+        &["juju"]
     }
 
     fn path_check(&self) -> Option<&'static str> {
@@ -43,16 +54,8 @@ impl System for Juju {
         "juju.toml"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        pack().checks()
-    }
-
     fn implemented(&self) -> &'static [&'static str] {
         checks::IMPLEMENTED
-    }
-
-    fn config_sections(&self) -> &'static [&'static str] {
-        &["juju"]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {
@@ -63,16 +66,9 @@ impl System for Juju {
         "put the juju CLI on PATH (or set [juju] cli)"
     }
 
-    fn load_config(
-        &self,
-        sources: &crate::config::Sources,
-    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
-        Ok(Box::new(config::JujuConfig::load(sources)?))
-    }
-
     /// The demo's recorded host answers for the juju CLI: no fakes to start, only the
     /// configured CLI path is dropped.
-    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::system::DemoStart<'a> {
         config.of_mut::<config::JujuConfig>().cli = None;
         Box::pin(async { None })
     }
@@ -88,7 +84,7 @@ impl System for Juju {
                 crate::systems::juju::probe::probe(&scan.host, cli.as_deref()),
             )
             .await;
-            let pack = pack();
+            let pack = checks::pack();
             let target = config.targets.get("juju");
             Part {
                 target: (!matches!(state, Probed::Skipped(_)))

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::core::Probed;
+use crate::core::probed::Probed;
 use crate::host::{HostSource, RunError};
-use crate::systems::juju::checks::{Controller, JujuState, Model};
+use crate::systems::juju::facts::{Controller, JujuState, Model};
 use crate::version::Version;
 
 /// `juju controllers --format=json` (wire shape, upstream `ControllerSet`): `controllers` is

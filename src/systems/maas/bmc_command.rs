@@ -165,11 +165,11 @@ async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &Host
 /// report. Never fails: what cannot be read becomes outcome `error`.
 pub async fn run_bmc(config: &Config, source: &BmcSource, host: &HostSource) -> Report {
     let started = Instant::now();
-    let pack = crate::systems::maas::pack();
+    let pack = crate::systems::maas::checks::pack();
     let evaluations = match source {
         BmcSource::File { input, machines } => bmc_from_file(pack, input, machines.as_deref()).await,
         BmcSource::Database => bmc_from_database(pack, config, host).await,
     };
     tracing::info!("duplicate-BMC checks done in {:?}", started.elapsed());
-    finish(config, BTreeMap::new(), evaluations, started)
+    finish(config, &[&super::Maas], BTreeMap::new(), evaluations, started)
 }

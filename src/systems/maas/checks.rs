@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, Unreleased, UpgradePath};
-use crate::core::Probed;
+use crate::core::probed::Probed;
 use crate::host::{HostFacts, MaasInstall};
 use crate::report::System;
 use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
@@ -18,6 +18,15 @@ use crate::systems::maas::api::MaasApiFacts;
 use crate::systems::maas::bmc::machine_list::MachineIndex;
 use crate::systems::maas::postgres::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use crate::version::{Series, Version};
+
+/// The MAAS pack, as shipped (`checks/maas.toml`).
+pub const PACK: &str = include_str!("../../../checks/maas.toml");
+
+/// The parsed MAAS pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static MaasPack {
+    static PACK_PARSED: std::sync::OnceLock<MaasPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/maas.toml is valid (tested)"))
+}
 
 /// Every check id this module implements (tested against the catalogue).
 pub const IMPLEMENTED: &[&str] = &[
@@ -1487,7 +1496,7 @@ fn database_owner(
 mod tests {
     use super::*;
     use crate::host::{Release as HostRelease, UnitState};
-    use crate::systems::maas::pack as maas_pack;
+    use crate::systems::maas::checks::pack as maas_pack;
     use rstest::rstest;
 
     fn host(release: Option<(&str, &str)>, install: Option<MaasInstall>) -> HostFacts {

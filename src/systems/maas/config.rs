@@ -158,6 +158,7 @@ mod tests {
         let file = parse_file_config(
             "t.toml",
             "[maas]\nurl = \"http://file:5240/MAAS\"\napi_key = \"a:b:c\"\n[scan]\ntimeout = 5\ntargets = { maas = \"3.4\" }\n",
+            &crate::systems::configurable(),
         )
         .unwrap();
         let overrides = Overrides {
@@ -166,7 +167,7 @@ mod tests {
             ..Default::default()
         };
         let env = env_of(&[("MAAS_URL", "http://env:5240/MAAS")]);
-        let c = Config::from_layers(None, file, &overrides, &env).unwrap();
+        let c = Config::from_layers(None, file, &overrides, &env, &crate::systems::configurable()).unwrap();
         assert_eq!(c.of::<MaasConfig>().url.as_deref(), Some("http://env:5240/MAAS"));
         assert_eq!(c.of::<MaasConfig>().api_key.clone().unwrap().expose(), "a:b:c");
         assert_eq!(c.timeout, Duration::from_secs(9));
@@ -180,6 +181,7 @@ mod tests {
             FileConfig::default(),
             &Overrides::default(),
             &env_of(&[("PGHOST", "/tmp")]),
+            &crate::systems::configurable(),
         )
         .unwrap();
         assert_eq!(c.of::<MaasConfig>().pg_dsn.clone().unwrap().1, DsnOrigin::LibpqEnv);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::config::MaasConfig;
 use super::postgres::{Migration0290, PgFacts};
 use crate::config::{Config, Secret};
-use crate::core::DemoPart;
+use crate::core::system::DemoPart;
 use mocks::fleet::Fleet;
 use mocks::maas::{MaasOptions, MaasServer, API_KEY};
 

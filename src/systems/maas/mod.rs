@@ -10,39 +10,49 @@ pub mod demo;
 pub mod postgres;
 
 use crate::config::Config;
+use crate::config::Configurable;
 use crate::core::check::{CheckDef, Pack};
-use crate::core::engine::{at, http, within, Scan};
-use crate::core::Probed;
-use crate::core::{Part, Planned, System};
+use crate::core::engine::{at, http, within};
+use crate::core::probed::Probed;
+use crate::core::scan::Scan;
+use crate::core::system::{Part, Planned, System};
 use crate::host::{self, HostFacts};
 use crate::systems::maas::api::{ApiKey, MaasApi};
 use crate::systems::maas::postgres::{BmcTable, PgFacts, PgTarget};
 use checks::MaasFacts;
 use config::MaasConfig;
 
-/// The MAAS pack, as shipped (`checks/maas.toml`).
-pub const PACK: &str = include_str!("../../../checks/maas.toml");
-
-/// The parsed MAAS pack (parsed once; the embedded text is tested to parse).
-pub fn pack() -> &'static checks::MaasPack {
-    static PACK_PARSED: std::sync::OnceLock<checks::MaasPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/maas.toml is valid (tested)"))
-}
-
 /// The MAAS system.
 pub struct Maas;
 
-impl System for Maas {
+impl Configurable for Maas {
     fn name(&self) -> &'static str {
         "maas"
     }
 
-    fn about(&self) -> &'static [&'static str] {
-        &["host", "postgresql", "maas"]
-    }
-
     fn prefix(&self) -> &'static str {
         "MAAS"
+    }
+
+    fn checks(&self) -> &'static [CheckDef] {
+        checks::pack().checks()
+    }
+
+    fn config_sections(&self) -> &'static [&'static str] {
+        &["maas", "postgresql"]
+    }
+
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::MaasConfig::load(sources)?))
+    }
+}
+
+impl System for Maas {
+    fn about(&self) -> &'static [&'static str] {
+        &["host", "postgresql", "maas"]
     }
 
     fn path_check(&self) -> Option<&'static str> {
@@ -53,16 +63,8 @@ impl System for Maas {
         "maas.toml"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        pack().checks()
-    }
-
     fn implemented(&self) -> &'static [&'static str] {
         checks::IMPLEMENTED
-    }
-
-    fn config_sections(&self) -> &'static [&'static str] {
-        &["maas", "postgresql"]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {
@@ -83,14 +85,7 @@ impl System for Maas {
         "set MAAS_URL and MAAS_API_KEY (or MAAS_API_KEY_FILE), DATABASE_URL or PGHOST…, or run on a MAAS region or rack controller"
     }
 
-    fn load_config(
-        &self,
-        sources: &crate::config::Sources,
-    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
-        Ok(Box::new(config::MaasConfig::load(sources)?))
-    }
-
-    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::system::DemoStart<'a> {
         Box::pin(async move { Some(demo::start(config).await) })
     }
 
@@ -103,7 +98,7 @@ impl System for Maas {
 /// concurrently; then every MAAS check. The target is always shown (the newest release when
 /// none is given).
 async fn run(scan: &Scan) -> Part {
-    let pack = pack();
+    let pack = checks::pack();
     let given = scan.config.targets.get("maas");
     let target = given.cloned().unwrap_or_else(|| pack.newest());
     let host = host::probe(&scan.host).await;
@@ -164,7 +159,7 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
         let rows = if !wants_rows {
             Probed::Skipped("MAAS004 and MAAS005 are not selected".into())
         } else {
-            match target.read_bmcs(&pack().bmc, config.timeout).await {
+            match target.read_bmcs(&checks::pack().bmc, config.timeout).await {
                 Ok(table) => Probed::Found(table),
                 Err(e) => Probed::Failed(e.to_string()),
             }
@@ -214,7 +209,7 @@ async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::syst
         Ok(api) => api,
         Err(e) => return Probed::Failed(e.to_string()),
     };
-    match api.probe(&pack().bmc).await {
+    match api.probe(&checks::pack().bmc).await {
         Ok(facts) => Probed::Found(facts),
         Err(e) => Probed::Failed(e.to_string()),
     }

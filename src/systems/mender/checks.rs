@@ -1,14 +1,24 @@
 //! Mender Server checks MENDER001–MENDER003: facts in, findings out, no I/O. Tables in
 //! checks/mender.toml.
 
+use super::facts::MenderFacts;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, UpgradePath};
-use crate::core::Probed;
+use crate::core::probed::Probed;
 use crate::report::Severity;
 use crate::version::{Series, Version};
+
+/// The Mender Server pack, as shipped (`checks/mender.toml`).
+pub const PACK: &str = include_str!("../../../checks/mender.toml");
+
+/// The parsed Mender Server pack (parsed once; the embedded text is tested to parse).
+pub fn pack() -> &'static MenderPack {
+    static PACK_PARSED: std::sync::OnceLock<MenderPack> = std::sync::OnceLock::new();
+    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/mender.toml is valid (tested)"))
+}
 
 /// Every check id this module implements (tested against the catalogue).
 pub const IMPLEMENTED: &[&str] = &["MENDER001", "MENDER002", "MENDER003"];
@@ -240,28 +250,6 @@ impl MenderPack {
     }
 }
 
-/// What deviceauth and inventory told.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeviceLeftovers {
-    /// Devices deviceauth lists, in total.
-    pub devices: usize,
-    /// Ids of devices with `decommissioning: true`.
-    pub decommissioning: Vec<String>,
-    /// Ids of devices deviceauth lists and inventory does not.
-    pub missing_from_inventory: Vec<String>,
-}
-
-/// Everything the Mender checks read.
-#[derive(Debug, Clone)]
-pub struct MenderFacts {
-    /// `[mender] current` (the server has no version endpoint).
-    pub current: Option<Version>,
-    /// `[mender] edition` and `target_edition` (`open-source` or `enterprise`).
-    pub edition: Option<String>,
-    pub target_edition: Option<String>,
-    pub devices: Probed<DeviceLeftovers>,
-}
-
 /// Runs every Mender check against `target`. `configured` is false when no `[mender]` URL or
 /// version is known: every check is then skipped.
 pub fn evaluate(pack: &MenderPack, facts: &MenderFacts, given: Option<&Version>, configured: bool) -> Vec<Evaluation> {
@@ -433,7 +421,8 @@ fn storage_proxy(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systems::mender::pack as mender_pack;
+    use crate::systems::mender::checks::pack as mender_pack;
+    use crate::systems::mender::facts::DeviceLeftovers;
     use rstest::rstest;
 
     #[rstest]

@@ -3,7 +3,7 @@
 
 use super::config::MenderConfig;
 use crate::config::{Config, Secret};
-use crate::core::DemoPart;
+use crate::core::system::DemoPart;
 use crate::version::Version;
 use mocks::mender::{MenderFleet, MenderServer};
 

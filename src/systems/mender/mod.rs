@@ -4,36 +4,47 @@
 pub mod checks;
 pub mod config;
 pub mod demo;
+pub mod facts;
 pub mod probe;
 
+use crate::config::Configurable;
 use crate::core::check::{CheckDef, Pack};
-use crate::core::engine::{at, probe_http, within, Scan};
-use crate::core::{Part, Planned, System};
-use checks::MenderFacts;
-
-/// The Mender Server pack, as shipped (`checks/mender.toml`).
-pub const PACK: &str = include_str!("../../../checks/mender.toml");
-
-/// The parsed Mender Server pack (parsed once; the embedded text is tested to parse).
-pub fn pack() -> &'static checks::MenderPack {
-    static PACK_PARSED: std::sync::OnceLock<checks::MenderPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/mender.toml is valid (tested)"))
-}
+use crate::core::engine::{at, probe_http, within};
+use crate::core::scan::Scan;
+use crate::core::system::{Part, Planned, System};
+use facts::MenderFacts;
 
 /// The Mender Server system.
 pub struct Mender;
 
-impl System for Mender {
+impl Configurable for Mender {
     fn name(&self) -> &'static str {
         "mender"
     }
 
-    fn about(&self) -> &'static [&'static str] {
+    fn prefix(&self) -> &'static str {
+        "MENDER"
+    }
+
+    fn checks(&self) -> &'static [CheckDef] {
+        checks::pack().checks()
+    }
+
+    fn config_sections(&self) -> &'static [&'static str] {
         &["mender"]
     }
 
-    fn prefix(&self) -> &'static str {
-        "MENDER"
+    fn load_config(
+        &self,
+        sources: &crate::config::Sources,
+    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
+        Ok(Box::new(config::MenderConfig::load(sources)?))
+    }
+}
+
+impl System for Mender {
+    fn about(&self) -> &'static [&'static str] {
+        &["mender"]
     }
 
     fn path_check(&self) -> Option<&'static str> {
@@ -44,16 +55,8 @@ impl System for Mender {
         "mender.toml"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        pack().checks()
-    }
-
     fn implemented(&self) -> &'static [&'static str] {
         checks::IMPLEMENTED
-    }
-
-    fn config_sections(&self) -> &'static [&'static str] {
-        &["mender"]
     }
 
     fn env_vars(&self) -> &'static [&'static str] {
@@ -64,14 +67,7 @@ impl System for Mender {
         "set MENDER_URL and MENDER_TOKEN (or [mender] url, token_file, current)"
     }
 
-    fn load_config(
-        &self,
-        sources: &crate::config::Sources,
-    ) -> Result<Box<dyn crate::config::SystemConfig>, crate::config::ConfigError> {
-        Ok(Box::new(config::MenderConfig::load(sources)?))
-    }
-
-    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::DemoStart<'a> {
+    fn start_demo<'a>(&'a self, config: &'a mut crate::config::Config) -> crate::core::system::DemoStart<'a> {
         Box::pin(async move { Some(demo::start(config).await) })
     }
 
@@ -91,7 +87,7 @@ impl System for Mender {
                 ),
             )
             .await;
-            let pack = pack();
+            let pack = checks::pack();
             let target = config.targets.get("mender");
             let configured = mender.url.is_some() || mender.current.is_some();
             let facts = MenderFacts {

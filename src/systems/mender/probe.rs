@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::config::MenderConfig;
 use crate::config::Secret;
 use crate::net::http::{authorization, display_url, Http, HttpError};
-use crate::systems::mender::checks::DeviceLeftovers;
+use crate::systems::mender::facts::DeviceLeftovers;
 
 /// Devices per page.
 pub const PER_PAGE: usize = 500;

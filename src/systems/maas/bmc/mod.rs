@@ -1218,7 +1218,7 @@ pub fn normalize_address(address: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systems::maas::pack as maas_pack;
+    use crate::systems::maas::checks::pack as maas_pack;
     use rstest::rstest;
     use serde_json::json;
 

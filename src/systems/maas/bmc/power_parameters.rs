@@ -793,7 +793,7 @@ impl InOrder<'_, '_> {
 mod tests {
     use super::*;
     use crate::systems::maas::bmc::pieces::test_sources::{Chunked, FailsAfter, Spaces};
-    use crate::systems::maas::pack as maas_pack;
+    use crate::systems::maas::checks::pack as maas_pack;
 
     fn read_str(text: &[u8], chunk: usize) -> Result<Observations, ParseError> {
         read_str_in_pieces(text, chunk, PIECE_BYTES)
