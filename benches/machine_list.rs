@@ -6,8 +6,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mocks::fleet::Fleet;
-use preflight::systems::maas::api::Machine;
 use preflight::systems::maas::bmc::machine_list::read;
+use preflight::systems::maas::facts::Machine;
 
 fn bench(c: &mut Criterion) {
     let max: usize = std::env::var("MACHINE_LIST_BENCH_MAX")

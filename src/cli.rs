@@ -8,7 +8,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::FailOn;
 
-use crate::config::{Config, Overrides, Secret};
+use crate::config::{Config, Overrides};
 use crate::core::check as checks;
 use crate::core::engine;
 use crate::core::scan::Scan;
@@ -16,8 +16,7 @@ use crate::demo::Demo;
 use crate::host::HostSource;
 use crate::render::{self, Format};
 use crate::report::{Report, Status};
-use crate::systems::maas::bmc_command::{self, BmcSource};
-use crate::systems::maas::config::{DsnOrigin, MaasConfig};
+use crate::systems::bmc::{self as bmc_command, BmcSource};
 
 /// Read-only pre-upgrade scanner for MAAS, its PostgreSQL database and its hosts.
 ///
@@ -553,7 +552,7 @@ fn bmc(args: BmcArgs) -> ExitCode {
                     });
                     return unknown();
                 }
-                config.of_mut::<MaasConfig>().pg_dsn = Some((Secret::new(dsn.to_string()), DsnOrigin::Flag));
+                bmc_command::use_database(&mut config, dsn);
             }
             BmcSource::Database
         }

@@ -28,5 +28,5 @@ pub mod engine {
     pub async fn run(scan: &Scan) -> crate::report::Report {
         crate::core::engine::run(scan, crate::systems::SYSTEMS).await
     }
-    pub use crate::systems::maas::bmc_command::{run_bmc, BmcSource};
+    pub use crate::systems::bmc::{run_bmc, BmcSource};
 }

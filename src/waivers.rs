@@ -11,7 +11,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::config::{parse_toml, Catalogue, ConfigError};
+use crate::config::catalogue::Catalogue;
+use crate::config::error::{parse_toml, ConfigError};
 use crate::report::{Finding, Report, Severity, Waived};
 
 /// Days before expiry from which a waiver adds a warning.

@@ -5,7 +5,8 @@ mod support;
 use preflight::engine::{self, Scan};
 use preflight::host::{HostSource, RecordedHost};
 use preflight::report::{OutcomeStatus, Status};
-use preflight::systems::maas::postgres::{begin_read_only, Migration0290, PgTarget};
+use preflight::systems::maas::facts::Migration0290;
+use preflight::systems::maas::probe_postgres::{begin_read_only, PgTarget};
 use support::{
     config_from_env, config_from_toml, connect, database_url, fresh_database, outcome, scan_without_host,
     test_database_url,

@@ -57,7 +57,7 @@ pub fn render(report: &Report, format: Format, ctx: &Context) -> String {
         Format::Table => table::render(report, ctx.color),
         Format::Json => json::render(report),
         Format::Nagios => nagios::render(report),
-        Format::Sarif => sarif::render(report, ctx),
+        Format::Sarif => sarif::render(report, ctx.config_path.as_deref()),
         Format::Junit => junit::render(report),
         Format::Prometheus => {
             let now = std::time::SystemTime::now()

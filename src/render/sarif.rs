@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use serde_sarif::sarif::Sarif;
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::Context;
 use crate::report::{OutcomeStatus, Report, Severity};
 use crate::systems::catalogue;
 
@@ -26,7 +25,7 @@ pub fn fingerprint(check: &str, subject: &str) -> String {
 }
 
 /// The report as a SARIF 2.1.0 log (pretty JSON).
-pub fn render(report: &Report, ctx: &Context) -> String {
+pub fn render(report: &Report, config_path: Option<&str>) -> String {
     let rules: Vec<Value> = catalogue()
         .iter()
         .map(|c| {
@@ -42,7 +41,7 @@ pub fn render(report: &Report, ctx: &Context) -> String {
         })
         .collect();
     let index = |id: &str| catalogue().iter().position(|c| c.id == id);
-    let artifact = ctx.config_path.clone().unwrap_or_else(|| "preflight.toml".into());
+    let artifact = config_path.unwrap_or("preflight.toml").to_string();
     let results: Vec<Value> = report
         .findings
         .iter()

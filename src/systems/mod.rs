@@ -8,6 +8,9 @@ pub mod juju;
 pub mod maas;
 pub mod mender;
 
+/// `preflight bmc`, the duplicate-BMC checks alone: a command of the MAAS system.
+pub use maas::bmc_command as bmc;
+
 use crate::config::Configurable;
 use crate::core::check::CheckDef;
 use crate::core::system::System;

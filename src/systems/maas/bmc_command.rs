@@ -1,6 +1,8 @@
 //! `preflight bmc`: the duplicate-BMC checks (MAAS004, MAAS005) alone, on a power-parameters
 //! file (optionally joined with a machine list) or on the MAAS database.
 
+use super::config::{DsnOrigin, MaasConfig};
+use crate::config::Secret;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,14 @@ use crate::systems::maas::checks::{
     collision_blockers, collision_evaluation, database_view, named_groups, not_object_blockers, power_type_notes,
     shared_address_evaluation, shared_address_evaluation_of, BmcView, Hostnames,
 };
-use crate::systems::maas::postgres::{Migration0290, PgTarget};
+use crate::systems::maas::facts::Migration0290;
+use crate::systems::maas::probe_postgres::PgTarget;
+
+/// Points `config` at the database `dsn` given with `preflight bmc --database DSN` (the
+/// caller has checked it holds no password).
+pub fn use_database(config: &mut Config, dsn: &str) {
+    config.of_mut::<MaasConfig>().pg_dsn = Some((Secret::new(dsn.to_string()), DsnOrigin::Flag));
+}
 
 /// Where `preflight bmc` reads BMCs from.
 #[derive(Debug, Clone)]

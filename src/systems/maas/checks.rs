@@ -2,6 +2,7 @@
 //! checks/maas.toml (see [`crate::systems::maas::checks::MaasPack`]); the duplicate-BMC detector is
 //! [`crate::core::check::bmc`].
 
+use super::facts::{BmcRow, NodeKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Deserialize;
@@ -14,9 +15,9 @@ use crate::core::probed::Probed;
 use crate::host::{HostFacts, MaasInstall};
 use crate::report::System;
 use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
-use crate::systems::maas::api::MaasApiFacts;
 use crate::systems::maas::bmc::machine_list::MachineIndex;
-use crate::systems::maas::postgres::{BmcTable, Migration0290, NotAnObject, PgFacts};
+use crate::systems::maas::facts::MaasApiFacts;
+use crate::systems::maas::facts::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use crate::version::{Series, Version};
 
 /// The MAAS pack, as shipped (`checks/maas.toml`).
@@ -559,30 +560,6 @@ fn postgresql_version(
             format!("PostgreSQL {major} meets MAAS {t} (minimum {})", release.postgresql_min),
         )
     }
-}
-
-/// One BMC row as the database knows it (database mode of `preflight bmc`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BmcRow {
-    /// `maasserver_bmc.name` (pods carry their name here).
-    pub name: String,
-    /// `maasserver_bmc.bmc_type`: 0 BMC, 1 pod (VM host).
-    pub bmc_type: i32,
-    /// The nodes on it: (system_id, hostname, node_type), from `maasserver_node.bmc_id`
-    /// (node_type 0 machine, 1 device, 2 rack controller, 3 region controller, 4 region and
-    /// rack controller: upstream `src/maasserver/enum.py` NODE_TYPE).
-    pub machines: Vec<(String, String, i32)>,
-}
-
-/// What kind of node a record seen through the API belongs to, when it is not a machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NodeKind {
-    RackController,
-    RegionController,
-    /// A VM host (pod): a BMC row of its own.
-    VmHost {
-        name: String,
-    },
 }
 
 /// system_id → hostname, for the machines a report names: a map (API), or the machine list's

@@ -90,7 +90,7 @@ pub struct MaasConfig {
     pub pg_database: Option<String>,
     pub maas_role: Option<String>,
     /// Database facts that replace the database probe (`--demo`'s recorded database).
-    pub recorded_postgres: Option<super::postgres::PgFacts>,
+    pub recorded_postgres: Option<super::facts::PgFacts>,
 }
 
 impl MaasConfig {

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::config::MaasConfig;
-use super::postgres::{Migration0290, PgFacts};
+use super::facts::{Migration0290, PgFacts};
 use crate::config::{Config, Secret};
 use crate::core::system::DemoPart;
 use mocks::fleet::Fleet;

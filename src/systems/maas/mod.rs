@@ -1,13 +1,14 @@
 //! MAAS: its region and rack controllers, API and PostgreSQL database, and the hosts they run
 //! on (FACTS.md §1). The MAAS system also owns `preflight bmc` ([`bmc_command`]).
 
-pub mod api;
 pub mod bmc;
 pub mod bmc_command;
 pub mod checks;
 pub mod config;
 pub mod demo;
-pub mod postgres;
+pub mod facts;
+pub mod probe_api;
+pub mod probe_postgres;
 
 use crate::config::Config;
 use crate::config::Configurable;
@@ -17,8 +18,9 @@ use crate::core::probed::Probed;
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
 use crate::host::{self, HostFacts};
-use crate::systems::maas::api::{ApiKey, MaasApi};
-use crate::systems::maas::postgres::{BmcTable, PgFacts, PgTarget};
+use crate::systems::maas::facts::{BmcTable, PgFacts};
+use crate::systems::maas::probe_api::{ApiKey, MaasApi};
+use crate::systems::maas::probe_postgres::PgTarget;
 use checks::MaasFacts;
 use config::MaasConfig;
 
@@ -180,7 +182,7 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
     }
 }
 
-async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::systems::maas::api::MaasApiFacts> {
+async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::systems::maas::facts::MaasApiFacts> {
     // With an API key but no URL, a region controller's regiond.conf says where the API is.
     let discovered = match (&config.of::<MaasConfig>().api_key, &host.regiond) {
         (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),

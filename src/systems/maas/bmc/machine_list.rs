@@ -37,9 +37,9 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use crate::systems::maas::api::Machine;
 pub use crate::systems::maas::bmc::pieces::IN_FLIGHT;
 use crate::systems::maas::bmc::pieces::{self, Piece};
+use crate::systems::maas::facts::Machine;
 
 /// Largest accepted machine object, in bytes from its `{` to its `}`: far above upstream's
 /// largest example (33 KB); it bounds the memory one machine can take (its three values and the

@@ -5,6 +5,7 @@
 //! The connection comes from `[postgresql] url`, `DATABASE_URL` or libpq's `PG*` variables
 //! (filling what the DSN leaves open, as libpq does), else from this host's regiond.conf.
 
+use super::facts::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
@@ -20,7 +21,7 @@ use super::config::{DsnOrigin, MaasConfig};
 use crate::config::{Config, Secret};
 use crate::host::RegiondConf;
 use crate::systems::maas::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
-use crate::systems::maas::checks::BmcRow;
+use crate::systems::maas::facts::BmcRow;
 
 /// Name of the MAAS database when nothing says otherwise.
 pub const DEFAULT_DATABASE: &str = "maasdb";
@@ -28,37 +29,6 @@ pub const DEFAULT_DATABASE: &str = "maasdb";
 pub const DEFAULT_MAAS_ROLE: &str = "maas";
 /// The migration whose unique-index collisions MAAS004 predicts.
 pub const MIGRATION_0290: &str = "0290_migrate_node_power_parameters";
-
-/// Whether migration 0290 already ran on this database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Migration0290 {
-    Applied,
-    NotApplied,
-    /// No `django_migrations` table: not a MAAS database (or an empty one).
-    NoMigrationTable,
-}
-
-/// What the database told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PgFacts {
-    /// `host:port/database as user`, without password.
-    pub endpoint: String,
-    /// `server_version_num`, e.g. 140011 for 14.11.
-    pub server_version_num: u32,
-    pub database: String,
-    /// Owner of `database` (`pg_get_userbyid(datdba)`).
-    pub owner: String,
-    /// The role MAAS connects as.
-    pub maas_role: String,
-    pub migration_0290: Migration0290,
-}
-
-impl PgFacts {
-    /// Major version: 140011 → 14 (10+ numbering), 90624 → 9.
-    pub fn major(&self) -> u32 {
-        self.server_version_num / 10_000
-    }
-}
 
 /// A resolved connection target.
 #[derive(Clone)]
@@ -361,31 +331,6 @@ async fn read_facts(tx: &Transaction<'_>, database: &str, maas_role: &str) -> Re
         maas_role: maas_role.to_string(),
         migration_0290,
     })
-}
-
-/// What the database says about its BMCs (database mode of `preflight bmc`).
-#[derive(Debug)]
-pub struct BmcTable {
-    pub endpoint: String,
-    pub migration_0290: Migration0290,
-    /// One record per `maasserver_bmc` row (pods included), hashed by PostgreSQL.
-    pub observations: Observations,
-    /// Row id → name, type and machines.
-    pub rows: HashMap<String, BmcRow>,
-    /// Rows whose `power_parameters` is a JSON value 0290 cannot iterate (not an object, and
-    /// not empty: 0290 skips `""`, `[]`, `0`, `false`, `null` and `{}`), by row id.
-    pub not_objects: Vec<NotAnObject>,
-}
-
-/// A BMC row that makes 0290 crash: its `power_parameters` is a non-empty JSON value other than
-/// an object (upstream `0290_migrate_node_power_parameters.py` calls `.items()` on every value
-/// that is not falsy in Python).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotAnObject {
-    pub id: String,
-    pub power_type: String,
-    /// `jsonb_typeof`: string, number, boolean or array.
-    pub json_type: String,
 }
 
 /// The SQL that reduces every BMC row: its id, bmc_type, power_type, name, the jsonb type of its

@@ -12,12 +12,18 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
-use thiserror::Error;
 
 use crate::core::check::CheckDef;
+
+pub mod catalogue;
+pub mod error;
+
 use crate::version::Version;
+pub use catalogue::Catalogue;
+use error::parse_error;
+pub use error::{parse_toml, ConfigError};
 
 /// The waivers file looked for beside the config file (or in the current directory).
 pub const DEFAULT_WAIVERS: &str = "preflight.waivers.toml";
@@ -57,16 +63,6 @@ pub trait Configurable: Sync {
     fn load_config(&self, sources: &Sources) -> Result<Box<dyn SystemConfig>, ConfigError>;
 }
 
-/// The checks and system names of the configured systems: what selectors, waivers and
-/// did-you-mean are matched against.
-#[derive(Debug, Clone, Default)]
-pub struct Catalogue {
-    /// Every check, ordered by id.
-    pub checks: Vec<&'static CheckDef>,
-    /// (name, check-id prefix) of every system, in registry order.
-    pub systems: Vec<(&'static str, &'static str)>,
-}
-
 impl Catalogue {
     /// The catalogue of `systems`.
     pub fn of(systems: &[&dyn Configurable]) -> Catalogue {
@@ -76,58 +72,6 @@ impl Catalogue {
             checks,
             systems: systems.iter().map(|s| (s.name(), s.prefix())).collect(),
         }
-    }
-
-    /// The system names, in registry order.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.systems.iter().map(|(name, _)| *name).collect()
-    }
-
-    /// A pattern names a check by id or name, or all of a system's checks: those about it
-    /// (`host`, `postgresql`, …) and those of its pack (`maas` includes MAAS002 about the host).
-    fn matches(&self, pattern: &str, def: &CheckDef) -> bool {
-        let prefix = self.systems.iter().find(|(name, _)| *name == pattern).map(|(_, p)| *p);
-        def.id.eq_ignore_ascii_case(pattern)
-            || def.name == pattern
-            || def.system.as_str() == pattern
-            || prefix.is_some_and(|p| def.id.starts_with(p))
-    }
-
-    /// The closest known check id, name or system to `given`, for "did you mean".
-    pub fn did_you_mean(&self, given: &str) -> Option<String> {
-        let mut candidates: Vec<String> = self
-            .checks
-            .iter()
-            .flat_map(|c| [c.id.clone(), c.name.clone()])
-            .collect();
-        candidates.extend(self.names().into_iter().map(str::to_string));
-        candidates
-            .into_iter()
-            .map(|c| {
-                (
-                    strsim::jaro_winkler(&c.to_ascii_lowercase(), &given.to_ascii_lowercase()),
-                    c,
-                )
-            })
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, c)| c)
-    }
-
-    fn check_selectors(&self, list: &[String]) -> Result<(), ConfigError> {
-        for given in list {
-            if !self.checks.iter().any(|c| self.matches(given, c)) {
-                return Err(ConfigError::Value {
-                    what: "check selector",
-                    given: given.clone(),
-                    why: match self.did_you_mean(given) {
-                        Some(s) => format!("no such check id, name or system; did you mean '{s}'?"),
-                        None => "no such check id, name or system (see `preflight checks`)".into(),
-                    },
-                });
-            }
-        }
-        Ok(())
     }
 }
 
@@ -313,47 +257,6 @@ pub struct ScanSection {
     pub allow_nothing: bool,
 }
 
-/// A configuration problem. Exit code 3.
-#[derive(Debug, Error, Diagnostic)]
-pub enum ConfigError {
-    #[error("cannot read the config file {path}: {cause}")]
-    #[diagnostic(code(preflight::config::read))]
-    Read { path: String, cause: String },
-
-    #[error("the config file is not valid: {message}")]
-    #[diagnostic(code(preflight::config::parse), help("see README.md § Configuration for every key"))]
-    Parse {
-        message: String,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-    },
-
-    #[error("cannot read {what} from {path}: {cause}")]
-    #[diagnostic(code(preflight::config::secret_file))]
-    SecretFile {
-        what: &'static str,
-        path: String,
-        cause: String,
-    },
-
-    #[error("bad --target '{given}': {why}")]
-    #[diagnostic(
-        code(preflight::config::target),
-        help("use SYSTEM=VERSION, e.g. --target maas=3.5; known systems: {known}")
-    )]
-    Target { given: String, why: String, known: String },
-
-    #[error("bad {what} '{given}': {why}")]
-    #[diagnostic(code(preflight::config::value))]
-    Value {
-        what: &'static str,
-        given: String,
-        why: String,
-    },
-}
-
 /// Everything a scan needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -474,25 +377,6 @@ pub fn parse_file_config(name: &str, text: &str, systems: &[&dyn Configurable]) 
         text: text.to_string(),
     });
     Ok(file)
-}
-
-/// Parses any TOML file preflight reads, with a spanned diagnostic on error.
-///
-/// # Errors
-/// [`ConfigError::Parse`] pointing at the offending key or value.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| parse_error(name, text, &e))
-}
-
-/// A TOML error of `name` (text `text`) as a spanned diagnostic.
-fn parse_error(name: &str, text: &str, e: &toml::de::Error) -> ConfigError {
-    ConfigError::Parse {
-        message: e.message().trim().to_string(),
-        src: NamedSource::new(name, text.to_string()),
-        span: e
-            .span()
-            .map(|r| SourceSpan::from(r.start..r.end.max(r.start + 1).min(text.len().max(1)))),
-    }
 }
 
 /// The first line of the file at `path`, trimmed, as a secret (`what` names it in errors).

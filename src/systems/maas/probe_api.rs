@@ -10,6 +10,7 @@
 //! [`crate::systems::maas::bmc::power_parameters::read`] and are reduced at once to
 //! the detector's hashed records: no password outlives its entry.
 
+use super::facts::{vm_host_subject, Controller, MaasApiFacts, Machine, PowerSource, VmHost};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +21,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Url;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use thiserror::Error;
 
 use super::bmc::machine_list::MachineList;
@@ -28,7 +29,7 @@ use super::bmc::power_parameters::{self, parse_params, GivenTypes, ParseError, P
 use crate::config::Secret;
 use crate::net::http::{anonymous, authorization, display_url, Http, HttpError};
 use crate::systems::maas::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
-use crate::systems::maas::checks::NodeKind;
+use crate::systems::maas::facts::NodeKind;
 
 /// RFC 5849 §3.6: everything but ALPHA, DIGIT, `-`, `.`, `_`, `~` is percent-encoded.
 const OAUTH_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -105,87 +106,6 @@ impl ApiKey {
 #[derive(Debug, Clone, Deserialize)]
 struct VersionInfo {
     version: String,
-}
-
-/// A region or rack controller as `regioncontrollers/` and `rackcontrollers/` list it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Controller {
-    pub system_id: String,
-    #[serde(default)]
-    pub hostname: String,
-    /// The full string the controller reported, e.g. `3.4.0-14321-g.1027c7664`; `null` without
-    /// a ControllerInfo row, `""` before the first report (upstream
-    /// `3.2.0:src/maasserver/models/node.py`, `Controller.version`).
-    #[serde(default)]
-    pub version: Option<String>,
-    /// The controller's own BMC type, `""` for none (controllers seldom have one: commissioning
-    /// does not store their power settings).
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub power_type: String,
-}
-
-/// A VM host as `GET pods/` lists it (upstream `DISPLAYED_POD_FIELDS`; a pod is itself a
-/// `maasserver_bmc` row of `bmc_type` 1, and `id` is that row's id).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct VmHost {
-    pub id: i64,
-    #[serde(default)]
-    pub name: String,
-    /// The pod's power type (`lxd`, `virsh`).
-    #[serde(rename = "type", default, deserialize_with = "null_as_empty")]
-    pub power_type: String,
-}
-
-/// A machine as `GET machines/` lists it (only the fields preflight reads).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Machine {
-    pub system_id: String,
-    #[serde(default)]
-    pub hostname: String,
-    /// Empty when MAAS has none set.
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub power_type: String,
-}
-
-fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
-}
-
-/// How the power parameters were read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PowerSource {
-    /// One `machines/?op=power_parameters` call.
-    Bulk,
-    /// One call per machine (bulk refused with 400/404).
-    PerMachine,
-}
-
-/// What the API told about this MAAS.
-#[derive(Debug)]
-pub struct MaasApiFacts {
-    /// URL of the API as configured (credentials removed).
-    pub url: String,
-    /// Region version from `version/` as MAAS prints it (`3.4.2`, `3.3.0~rc1`, or the string
-    /// `None` while no controller has reported), `None` if it sent an empty string.
-    pub version: Option<String>,
-    pub regions: Vec<Controller>,
-    pub racks: Vec<Controller>,
-    pub machines: Vec<Machine>,
-    /// VM hosts (`pods/`): BMC rows of their own, with or without machines on them.
-    pub vm_hosts: Vec<VmHost>,
-    /// One detector record per BMC seen through a node: each machine in the power-parameters
-    /// answer, then each rack controller (`rackcontrollers/?op=power_parameters`), each region
-    /// controller that is not also a rack (`regioncontrollers/{id}/?op=power_parameters`) and
-    /// each VM host (`pods/{id}/?op=parameters`, subject [`vm_host_subject`]).
-    pub power: Observations,
-    pub power_source: PowerSource,
-    /// What kind of node each record other than a machine's is, by subject.
-    pub kinds: HashMap<String, NodeKind>,
-}
-
-/// The subject of a VM host's record: `vm-host <id>`.
-pub fn vm_host_subject(id: i64) -> String {
-    format!("vm-host {id}")
 }
 
 /// Why the MAAS probe failed (each text names the cause and the next step).
