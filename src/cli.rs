@@ -37,6 +37,12 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Knowledge packs (TOML) merged over the embedded ones: DIR/maas.toml, DIR/mender.toml, …
+    /// Their rows replace the embedded rows of the same id or version, other rows are added (a
+    /// new release without a new binary). `preflight checks` shows which pack a check came from.
+    #[arg(long, value_name = "DIR", global = true, env = "PREFLIGHT_KNOWLEDGE")]
+    pub knowledge: Option<PathBuf>,
 }
 
 /// preflight's commands.
@@ -282,6 +288,11 @@ struct CliError {
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose);
+    if let Some(dir) = &cli.knowledge {
+        if let Err(code) = use_knowledge(dir) {
+            return code;
+        }
+    }
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Bmc(args) => bmc(args),
@@ -304,6 +315,41 @@ pub fn run(cli: Cli) -> ExitCode {
                 ExitCode::from(Status::Unknown.exit_code())
             }
         },
+    }
+}
+
+/// Merges `--knowledge DIR` over the embedded packs and checks every pack before anything runs.
+fn use_knowledge(dir: &std::path::Path) -> Result<(), ExitCode> {
+    if !dir.is_dir() {
+        report_error(CliError {
+            message: format!("--knowledge {}: not a directory", dir.display()),
+            help: Some(
+                "give a directory holding packs named like the embedded ones (maas.toml, mender.toml, …)".into(),
+            ),
+        });
+        return Err(unknown());
+    }
+    crate::core::knowledge::set_dir(dir.to_path_buf());
+    for system in crate::systems::SYSTEMS {
+        if let Err(e) = system.check_pack() {
+            report_error(e);
+            return Err(unknown());
+        }
+    }
+    Ok(())
+}
+
+/// Where check `def`'s pack comes from: `maas.toml` (embedded) or `maas.toml + DIR/maas.toml`.
+fn pack_of(def: &checks::CheckDef) -> String {
+    let Some(system) = crate::systems::SYSTEMS
+        .iter()
+        .find(|s| s.checks().iter().any(|c| c.id == def.id))
+    else {
+        return String::new();
+    };
+    match crate::core::knowledge::origin(system.pack_file()) {
+        Some(path) => format!("{} + {}", system.pack_file(), path.display()),
+        None => system.pack_file().to_string(),
     }
 }
 
@@ -585,12 +631,12 @@ pub fn list_checks(format: ListFormat) -> String {
         ListFormat::Json => {
             let list: Vec<_> = all
                 .iter()
-                .map(|c| serde_json::json!({"id": c.id, "name": c.name, "system": c.system, "severity": c.severity, "title": c.title}))
+                .map(|c| serde_json::json!({"id": c.id, "name": c.name, "system": c.system, "severity": c.severity, "title": c.title, "pack": pack_of(c)}))
                 .collect();
             format!("{}\n", serde_json::to_string_pretty(&list).expect("serializable"))
         }
         ListFormat::Table => {
-            let mut table = render::table::plain_table(vec!["Id", "Name", "System", "Severity", "Title"]);
+            let mut table = render::table::plain_table(vec!["Id", "Name", "System", "Severity", "Title", "Pack"]);
             for c in all {
                 table.add_row(vec![
                     c.id.clone(),
@@ -598,6 +644,7 @@ pub fn list_checks(format: ListFormat) -> String {
                     c.system.to_string(),
                     c.severity.to_string(),
                     c.title.to_string(),
+                    pack_of(c),
                 ]);
             }
             format!("{table}\n`preflight explain ID` prints a check's documentation.\n")

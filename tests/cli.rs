@@ -408,3 +408,72 @@ fn plan_with_nothing_configured_says_each_system_was_skipped() {
         "{systems:?}"
     );
 }
+
+/// `--knowledge DIR`: a pack there is merged over the embedded one — a new release row is a
+/// target without a new binary, `preflight checks` names the pack, and a broken pack is exit 3
+/// naming the file.
+#[test]
+fn knowledge_dir_adds_a_release_without_a_new_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = dir.path().join("knowledge");
+    std::fs::create_dir(&knowledge).unwrap();
+    std::fs::write(
+        knowledge.join("mender.toml"),
+        "[[series]]\nversion = \"4.2\"\nlast = \"4.2.1\"\nsource = \"a test row\"\n",
+    )
+    .unwrap();
+    let toml = "[mender]\ncurrent = \"4.1.3\"\n";
+    std::fs::write(dir.path().join("preflight.toml"), toml).unwrap();
+    // Without the pack, 4.2 is beyond what preflight knows; with it, it is the newest release.
+    let out = preflight(&dir)
+        .args(["scan", "--select", "mender", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["targets"]["mender"], "4.1.3");
+    let out = preflight(&dir)
+        .args(["scan", "--select", "mender", "--format", "json", "--knowledge"])
+        .arg(&knowledge)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["targets"]["mender"], "4.2.1", "{report}");
+    let out = preflight(&dir)
+        .args(["checks", "--format", "json", "--knowledge"])
+        .arg(&knowledge)
+        .output()
+        .unwrap();
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pack_of = |id: &str| {
+        checks.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["pack"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(pack_of("MENDER001").starts_with("mender.toml + "), "{checks}");
+    assert!(pack_of("MENDER001").ends_with("mender.toml"));
+    assert_eq!(pack_of("MAAS004"), "maas.toml");
+
+    std::fs::write(knowledge.join("juju.toml"), "[[series]\nversion = 1\n").unwrap();
+    preflight(&dir)
+        .env("NO_COLOR", "1")
+        .args(["checks", "--knowledge"])
+        .arg(&knowledge)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("juju.toml"));
+    std::fs::write(knowledge.join("juju.toml"), "[[series]]\nversion = 4\n").unwrap();
+    preflight(&dir)
+        .env("NO_COLOR", "1")
+        .args(["checks", "--knowledge"])
+        .arg(&knowledge)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("knowledge pack"))
+        .stderr(predicate::str::contains("juju.toml"));
+    preflight(&dir)
+        .args(["checks", "--knowledge", "/nonexistent-knowledge"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not a directory"));
+}

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod engine;
+pub mod knowledge;
 pub mod path;
 pub mod probed;
 pub mod scan;

@@ -13,10 +13,25 @@ use crate::version::{Series, Version};
 /// The Juju pack, as shipped (`checks/juju.toml`).
 pub const PACK: &str = include_str!("../../../checks/juju.toml");
 
-/// The parsed Juju pack (parsed once; the embedded text is tested to parse).
+/// The pack's file name under `checks/` (and in `--knowledge DIR`).
+pub const PACK_FILE: &str = "juju.toml";
+
+/// The parsed pack: the embedded one, merged with `--knowledge DIR`'s `juju.toml` when there is
+/// one (parsed once; the embedded text is tested to parse, a given one is checked at start by
+/// [`check_pack`]).
 pub fn pack() -> &'static JujuPack {
     static PACK_PARSED: std::sync::OnceLock<JujuPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| toml::from_str(PACK).expect("checks/juju.toml is valid (tested)"))
+    PACK_PARSED.get_or_init(|| {
+        crate::core::knowledge::parse(PACK_FILE, PACK).expect("checked at start (check_pack), embedded one tested")
+    })
+}
+
+/// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
+///
+/// # Errors
+/// The configuration error naming the file.
+pub fn check_pack() -> Result<(), crate::config::ConfigError> {
+    crate::core::knowledge::parse::<JujuPack>(PACK_FILE, PACK).map(|_| ())
 }
 
 /// Every check id this module implements (tested against the catalogue).

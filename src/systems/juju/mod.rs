@@ -51,7 +51,11 @@ impl System for Juju {
     }
 
     fn pack_file(&self) -> &'static str {
-        "juju.toml"
+        checks::PACK_FILE
+    }
+
+    fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
+        checks::check_pack()
     }
 
     fn implemented(&self) -> &'static [&'static str] {

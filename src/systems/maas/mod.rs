@@ -62,7 +62,11 @@ impl System for Maas {
     }
 
     fn pack_file(&self) -> &'static str {
-        "maas.toml"
+        checks::PACK_FILE
+    }
+
+    fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
+        checks::check_pack()
     }
 
     fn implemented(&self) -> &'static [&'static str] {

@@ -52,7 +52,11 @@ impl System for Mender {
     }
 
     fn pack_file(&self) -> &'static str {
-        "mender.toml"
+        checks::PACK_FILE
+    }
+
+    fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
+        checks::check_pack()
     }
 
     fn implemented(&self) -> &'static [&'static str] {
