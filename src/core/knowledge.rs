@@ -1,9 +1,8 @@
 //! `--knowledge DIR`: knowledge packs beside the binary's. A `DIR/<pack>.toml` (same name as
 //! an embedded pack, e.g. `mender.toml`) is merged over the embedded pack: its tables merge
 //! key by key, its values (an empty array too) replace, and its arrays of tables extend the
-//! embedded rows — a row
-//! whose `id` or `version` equals an embedded row's replaces that row, any other row is added
-//! (a new release row without a new binary). A file that is not valid TOML, or whose merged
+//! embedded rows — a row whose `id` or `version` equals an embedded row's replaces that row,
+//! any other row is added (a new release row without a new binary). A file that is not valid TOML, or whose merged
 //! pack the system does not accept, is a configuration error (exit 3) naming the file.
 
 use std::borrow::Cow;
