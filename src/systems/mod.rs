@@ -7,11 +7,18 @@ pub mod backendai;
 pub mod juju;
 pub mod maas;
 pub mod mender;
+pub mod proxmox;
 
 use crate::core::System;
 
 /// Every system, in the order the engine plans them.
-pub static SYSTEMS: &[&dyn System] = &[&maas::Maas, &mender::Mender, &juju::Juju, &backendai::Backendai];
+pub static SYSTEMS: &[&dyn System] = &[
+    &maas::Maas,
+    &mender::Mender,
+    &juju::Juju,
+    &backendai::Backendai,
+    &proxmox::Proxmox,
+];
 
 /// The registered system called `name`.
 pub fn find(name: &str) -> Option<&'static dyn System> {
