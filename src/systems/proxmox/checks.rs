@@ -453,7 +453,7 @@ fn upgrade_path(pack: &ProxmoxPack, def: &CheckDef, s: &PveFacts, route: &Planne
         if e.outcome.status != OutcomeStatus::Error {
             e.outcome = def.outcome(
                 OutcomeStatus::Pass,
-                Some(format!("{subject} is an upgrade in place{note}")),
+                Some(format!("{subject} is an upgrade in place{}{note}", offline_note(s))),
             );
         }
         return e;
@@ -498,7 +498,7 @@ fn upgrade_path(pack: &ProxmoxPack, def: &CheckDef, s: &PveFacts, route: &Planne
         if e.outcome.status != OutcomeStatus::Error {
             e.outcome = def.outcome(
                 OutcomeStatus::Pass,
-                Some(format!("{subject} is a supported path{note}")),
+                Some(format!("{subject} is a supported path{}{note}", offline_note(s))),
             );
         }
         return e;
