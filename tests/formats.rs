@@ -94,7 +94,10 @@ fn junit_parses_and_follows_fail_on() {
         "warnings pass under --fail-on blocker"
     );
     let names: Vec<String> = junit.test_suites.iter().map(|s| s.name.to_string()).collect();
-    assert_eq!(names, vec!["host", "postgresql", "maas", "mender", "juju", "backendai"]);
+    assert_eq!(
+        names,
+        vec!["host", "postgresql", "maas", "mender", "juju", "backendai", "proxmox"]
+    );
 }
 
 #[test]

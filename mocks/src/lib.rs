@@ -13,6 +13,7 @@ pub mod demo;
 pub mod fleet;
 pub mod maas;
 pub mod mender;
+pub mod proxmox;
 
 /// Mounts mocks that make the server's verification fail (when it is dropped) if any request
 /// with a write method reaches it past the routes mounted before: preflight only reads.

@@ -7,6 +7,7 @@ pub mod backendai;
 pub mod juju;
 pub mod maas;
 pub mod mender;
+pub mod proxmox;
 
 /// `preflight bmc`, the duplicate-BMC checks alone: a command of the MAAS system.
 pub use maas::bmc_command as bmc;
@@ -16,7 +17,13 @@ use crate::core::check::CheckDef;
 use crate::core::system::System;
 
 /// Every system, in the order the engine plans them.
-pub static SYSTEMS: &[&dyn System] = &[&maas::Maas, &mender::Mender, &juju::Juju, &backendai::Backendai];
+pub static SYSTEMS: &[&dyn System] = &[
+    &maas::Maas,
+    &mender::Mender,
+    &juju::Juju,
+    &backendai::Backendai,
+    &proxmox::Proxmox,
+];
 
 /// The registry as configuration sees it (names, checks, config sections).
 pub fn configurable() -> Vec<&'static dyn Configurable> {
