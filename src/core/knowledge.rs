@@ -11,6 +11,53 @@ use std::sync::OnceLock;
 
 use crate::config::error::{parse_toml, ConfigError};
 
+/// A system's knowledge pack: its file name, its embedded text, and the pack parsed once (the
+/// embedded text merged with `--knowledge DIR`'s file of the same name).
+pub struct PackFile<T> {
+    file: &'static str,
+    embedded: &'static str,
+    parsed: OnceLock<T>,
+}
+
+impl<T: serde::de::DeserializeOwned> PackFile<T> {
+    /// The pack `file` (`mender.toml`) shipped as `embedded` (`include_str!` of `checks/file`).
+    pub const fn new(file: &'static str, embedded: &'static str) -> Self {
+        PackFile {
+            file,
+            embedded,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The file name, under `checks/` and in `--knowledge DIR`.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The embedded text.
+    pub fn embedded(&self) -> &'static str {
+        self.embedded
+    }
+
+    /// The parsed pack.
+    ///
+    /// # Panics
+    /// When the pack does not parse: the embedded ones are tested to, and a `--knowledge` one
+    /// is checked by [`PackFile::check`] before any command runs.
+    pub fn get(&self) -> &T {
+        self.parsed
+            .get_or_init(|| parse(self.file, self.embedded).expect("checked at start (check), embedded one tested"))
+    }
+
+    /// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
+    ///
+    /// # Errors
+    /// The configuration error naming the file.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        parse::<T>(self.file, self.embedded).map(|_| ())
+    }
+}
+
 /// The directory given with `--knowledge` (set once, before any pack is read).
 static DIR: OnceLock<PathBuf> = OnceLock::new();
 

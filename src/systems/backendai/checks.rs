@@ -2,6 +2,7 @@
 //! checks/backendai.toml.
 
 use super::facts::{AgentVersions, BackendaiState};
+use crate::core::knowledge::PackFile;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -13,28 +14,13 @@ use crate::core::probed::Probed;
 use crate::report::Severity;
 use crate::version::Version;
 
-/// The Backend.AI pack, as shipped (`checks/backendai.toml`).
-pub const PACK: &str = include_str!("../../../checks/backendai.toml");
+/// The Backend.AI pack (`checks/backendai.toml`, merged with `--knowledge DIR`'s `backendai.toml`).
+pub static PACK: PackFile<BackendaiPack> =
+    PackFile::new("backendai.toml", include_str!("../../../checks/backendai.toml"));
 
-/// The pack's file name under `checks/` (and in `--knowledge DIR`).
-pub const PACK_FILE: &str = "backendai.toml";
-
-/// The parsed pack: the embedded one, merged with `--knowledge DIR`'s `backendai.toml` when there is
-/// one (parsed once; the embedded text is tested to parse, a given one is checked at start by
-/// [`check_pack`]).
+/// The parsed pack.
 pub fn pack() -> &'static BackendaiPack {
-    static PACK_PARSED: std::sync::OnceLock<BackendaiPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| {
-        crate::core::knowledge::parse(PACK_FILE, PACK).expect("checked at start (check_pack), embedded one tested")
-    })
-}
-
-/// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
-///
-/// # Errors
-/// The configuration error naming the file.
-pub fn check_pack() -> Result<(), crate::config::ConfigError> {
-    crate::core::knowledge::parse::<BackendaiPack>(PACK_FILE, PACK).map(|_| ())
+    PACK.get()
 }
 
 /// Every check id this module implements (tested against the catalogue).

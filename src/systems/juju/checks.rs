@@ -1,6 +1,7 @@
 //! Juju checks JUJU001–JUJU003: facts in, findings out, no I/O. Tables in checks/juju.toml.
 
 use super::facts::{JujuState, Model, Plan};
+use crate::core::knowledge::PackFile;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -10,28 +11,12 @@ use crate::core::probed::Probed;
 use crate::report::{Finding, Severity};
 use crate::version::{Series, Version};
 
-/// The Juju pack, as shipped (`checks/juju.toml`).
-pub const PACK: &str = include_str!("../../../checks/juju.toml");
+/// The Juju pack (`checks/juju.toml`, merged with `--knowledge DIR`'s `juju.toml`).
+pub static PACK: PackFile<JujuPack> = PackFile::new("juju.toml", include_str!("../../../checks/juju.toml"));
 
-/// The pack's file name under `checks/` (and in `--knowledge DIR`).
-pub const PACK_FILE: &str = "juju.toml";
-
-/// The parsed pack: the embedded one, merged with `--knowledge DIR`'s `juju.toml` when there is
-/// one (parsed once; the embedded text is tested to parse, a given one is checked at start by
-/// [`check_pack`]).
+/// The parsed pack.
 pub fn pack() -> &'static JujuPack {
-    static PACK_PARSED: std::sync::OnceLock<JujuPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| {
-        crate::core::knowledge::parse(PACK_FILE, PACK).expect("checked at start (check_pack), embedded one tested")
-    })
-}
-
-/// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
-///
-/// # Errors
-/// The configuration error naming the file.
-pub fn check_pack() -> Result<(), crate::config::ConfigError> {
-    crate::core::knowledge::parse::<JujuPack>(PACK_FILE, PACK).map(|_| ())
+    PACK.get()
 }
 
 /// Every check id this module implements (tested against the catalogue).

@@ -51,11 +51,11 @@ impl System for Juju {
     }
 
     fn pack_file(&self) -> &'static str {
-        checks::PACK_FILE
+        checks::PACK.file()
     }
 
     fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
-        checks::check_pack()
+        checks::PACK.check()
     }
 
     fn implemented(&self) -> &'static [&'static str] {

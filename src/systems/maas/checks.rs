@@ -3,6 +3,7 @@
 //! [`crate::core::check::bmc`].
 
 use super::facts::{BmcRow, NodeKind};
+use crate::core::knowledge::PackFile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Deserialize;
@@ -20,28 +21,12 @@ use crate::systems::maas::facts::MaasApiFacts;
 use crate::systems::maas::facts::{BmcTable, Migration0290, NotAnObject, PgFacts};
 use crate::version::{Series, Version};
 
-/// The MAAS pack, as shipped (`checks/maas.toml`).
-pub const PACK: &str = include_str!("../../../checks/maas.toml");
+/// The MAAS pack (`checks/maas.toml`, merged with `--knowledge DIR`'s `maas.toml`).
+pub static PACK: PackFile<MaasPack> = PackFile::new("maas.toml", include_str!("../../../checks/maas.toml"));
 
-/// The pack's file name under `checks/` (and in `--knowledge DIR`).
-pub const PACK_FILE: &str = "maas.toml";
-
-/// The parsed pack: the embedded one, merged with `--knowledge DIR`'s `maas.toml` when there is
-/// one (parsed once; the embedded text is tested to parse, a given one is checked at start by
-/// [`check_pack`]).
+/// The parsed pack.
 pub fn pack() -> &'static MaasPack {
-    static PACK_PARSED: std::sync::OnceLock<MaasPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| {
-        crate::core::knowledge::parse(PACK_FILE, PACK).expect("checked at start (check_pack), embedded one tested")
-    })
-}
-
-/// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
-///
-/// # Errors
-/// The configuration error naming the file.
-pub fn check_pack() -> Result<(), crate::config::ConfigError> {
-    crate::core::knowledge::parse::<MaasPack>(PACK_FILE, PACK).map(|_| ())
+    PACK.get()
 }
 
 /// Every check id this module implements (tested against the catalogue).

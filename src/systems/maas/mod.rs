@@ -62,11 +62,11 @@ impl System for Maas {
     }
 
     fn pack_file(&self) -> &'static str {
-        checks::PACK_FILE
+        checks::PACK.file()
     }
 
     fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
-        checks::check_pack()
+        checks::PACK.check()
     }
 
     fn implemented(&self) -> &'static [&'static str] {

@@ -2,6 +2,7 @@
 //! checks/mender.toml.
 
 use super::facts::MenderFacts;
+use crate::core::knowledge::PackFile;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -11,28 +12,12 @@ use crate::core::probed::Probed;
 use crate::report::Severity;
 use crate::version::{Series, Version};
 
-/// The Mender Server pack, as shipped (`checks/mender.toml`).
-pub const PACK: &str = include_str!("../../../checks/mender.toml");
+/// The Mender Server pack (`checks/mender.toml`, merged with `--knowledge DIR`'s `mender.toml`).
+pub static PACK: PackFile<MenderPack> = PackFile::new("mender.toml", include_str!("../../../checks/mender.toml"));
 
-/// The pack's file name under `checks/` (and in `--knowledge DIR`).
-pub const PACK_FILE: &str = "mender.toml";
-
-/// The parsed pack: the embedded one, merged with `--knowledge DIR`'s `mender.toml` when there is
-/// one (parsed once; the embedded text is tested to parse, a given one is checked at start by
-/// [`check_pack`]).
+/// The parsed pack.
 pub fn pack() -> &'static MenderPack {
-    static PACK_PARSED: std::sync::OnceLock<MenderPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| {
-        crate::core::knowledge::parse(PACK_FILE, PACK).expect("checked at start (check_pack), embedded one tested")
-    })
-}
-
-/// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
-///
-/// # Errors
-/// The configuration error naming the file.
-pub fn check_pack() -> Result<(), crate::config::ConfigError> {
-    crate::core::knowledge::parse::<MenderPack>(PACK_FILE, PACK).map(|_| ())
+    PACK.get()
 }
 
 /// Every check id this module implements (tested against the catalogue).

@@ -1,6 +1,7 @@
 //! Proxmox VE checks PVE001–PVE005: facts in, findings out, no I/O. The release list, the
 //! major upgrades' requirements and the Ceph names are data: checks/proxmox.toml.
 
+use crate::core::knowledge::PackFile;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -13,28 +14,12 @@ use crate::core::probed::Probed;
 use crate::report::{plural, Finding, OutcomeStatus, Severity};
 use crate::version::Version;
 
-/// The Proxmox VE pack, as shipped (`checks/proxmox.toml`).
-pub const PACK: &str = include_str!("../../../checks/proxmox.toml");
+/// The Proxmox VE pack (`checks/proxmox.toml`, merged with `--knowledge DIR`'s `proxmox.toml`).
+pub static PACK: PackFile<ProxmoxPack> = PackFile::new("proxmox.toml", include_str!("../../../checks/proxmox.toml"));
 
-/// The pack's file name under `checks/` (and in `--knowledge DIR`).
-pub const PACK_FILE: &str = "proxmox.toml";
-
-/// The parsed pack: the embedded one, merged with `--knowledge DIR`'s `proxmox.toml` when
-/// there is one (parsed once; the embedded text is tested to parse, a given one is checked at
-/// start by [`check_pack`]).
+/// The parsed pack.
 pub fn pack() -> &'static ProxmoxPack {
-    static PACK_PARSED: std::sync::OnceLock<ProxmoxPack> = std::sync::OnceLock::new();
-    PACK_PARSED.get_or_init(|| {
-        crate::core::knowledge::parse(PACK_FILE, PACK).expect("checked at start (check_pack), embedded one tested")
-    })
-}
-
-/// Whether the pack parses (with `--knowledge DIR`'s file merged over it).
-///
-/// # Errors
-/// The configuration error naming the file.
-pub fn check_pack() -> Result<(), crate::config::ConfigError> {
-    crate::core::knowledge::parse::<ProxmoxPack>(PACK_FILE, PACK).map(|_| ())
+    PACK.get()
 }
 
 /// Every check id this module implements (tested against the catalogue).
