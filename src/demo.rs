@@ -28,10 +28,7 @@ impl Demo {
         let host: RecordedHost =
             serde_json::from_str(mocks::demo::HOST_JSON).expect("mocks' demo host is valid (tested)");
         Demo {
-            scan: Scan {
-                config,
-                host: HostSource::Recorded(host),
-            },
+            scan: Scan::new(config, HostSource::Recorded(host)),
             parts,
         }
     }

@@ -71,10 +71,10 @@ async fn host_cell(fault: &str) -> String {
         }
         _ => return "n/a".into(),
     }
-    let scan = engine::Scan {
-        config: config_from_toml("[scan]\ntargets = { maas = \"3.5\" }\n", &[], &[]),
-        host: HostSource::Recorded(host),
-    };
+    let scan = engine::Scan::new(
+        config_from_toml("[scan]\ntargets = { maas = \"3.5\" }\n", &[], &[]),
+        HostSource::Recorded(host),
+    );
     cell(&engine::run(&scan).await, "MAAS006", "systemctl")
 }
 

@@ -593,10 +593,7 @@ async fn a_half_upgraded_region_is_a_blocker_and_maas004_reads_the_database() {
     let db = fresh_database("pf_half_upgraded").await;
     load(&db, &rows()[..2]).await;
     let host = support::region_host("1:3.4.10-0ubuntu1~22.04.1", "pf_half_upgraded");
-    let scan = preflight::engine::Scan {
-        config: config_from_env(&[], &["maas=3.5"]),
-        host: HostSource::Recorded(host),
-    };
+    let scan = preflight::engine::Scan::new(config_from_env(&[], &["maas=3.5"]), HostSource::Recorded(host));
     let report = engine::run(&scan).await;
     assert_eq!(
         outcome(&report, "MAAS009").status,
@@ -628,10 +625,7 @@ async fn an_unreadable_regiond_conf_is_an_error_with_the_fix() {
     );
     host.files.insert("/etc/maas/regiond.conf".into(), String::new());
     host.unreadable.insert("/etc/maas/regiond.conf".into());
-    let scan = preflight::engine::Scan {
-        config: config_from_env(&[], &["maas=3.5"]),
-        host: HostSource::Recorded(host),
-    };
+    let scan = preflight::engine::Scan::new(config_from_env(&[], &["maas=3.5"]), HostSource::Recorded(host));
     let report = engine::run(&scan).await;
     for id in ["MAAS003", "MAAS004", "MAAS008"] {
         let o = outcome(&report, id);

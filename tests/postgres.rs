@@ -190,10 +190,7 @@ async fn discovers_the_database_from_regiond_conf() {
     .await
     .unwrap();
     let host = support::region_host("1:3.4.10-0ubuntu1", "pf_regiond");
-    let scan = Scan {
-        config: config_from_env(&[], &["maas=3.5"]),
-        host: HostSource::Recorded(host),
-    };
+    let scan = Scan::new(config_from_env(&[], &["maas=3.5"]), HostSource::Recorded(host));
     let report = engine::run(&scan).await;
     assert_eq!(
         outcome(&report, "MAAS003").status,

@@ -340,10 +340,7 @@ fn pve_host(manager: &str, proxmox_ve: &str, ceph: Option<&str>) -> RecordedHost
 #[tokio::test]
 async fn without_a_url_the_local_pveversion_sees_this_node_only() {
     let config = config_from_toml("", &[], &["proxmox=9.0"]);
-    let scan = engine::Scan {
-        config,
-        host: HostSource::Recorded(pve_host("8.4.1", "8.4.0", Some("18.2.4"))),
-    };
+    let scan = engine::Scan::new(config, HostSource::Recorded(pve_host("8.4.1", "8.4.0", Some("18.2.4"))));
     let report = engine::run(&scan).await;
     assert_eq!(outcome(&report, "PVE001").status, OutcomeStatus::Pass);
     assert!(

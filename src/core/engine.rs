@@ -8,14 +8,11 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::core::check::Evaluation;
 use crate::core::probed::Probed;
-use crate::net::http::{Http, HttpSettings, Trust};
+use crate::net::http::Http;
 use crate::report::Report;
 
 use super::scan::Scan;
 use super::system::System;
-
-/// First backoff delay for HTTP retries.
-const BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Whether any of `system`'s checks runs under the configured selection: a system none of
 /// whose checks is selected is never probed.
@@ -103,33 +100,13 @@ fn nothing_checked(config: &Config, systems: &[&dyn System]) -> String {
     )
 }
 
-/// The run's one HTTP client settings, for every system that speaks HTTP.
-///
-/// # Errors
-/// The client cannot be built (an unreadable CA bundle), in words.
-pub fn http(config: &Config) -> Result<Http, String> {
-    Http::new(
-        HttpSettings {
-            timeout: config.timeout,
-            retries: config.retries,
-            backoff: BACKOFF,
-            max_body: config.max_response_bytes,
-        },
-        &Trust {
-            ca_pem: config.ca_pem.clone(),
-            insecure: config.insecure,
-        },
-    )
-    .map_err(|e| e.to_string())
-}
-
 /// Probes an HTTP system: skipped with `not_configured` when `url` is unset, else `probe`'s
-/// result through one client.
-pub async fn probe_http<T, Fut>(
-    config: &Config,
+/// result through the scan's one client.
+pub async fn probe_http<'s, T, Fut>(
+    scan: &'s Scan,
     url: Option<&str>,
     not_configured: &str,
-    probe: impl FnOnce(Http) -> Fut,
+    probe: impl FnOnce(&'s Http) -> Fut,
 ) -> Probed<T>
 where
     Fut: std::future::Future<Output = Result<T, String>>,
@@ -137,7 +114,7 @@ where
     if url.is_none() {
         return Probed::Skipped(not_configured.into());
     }
-    let result = match http(config) {
+    let result = match scan.http() {
         Ok(h) => probe(h).await,
         Err(e) => Err(e),
     };

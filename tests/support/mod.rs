@@ -15,10 +15,7 @@ pub fn config_from_env(pairs: &[(&str, &str)], targets: &[&str]) -> Config {
 
 /// A scan of `config` on a host without MAAS (recorded, empty) and no database override.
 pub fn scan_without_host(config: Config) -> Scan {
-    Scan {
-        config,
-        host: HostSource::Recorded(RecordedHost::default()),
-    }
+    Scan::new(config, HostSource::Recorded(RecordedHost::default()))
 }
 
 /// The severities of the findings of `check` in `report`, in report order.

@@ -84,8 +84,8 @@ impl System for Backendai {
             let state = within(
                 config,
                 at("Backend.AI", url),
-                probe_http(config, url, reason, |h| async move {
-                    crate::systems::backendai::probe::probe(&h, backendai).await
+                probe_http(scan, url, reason, |h| async move {
+                    crate::systems::backendai::probe::probe(h, backendai).await
                 }),
             )
             .await;

@@ -13,7 +13,7 @@ pub mod probe_postgres;
 use crate::config::Config;
 use crate::config::Configurable;
 use crate::core::check::{CheckDef, Pack};
-use crate::core::engine::{at, http, within};
+use crate::core::engine::{at, within};
 use crate::core::probed::Probed;
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
@@ -122,7 +122,7 @@ async fn run(scan: &Scan) -> Part {
         within(
             &scan.config,
             at("the MAAS API", scan.config.of::<MaasConfig>().url.as_deref()),
-            probe_maas_api(&scan.config, &host)
+            probe_maas_api(scan, &host)
         ),
     );
     let facts = MaasFacts {
@@ -186,7 +186,8 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
     }
 }
 
-async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::systems::maas::facts::MaasApiFacts> {
+async fn probe_maas_api(scan: &Scan, host: &HostFacts) -> Probed<crate::systems::maas::facts::MaasApiFacts> {
+    let config = &scan.config;
     // With an API key but no URL, a region controller's regiond.conf says where the API is.
     let discovered = match (&config.of::<MaasConfig>().api_key, &host.regiond) {
         (Some(_), Some(Ok(conf))) => conf.maas_url.as_ref(),
@@ -207,11 +208,11 @@ async fn probe_maas_api(config: &Config, host: &HostFacts) -> Probed<crate::syst
         Ok(k) => k,
         Err(e) => return Probed::Failed(e.to_string()),
     };
-    let http = match http(config) {
+    let http = match scan.http() {
         Ok(h) => h,
         Err(e) => return Probed::Failed(e),
     };
-    let api = match MaasApi::new(&http, url, key, config.of::<MaasConfig>().concurrency) {
+    let api = match MaasApi::new(http, url, key, config.of::<MaasConfig>().concurrency) {
         Ok(api) => api,
         Err(e) => return Probed::Failed(e.to_string()),
     };

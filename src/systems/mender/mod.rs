@@ -84,10 +84,10 @@ impl System for Mender {
                 config,
                 at("Mender Server", url),
                 probe_http(
-                    config,
+                    scan,
                     url,
                     "Mender Server not configured (MENDER_URL or [mender] url)",
-                    |h| async move { crate::systems::mender::probe::probe(&h, mender).await },
+                    |h| async move { crate::systems::mender::probe::probe(h, mender).await },
                 ),
             )
             .await;

@@ -90,9 +90,12 @@ impl System for Proxmox {
                     within(
                         config,
                         at("Proxmox VE", url),
-                        probe_http(config, url, NOT_CONFIGURED, |h| async move {
-                            probe::probe(&h, proxmox).await
-                        }),
+                        probe_http(
+                            scan,
+                            url,
+                            NOT_CONFIGURED,
+                            |h| async move { probe::probe(h, proxmox).await },
+                        ),
                     )
                     .await
                 }
