@@ -1,8 +1,7 @@
-//! The host probe: Ubuntu release, time-sync daemons, and how MAAS is installed here
-//! (FACTS.md §1.4). Reads `/etc/os-release`, `lsb_release -a`, `systemctl is-active|is-enabled`,
-//! `/proc/*/cmdline` (for MAAS's own chronyd under `/snap/maas/`), the snap
-//! (`/snap/maas/current`, `/var/snap/maas/common/snap_mode`) or deb
-//! (`dpkg-query -W -f='${Version}' maas-region-api`) install, and regiond.conf.
+//! Where host facts come from, for every system that reads its host: files, commands and
+//! process command lines, and the facts any system may want of a host (the release from
+//! `/etc/os-release` or `lsb_release -a`, systemd unit states). What a system makes of its
+//! host (MAAS: its install, regiond.conf, time sync) lives in that system's folder.
 //!
 //! A [`HostSource`] is either this machine ([`HostSource::Live`]) or a recorded host
 //! ([`HostSource::Recorded`], used by `--demo` and tests), so the same parsing serves both.
@@ -14,15 +13,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use serde::Deserialize;
 
-use crate::config::Secret;
 use crate::version::Series;
-
-/// Snap install markers.
-pub const SNAP_CURRENT: &str = "/snap/maas/current";
-pub const SNAP_MODE: &str = "/var/snap/maas/common/snap_mode";
-pub const SNAP_YAML: &str = "/snap/maas/current/meta/snap.yaml";
-pub const SNAP_REGIOND_CONF: &str = "/var/snap/maas/current/regiond.conf";
-pub const DEB_REGIOND_CONF: &str = "/etc/maas/regiond.conf";
 
 /// A host recorded as files, command outputs and process command lines.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -81,13 +72,14 @@ pub enum HostSource {
 }
 
 impl HostSource {
-    fn read(&self, path: &str) -> Option<String> {
+    /// A file's text, `None` when it is missing or cannot be read.
+    pub fn read(&self, path: &str) -> Option<String> {
         self.read_file(path).ok().flatten()
     }
 
     /// A file's text: `Ok(None)` when there is no such file, `Err` (the cause in words) when it
     /// exists but cannot be read.
-    fn read_file(&self, path: &str) -> Result<Option<String>, String> {
+    pub fn read_file(&self, path: &str) -> Result<Option<String>, String> {
         match self {
             HostSource::Live { .. } => match std::fs::read_to_string(path) {
                 Ok(text) => Ok(Some(text)),
@@ -100,7 +92,8 @@ impl HostSource {
         }
     }
 
-    fn exists(&self, path: &str) -> bool {
+    /// Whether `path` exists (a file, or a directory holding one in a recorded host).
+    pub fn exists(&self, path: &str) -> bool {
         match self {
             HostSource::Live { .. } => Path::new(path).exists(),
             HostSource::Recorded(r) => r.files.keys().any(|f| f == path || f.starts_with(&format!("{path}/"))),
@@ -108,7 +101,7 @@ impl HostSource {
     }
 
     /// Runs a command; `None` when it cannot be started (not installed) or times out.
-    async fn run(&self, program: &str, args: &[&str]) -> Option<(i32, String)> {
+    pub async fn run(&self, program: &str, args: &[&str]) -> Option<(i32, String)> {
         self.command(program, args).await.ok().map(|o| (o.code, o.stdout))
     }
 
@@ -169,7 +162,8 @@ impl HostSource {
         })
     }
 
-    fn processes(&self) -> Vec<String> {
+    /// The command lines' first words (`argv[0]`) of the running processes.
+    pub fn processes(&self) -> Vec<String> {
         match self {
             HostSource::Live { .. } => {
                 let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -211,50 +205,6 @@ impl Release {
     }
 }
 
-/// How MAAS is installed on this host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MaasInstall {
-    /// The snap; `mode` from snap_mode (`region+rack`, `region`, `rack`, `none`).
-    Snap {
-        mode: Option<String>,
-        version: Option<String>,
-    },
-    /// Debian packages; `version` from dpkg (e.g. `1:3.4.10-0ubuntu1`).
-    Deb { version: String },
-}
-
-impl MaasInstall {
-    /// The installed version text, if known.
-    pub fn version(&self) -> Option<&str> {
-        match self {
-            MaasInstall::Snap { version, .. } => version.as_deref(),
-            MaasInstall::Deb { version } => Some(version),
-        }
-    }
-}
-
-/// regiond.conf (YAML), the fields preflight uses.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RegiondConf {
-    /// Where it was read.
-    #[serde(skip)]
-    pub path: String,
-    /// Host name or socket directory (default localhost).
-    #[serde(default)]
-    pub database_host: Option<String>,
-    #[serde(default)]
-    pub database_port: Option<u16>,
-    #[serde(default)]
-    pub database_name: Option<String>,
-    #[serde(default)]
-    pub database_user: Option<String>,
-    /// Blank with Vault (3.3+).
-    #[serde(default)]
-    pub database_pass: Option<Secret>,
-    #[serde(default)]
-    pub maas_url: Option<String>,
-}
-
 /// systemd unit states (`systemctl is-active` / `is-enabled` output).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UnitState {
@@ -267,25 +217,6 @@ impl UnitState {
     pub fn is_active(&self) -> bool {
         self.active.as_deref() == Some("active")
     }
-}
-
-/// What the host told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostFacts {
-    /// From /etc/os-release, else lsb_release.
-    pub release: Option<Release>,
-    /// From lsb_release, when it ran (kept to cross-check os-release).
-    pub lsb_release: Option<Release>,
-    /// systemd runs here (`systemctl` answered).
-    pub systemd: bool,
-    pub timesyncd: UnitState,
-    pub chrony: UnitState,
-    /// A `chronyd` process runs from under /snap/maas/ (the snap's own).
-    pub maas_chronyd: bool,
-    /// `None` when MAAS is not installed here.
-    pub maas: Option<MaasInstall>,
-    /// regiond.conf: `Ok` parsed, `Err` the cause; `None` when there is none.
-    pub regiond: Option<Result<RegiondConf, String>>,
 }
 
 /// Parses `/etc/os-release` (shell-style `KEY=value`, values optionally quoted).
@@ -330,89 +261,12 @@ pub fn parse_lsb_release(text: &str) -> Option<Release> {
     })
 }
 
-/// Parses regiond.conf text.
-///
-/// # Errors
-/// The YAML error in words.
-pub fn parse_regiond_conf(path: &str, text: &str) -> Result<RegiondConf, String> {
-    let mut conf: RegiondConf = serde_yaml_ng::from_str(text).map_err(|e| format!("{path} is not valid YAML: {e}"))?;
-    conf.path = path.to_string();
-    conf.database_pass = conf.database_pass.filter(|p| !p.expose().is_empty());
-    Ok(conf)
-}
-
-async fn unit(source: &HostSource, name: &str) -> UnitState {
+/// The state of systemd unit `name` (`systemctl is-active` / `is-enabled`).
+pub async fn unit(source: &HostSource, name: &str) -> UnitState {
     let word = |out: Option<(i32, String)>| out.map(|(_, s)| s.trim().to_string()).filter(|s| !s.is_empty());
     UnitState {
         active: word(source.run("systemctl", &["is-active", name]).await),
         enabled: word(source.run("systemctl", &["is-enabled", name]).await),
-    }
-}
-
-/// Reads every host fact. Never fails: what cannot be read is `None`/empty.
-pub async fn probe(source: &HostSource) -> HostFacts {
-    let lsb_release = source
-        .run("lsb_release", &["-a"])
-        .await
-        .filter(|(code, _)| *code == 0)
-        .and_then(|(_, out)| parse_lsb_release(&out));
-    let release = source
-        .read("/etc/os-release")
-        .and_then(|t| parse_os_release(&t))
-        .or_else(|| lsb_release.clone());
-    let systemd = source.exists("/run/systemd/system");
-    let (timesyncd, chrony) = if systemd {
-        (unit(source, "systemd-timesyncd").await, unit(source, "chrony").await)
-    } else {
-        (UnitState::default(), UnitState::default())
-    };
-    let maas_chronyd = source
-        .processes()
-        .iter()
-        .any(|argv0| argv0.starts_with("/snap/maas/") && argv0.ends_with("/chronyd"));
-
-    let maas = if source.exists(SNAP_CURRENT) {
-        let mode = source
-            .read(SNAP_MODE)
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty());
-        let version = source.read(SNAP_YAML).and_then(|y| {
-            y.lines()
-                .find_map(|l| l.strip_prefix("version:"))
-                .map(|v| v.trim().trim_matches('\'').trim_matches('"').to_string())
-        });
-        Some(MaasInstall::Snap { mode, version })
-    } else {
-        let mut version = None;
-        for pkg in ["maas-region-api", "maas-rack-controller"] {
-            if let Some((0, v)) = source.run("dpkg-query", &["-W", "-f=${Version}", pkg]).await {
-                if !v.trim().is_empty() {
-                    version = Some(v);
-                    break;
-                }
-            }
-        }
-        version.map(|v| MaasInstall::Deb {
-            version: v.trim().to_string(),
-        })
-    };
-    let regiond = [SNAP_REGIOND_CONF, DEB_REGIOND_CONF]
-        .iter()
-        .find_map(|p| match source.read_file(p) {
-            Ok(text) => text.map(|t| parse_regiond_conf(p, &t)),
-            Err(cause) => Some(Err(format!(
-                "cannot read {p}: {cause} (MAAS writes it mode 0640, for root and the maas group): run preflight as root (sudo preflight …), or give the database with DATABASE_URL or [postgresql] url"
-            ))),
-        });
-    HostFacts {
-        release,
-        lsb_release,
-        systemd,
-        timesyncd,
-        chrony,
-        maas_chronyd,
-        maas,
-        regiond,
     }
 }
 
@@ -465,43 +319,6 @@ mod tests {
         assert_eq!(
             (r.id.as_str(), r.version.as_str(), r.codename.as_str()),
             ("ubuntu", "20.04", "focal")
-        );
-    }
-
-    #[test]
-    fn regiond_conf() {
-        let c = parse_regiond_conf(
-            "/etc/maas/regiond.conf",
-            "database_host: /var/snap/maas/common/test-db-socket\ndatabase_name: maasdb\ndatabase_pass: ''\ndatabase_port: 5432\ndatabase_user: maas\nmaas_url: http://10.0.0.2:5240/MAAS\n",
-        )
-        .unwrap();
-        assert_eq!(c.database_host.as_deref(), Some("/var/snap/maas/common/test-db-socket"));
-        assert!(c.database_pass.is_none());
-        assert!(parse_regiond_conf("x", "database_port: [").is_err());
-    }
-
-    #[tokio::test]
-    async fn recorded_snap_host() {
-        let mut r = RecordedHost::default();
-        r.files
-            .insert("/etc/os-release".into(), "ID=ubuntu\nVERSION_ID=\"20.04\"\n".into());
-        r.files.insert("/run/systemd/system/.keep".into(), String::new());
-        r.files.insert(
-            format!("{SNAP_CURRENT}/meta/snap.yaml"),
-            "name: maas\nversion: 3.2.9-12055-g.c3e6e4e5b\n".into(),
-        );
-        r.files.insert(SNAP_MODE.into(), "region+rack\n".into());
-        r.commands
-            .insert("systemctl is-active systemd-timesyncd".into(), (0, "active\n".into()));
-        r.processes.push("/snap/maas/31355/usr/sbin/chronyd".into());
-        let facts = probe(&HostSource::Recorded(r)).await;
-        assert!(facts.systemd && facts.timesyncd.is_active() && facts.maas_chronyd);
-        assert_eq!(
-            facts.maas,
-            Some(MaasInstall::Snap {
-                mode: Some("region+rack".into()),
-                version: Some("3.2.9-12055-g.c3e6e4e5b".into())
-            })
         );
     }
 }

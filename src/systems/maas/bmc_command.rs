@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::core::check::{Evaluation, Pack};
 use crate::core::engine::finish;
-use crate::host::{self, HostSource};
+use crate::host::HostSource;
 use crate::report::{Finding, Report};
 use crate::systems::maas::bmc::machine_list::MachineList;
 use crate::systems::maas::bmc::power_parameters::{self, PowerInput};
@@ -140,7 +140,7 @@ fn evaluate_both(pack: &MaasPack, view: &BmcView, extra: Vec<Finding>) -> Vec<Ev
 }
 
 async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &HostSource) -> Vec<Evaluation> {
-    let facts = host::probe(host).await;
+    let facts = super::probe_host::probe(host).await;
     let regiond = facts.regiond.as_ref().and_then(|r| r.as_ref().ok());
     let target = match PgTarget::resolve(config, regiond) {
         Ok(Some(t)) => t,

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer};
 
 use super::bmc::Observations;
+use crate::config::Secret;
+use crate::host::{Release, UnitState};
 
 /// A region or rack controller as `regioncontrollers/` and `rackcontrollers/` list it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -166,4 +168,67 @@ pub struct NotAnObject {
     pub power_type: String,
     /// `jsonb_typeof`: string, number, boolean or array.
     pub json_type: String,
+}
+
+/// How MAAS is installed on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaasInstall {
+    /// The snap; `mode` from snap_mode (`region+rack`, `region`, `rack`, `none`).
+    Snap {
+        mode: Option<String>,
+        version: Option<String>,
+    },
+    /// Debian packages; `version` from dpkg (e.g. `1:3.4.10-0ubuntu1`).
+    Deb { version: String },
+}
+
+impl MaasInstall {
+    /// The installed version text, if known.
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            MaasInstall::Snap { version, .. } => version.as_deref(),
+            MaasInstall::Deb { version } => Some(version),
+        }
+    }
+}
+
+/// regiond.conf (YAML), the fields preflight uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RegiondConf {
+    /// Where it was read.
+    #[serde(skip)]
+    pub path: String,
+    /// Host name or socket directory (default localhost).
+    #[serde(default)]
+    pub database_host: Option<String>,
+    #[serde(default)]
+    pub database_port: Option<u16>,
+    #[serde(default)]
+    pub database_name: Option<String>,
+    #[serde(default)]
+    pub database_user: Option<String>,
+    /// Blank with Vault (3.3+).
+    #[serde(default)]
+    pub database_pass: Option<Secret>,
+    #[serde(default)]
+    pub maas_url: Option<String>,
+}
+
+/// What the host told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    /// From /etc/os-release, else lsb_release.
+    pub release: Option<Release>,
+    /// From lsb_release, when it ran (kept to cross-check os-release).
+    pub lsb_release: Option<Release>,
+    /// systemd runs here (`systemctl` answered).
+    pub systemd: bool,
+    pub timesyncd: UnitState,
+    pub chrony: UnitState,
+    /// A `chronyd` process runs from under /snap/maas/ (the snap's own).
+    pub maas_chronyd: bool,
+    /// `None` when MAAS is not installed here.
+    pub maas: Option<MaasInstall>,
+    /// regiond.conf: `Ok` parsed, `Err` the cause; `None` when there is none.
+    pub regiond: Option<Result<RegiondConf, String>>,
 }

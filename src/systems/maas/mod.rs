@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod facts;
 pub mod probe_api;
+pub mod probe_host;
 pub mod probe_postgres;
 
 use crate::config::Config;
@@ -17,12 +18,12 @@ use crate::core::engine::{at, within};
 use crate::core::probed::Probed;
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
-use crate::host::{self, HostFacts};
 use crate::systems::maas::facts::{BmcTable, PgFacts};
 use crate::systems::maas::probe_api::{ApiKey, MaasApi};
 use crate::systems::maas::probe_postgres::PgTarget;
 use checks::MaasFacts;
 use config::MaasConfig;
+use facts::HostFacts;
 
 /// The MAAS system.
 pub struct Maas;
@@ -107,7 +108,7 @@ async fn run(scan: &Scan) -> Part {
     let pack = checks::pack();
     let given = scan.config.targets.get("maas");
     let target = given.cloned().unwrap_or_else(|| pack.newest());
-    let host = host::probe(&scan.host).await;
+    let host = probe_host::probe(&scan.host).await;
     let postgres = async {
         match &scan.config.of::<MaasConfig>().recorded_postgres {
             Some(recorded) => (

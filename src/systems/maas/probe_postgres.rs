@@ -18,8 +18,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config as PgConfig, NoTls, Transaction};
 
 use super::config::{DsnOrigin, MaasConfig};
+use super::facts::RegiondConf;
 use crate::config::{Config, Secret};
-use crate::host::RegiondConf;
 use crate::systems::maas::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
 use crate::systems::maas::facts::BmcRow;
 
