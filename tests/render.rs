@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use preflight::render::{render, Context, Format};
-use preflight::report::{BmcEvidence, Evidence, OutcomeStatus, Report, Severity};
+use preflight::report::{Evidence, OutcomeStatus, Report, Severity};
 use preflight::systems::find_check as find;
+use preflight::systems::maas::bmc::evidence::BmcEvidence;
 
 fn report() -> Report {
     let dup = find("MAAS004").unwrap();

@@ -12,9 +12,6 @@ use crate::report::{plural, Evidence, Finding, OutcomeStatus, Report, Severity, 
 /// Rows per check and severity before the table says "… and N more".
 const ROWS_PER_CHECK: usize = 25;
 
-/// Hostnames shown per finding before "(+N more)".
-const SHOWN_MACHINES: usize = 6;
-
 fn severity_cell(sev: Severity, waived: bool, color: bool) -> Cell {
     if waived {
         return Cell::new(format!("{} (waived)", sev.to_string().to_uppercase()));
@@ -54,40 +51,13 @@ fn new_table(color: bool) -> Table {
     table
 }
 
-/// The nodes behind a BMC group: `Machines: host (id), …` (controllers marked), then its VM
-/// hosts, if any.
+/// The line a typed evidence kind prints under its finding (MAAS's BMC groups: the machines
+/// behind the group), if any.
 fn machines_line(f: &Finding) -> Option<String> {
-    let Evidence::Bmc(group) = &f.evidence else {
-        return None;
-    };
-    let controllers = group.controllers.as_deref().unwrap_or_default();
-    let shown: Vec<String> = group
-        .hostnames
-        .iter()
-        .zip(&group.system_ids)
-        .take(SHOWN_MACHINES)
-        .map(|(name, id)| {
-            let mark = if controllers.contains(id) { ", controller" } else { "" };
-            format!("{} ({id}{mark})", name.as_deref().unwrap_or(""))
-        })
-        .collect();
-    let more = group.system_ids.len().saturating_sub(SHOWN_MACHINES);
-    let mut parts = Vec::new();
-    if !shown.is_empty() {
-        parts.push(format!(
-            "Machines: {}{}",
-            shown.join(", "),
-            if more > 0 {
-                format!(" (+{more} more)")
-            } else {
-                String::new()
-            }
-        ));
+    match &f.evidence {
+        Evidence::Typed(typed) => typed.table_line(),
+        Evidence::Object(_) => None,
     }
-    if let Some(pods) = group.pods.as_ref().filter(|p| !p.is_empty()) {
-        parts.push(format!("VM hosts: {}", pods.join(", ")));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The upgrade path an upgrade-path finding carries: `Path: a → b → c`, then one line a step.

@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::bmc::evidence::BmcEvidence;
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
 use super::facts::{HostFacts, MaasInstall};
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, Unreleased, UpgradePath};
 use crate::core::probed::Probed;
 use crate::report::System;
-use crate::report::{BmcEvidence, Finding, OutcomeStatus, Severity};
+use crate::report::{Finding, OutcomeStatus, Severity};
 use crate::systems::maas::bmc::machine_list::MachineIndex;
 use crate::systems::maas::facts::MaasApiFacts;
 use crate::systems::maas::facts::{BmcTable, Migration0290, NotAnObject, PgFacts};

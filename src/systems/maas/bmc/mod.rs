@@ -24,6 +24,7 @@ pub mod pieces;
 pub mod power_parameters;
 
 pub mod address;
+pub mod evidence;
 pub mod grouping;
 pub mod record;
 pub mod rules;
