@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// `a.b.c.d` with four decimal octets ≤ 255 and no leading zeros: already canonical.
+#[inline]
 pub(super) fn is_canonical_ipv4(s: &[u8]) -> bool {
     // One pass: the octet being read (its value and digit count) and the dots so far.
     let (mut dots, mut value, mut digits) = (0, 0u32, 0);
@@ -31,11 +32,13 @@ pub(super) fn is_canonical_ipv4(s: &[u8]) -> bool {
 /// BMC address). The IP parser takes such a text only when it is a canonical dotted quad (no
 /// leading zeros, octets ≤ 255) and then writes it back as it was; any other such text is a host
 /// name with no trailing dot to drop.
+#[inline]
 pub(super) fn is_digits_and_dots(s: &[u8]) -> bool {
     s.last().is_some_and(u8::is_ascii_digit) && s.iter().all(|b| b.is_ascii_digit() || *b == b'.')
 }
 
 /// A byte the URL parser leaves as it is in a path: a lower-case letter, a digit or `._~-/`.
+#[inline]
 pub(super) fn is_plain_path_byte(b: &u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'-' | b'/')
 }
@@ -45,6 +48,7 @@ pub(super) fn is_plain_path_byte(b: &u8) -> bool {
 /// `@` in the authority, no port, and only lower-case letters, digits and `._~-/` — nothing to
 /// lower-case, percent-encode or resolve (no `.` or `..` path segment). Byte loops, no string
 /// searches: it runs for every URL-shaped address of the input.
+#[inline]
 pub(super) fn is_plain_url(s: &str) -> bool {
     let bytes = s.as_bytes();
     // A scheme holds no `:`, so the first `:` must start the `://`.
@@ -100,6 +104,7 @@ pub(super) fn is_plain_url(s: &str) -> bool {
 /// form (IPv4-mapped IPv6 → IPv4, IPv6 compressed, brackets dropped); a trailing dot of a host
 /// name dropped; URLs (`qemu+ssh://…`, `https://…`) normalized by the URL parser. A port is kept:
 /// two BMCs on one host with different ports are different BMCs. Borrows when already canonical.
+#[inline]
 pub fn normalize_address(address: &str) -> Cow<'_, str> {
     let trimmed = trim(address);
     if is_digits_and_dots(trimmed.as_bytes()) {

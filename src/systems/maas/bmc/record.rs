@@ -78,6 +78,7 @@ pub(super) const LONG: u16 = u16::MAX;
 pub(super) type LongLens = Vec<(u32, [u32; 3])>;
 
 /// The lengths of `r`'s subject, address and user; `long` is its part's [`LongLens`].
+#[inline]
 pub(super) fn text_lens(r: &Record, long: &LongLens) -> [u32; 3] {
     if r.lens[0] != LONG {
         return r.lens.map(u32::from);
@@ -221,6 +222,7 @@ impl Part {
 }
 
 /// `a <= b`, byte-wise, without a call into memcmp (keys are short and differ early).
+#[inline]
 pub(super) fn bytes_le(a: &[u8], b: &[u8]) -> bool {
     for (x, y) in a.iter().zip(b) {
         if x != y {
@@ -232,6 +234,7 @@ pub(super) fn bytes_le(a: &[u8], b: &[u8]) -> bool {
 
 /// Appends one key and value in canonical form: `key \0 s value \0` for strings,
 /// `key \0 j hash \0` for anything else (the 16-byte canonical jsonb hash of its text).
+#[inline]
 pub(super) fn write_param(buf: &mut Vec<u8>, key: &str, value: &Param) {
     buf.extend_from_slice(key.as_bytes());
     match value {
@@ -258,6 +261,7 @@ pub fn shared_key(address: &str, user: &str) -> u64 {
 }
 
 /// [`shared_key`] with a reusable buffer.
+#[inline]
 pub(super) fn shared_key_with(buf: &mut Vec<u8>, address: &str, user: &str) -> u64 {
     if address.is_empty() {
         return 0;
@@ -341,6 +345,7 @@ impl<'r> KeyTable<'r> {
     }
 
     /// The facts of key `name`; the default for a name no rule knows.
+    #[inline]
     pub(super) fn get(&self, name: &str) -> KeyFacts {
         let name = name.as_bytes();
         let mut i = self.slot(name);
@@ -642,6 +647,7 @@ impl Observations {
     ///
     /// # Panics
     /// When `i >= self.len()`.
+    #[inline]
     pub fn record(&self, i: usize) -> &Record {
         let c = self.starts.partition_point(|s| *s <= i) - 1;
         &self.chunks[c][i - self.starts[c]]
@@ -653,6 +659,7 @@ impl Observations {
     }
 
     /// Subject, address and user of `r`.
+    #[inline]
     pub(super) fn texts(&self, r: &Record) -> [&str; 3] {
         let (text, long) = &self.texts[r.part as usize];
         let mut start = r.text as usize;
@@ -664,16 +671,19 @@ impl Observations {
     }
 
     /// The machine's system_id (or the BMC row's id in database mode).
+    #[inline]
     pub fn subject(&self, r: &Record) -> &str {
         self.texts(r)[0]
     }
 
     /// `power_address`, trimmed; empty when absent.
+    #[inline]
     pub fn address(&self, r: &Record) -> &str {
         self.texts(r)[1]
     }
 
     /// `power_user`, trimmed; empty when absent.
+    #[inline]
     pub fn user(&self, r: &Record) -> &str {
         self.texts(r)[2]
     }

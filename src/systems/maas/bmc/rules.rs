@@ -22,6 +22,7 @@ pub struct BmcRules {
 
 impl BmcRules {
     /// Whether the unique index ignores this power type.
+    #[inline]
     pub fn is_exempt(&self, power_type: &str) -> bool {
         self.exempt_power_types.iter().any(|t| t == power_type)
     }
@@ -70,6 +71,7 @@ impl PowerTypes {
     }
 
     /// The id of `name`, adding it when new.
+    #[inline]
     pub fn intern(&mut self, name: &str) -> u16 {
         if let Some(id) = self.index.get(name) {
             return *id;
@@ -81,6 +83,7 @@ impl PowerTypes {
     }
 
     /// The id of `name`, if interned.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<u16> {
         self.index.get(name).copied()
     }
@@ -96,11 +99,13 @@ impl PowerTypes {
     }
 
     /// The name of `id` (empty for [`PowerTypes::NONE`]).
+    #[inline]
     pub fn name(&self, id: u16) -> &str {
         &self.names[id as usize]
     }
 
     /// Whether `id` is one of MAAS's drivers (not none, not a name preflight does not know).
+    #[inline]
     pub fn is_known(&self, id: u16) -> bool {
         id != Self::NONE && id <= self.known
     }
