@@ -332,6 +332,21 @@ async fn tls_failures_are_errors_and_insecure_is_loud() {
         .stderr(predicate::str::contains("not PEM certificates"));
 }
 
+/// README documents every environment variable a registered system reads.
+#[test]
+fn readme_documents_every_systems_environment_variables() {
+    let readme = include_str!("../README.md");
+    for system in preflight::systems::SYSTEMS {
+        for var in system.env_vars() {
+            assert!(
+                readme.contains(&format!("`{var}`")),
+                "README does not document {var} ({})",
+                system.name()
+            );
+        }
+    }
+}
+
 /// README's check catalogue has a row for every check `preflight checks` lists.
 #[test]
 fn readme_catalogue_lists_every_check() {

@@ -24,20 +24,15 @@ pub fn selected(config: &Config, system: &dyn System) -> bool {
 /// cannot be read becomes outcome `error` in the report.
 pub async fn run(scan: &Scan, systems: &[&dyn System]) -> Report {
     let started = Instant::now();
-    let parts = futures::future::join_all(
-        systems
-            .iter()
-            .filter(|system| selected(&scan.config, **system))
-            .map(|system| system.configure(scan)),
-    )
-    .await;
+    let planned: Vec<&dyn System> = systems
+        .iter()
+        .copied()
+        .filter(|system| selected(&scan.config, *system))
+        .collect();
+    let parts = futures::future::join_all(planned.iter().map(|system| system.configure(scan))).await;
     let mut targets = BTreeMap::new();
     let mut evaluations = Vec::new();
-    for (system, part) in systems
-        .iter()
-        .filter(|system| selected(&scan.config, **system))
-        .zip(parts)
-    {
+    for (system, part) in planned.iter().zip(parts) {
         if let Some(target) = part.target {
             targets.insert(system.name().to_string(), target);
         }

@@ -34,7 +34,8 @@ pub trait System: crate::config::Configurable {
     /// The ids its checks' logic implements (tested against [`System::checks`]).
     fn implemented(&self) -> &'static [&'static str];
 
-    /// The environment variables it reads.
+    /// The environment variables it reads (README's configuration section documents each; a
+    /// test holds it to that).
     fn env_vars(&self) -> &'static [&'static str];
 
     /// How to point preflight at it, in a few words (`MAAS_URL and MAAS_API_KEY, …`): the

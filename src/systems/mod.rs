@@ -59,11 +59,6 @@ pub fn rank(system: crate::report::System) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// The registered system called `name`.
-pub fn find(name: &str) -> Option<&'static dyn System> {
-    SYSTEMS.iter().copied().find(|s| s.name() == name)
-}
-
 /// The registered system whose pack owns check `id` (by prefix).
 pub fn owning(id: &str) -> Option<&'static dyn System> {
     SYSTEMS.iter().copied().find(|s| {

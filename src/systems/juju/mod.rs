@@ -62,8 +62,9 @@ impl System for Juju {
         checks::IMPLEMENTED
     }
 
+    /// None of its own: the juju CLI it runs reads its environment (`JUJU_DATA`) itself.
     fn env_vars(&self) -> &'static [&'static str] {
-        &["JUJU_DATA"]
+        &[]
     }
 
     fn how_to_point(&self) -> &'static str {
