@@ -171,6 +171,9 @@ impl Plan {
                 Status::Ok => "every path is supported",
                 Status::Warning => "every path is supported, with warnings",
                 Status::Critical => "at least one path is not supported as planned",
+                Status::Unknown if self.systems.iter().all(|s| s.verdict == Verdict::Skipped) => {
+                    "nothing was checked: every system was skipped (see above for how to point preflight at one)"
+                }
                 Status::Unknown => "at least one path could not be computed",
             }
         ));

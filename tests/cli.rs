@@ -413,9 +413,17 @@ fn plan_prints_every_systems_path() {
 fn plan_with_nothing_configured_says_each_system_was_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let out = preflight(&dir).args(["plan", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "nothing was checked");
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let systems = plan["systems"].as_array().unwrap();
     assert!(!systems.is_empty());
+    preflight(&dir)
+        .arg("plan")
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains(
+            "UNKNOWN: nothing was checked: every system was skipped",
+        ));
     assert!(
         systems
             .iter()
