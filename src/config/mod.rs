@@ -679,6 +679,7 @@ mod tests {
             ("MENDER_TOKEN", "CANARY-mt"),
             ("MENDER_PASSWORD", "CANARY-mp"),
             ("BACKENDAI_SECRET_KEY", "CANARY-bs"),
+            ("PROXMOX_VE_API_TOKEN", "root@pam!preflight=CANARY-pve"),
         ]);
         let c = Config::from_layers(
             None,
