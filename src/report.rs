@@ -347,6 +347,60 @@ impl fmt::Display for OutcomeStatus {
     }
 }
 
+/// What kind of failure made a check's outcome `error` (JSON `outcomes[].kind`, snake_case).
+/// The renderers and the fault table read it; `reason` keeps the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// No connection: refused, name not resolved, TLS failed.
+    Unreachable,
+    /// No answer in time (a request, a command, the run's deadline).
+    Timeout,
+    /// Credentials rejected (HTTP 401, a database password refused).
+    Auth,
+    /// Credentials accepted, permission refused (HTTP 403, a file preflight may not read,
+    /// a table the database role may not select).
+    Forbidden,
+    /// What was asked for is not there (HTTP 404, a command, a database).
+    NotFound,
+    /// The system says it cannot answer now (HTTP 5xx, 408, 429).
+    Unavailable,
+    /// An answer came but cannot be used: an HTML page, malformed or wrongly shaped JSON, too
+    /// large, not UTF-8, another protocol, NULL where the schema promises none.
+    BadAnswer,
+    /// A command ran and failed (a non-zero exit), or a failure of no other kind.
+    Failed,
+    /// Settings preflight was given cannot be used (a URL or key that does not parse).
+    Config,
+    /// Everything needed was read, but preflight cannot decide from it (a version its knowledge
+    /// does not hold, a system that reports no version).
+    Undecided,
+}
+
+impl ErrorKind {
+    /// The kind as JSON spells it (`not_found`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::BadAnswer => "bad_answer",
+            ErrorKind::Failed => "failed",
+            ErrorKind::Config => "config",
+            ErrorKind::Undecided => "undecided",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The outcome of one check (JSON `outcomes[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -355,6 +409,9 @@ pub struct Outcome {
     pub status: OutcomeStatus,
     /// Why it was skipped or errored, or a short summary of what a passing check looked at.
     pub reason: Option<String>,
+    /// For an `error`: what kind of failure (absent from JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ErrorKind>,
 }
 
 /// Overall result; decides the exit code (Nagios plugin convention).
@@ -562,6 +619,7 @@ mod tests {
             system: System::named("maas"),
             status,
             reason: None,
+            kind: None,
         }
     }
 

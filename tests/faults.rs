@@ -135,19 +135,27 @@ fn http_answer(fault: &str) -> Option<ResponseTemplate> {
     })
 }
 
-/// The table cell of `check`: its outcome and the exit code. An `error` must say where it
-/// looked: its reason names `endpoint` (host and port, or the command).
+/// The table cell of `check`: its outcome, the kind of an `error`, and the exit code. An
+/// `error` must say where it looked: its reason names `endpoint` (host and port, or the
+/// command); and every `error` of the report has a kind.
 fn cell(report: &Report, check: &str, endpoint: &str) -> String {
+    for o in report.outcomes.iter().filter(|o| o.status == OutcomeStatus::Error) {
+        assert!(o.kind.is_some(), "{}: an error without a kind: {:?}", o.check, o.reason);
+    }
     let outcome = report.outcomes.iter().find(|o| o.check == check);
     let status = outcome.map_or(OutcomeStatus::Skipped, |o| o.status);
+    let mut shown = status.to_string();
     if status == OutcomeStatus::Error {
         let reason = outcome.and_then(|o| o.reason.as_deref()).unwrap_or_default();
         assert!(
             reason.contains(endpoint),
             "{check}: the error does not name {endpoint}: {reason}"
         );
+        if let Some(kind) = outcome.and_then(|o| o.kind) {
+            shown = format!("{status} ({kind})");
+        }
     }
-    format!("{status}, exit {}", report.status.exit_code())
+    format!("{shown}, exit {}", report.status.exit_code())
 }
 
 async fn http_cell(probe: &str, check: &str, fault: &str) -> String {

@@ -4,7 +4,7 @@ mod support;
 
 use preflight::engine::{self, Scan};
 use preflight::host::{HostSource, RecordedHost};
-use preflight::report::{OutcomeStatus, Status};
+use preflight::report::{ErrorKind, OutcomeStatus, Status};
 use preflight::systems::maas::facts::Migration0290;
 use preflight::systems::maas::probe_postgres::{begin_read_only, PgTarget};
 use support::{
@@ -162,6 +162,7 @@ async fn wrong_password_is_an_error_that_does_not_leak_it() {
     let reason = o.reason.clone().unwrap();
     assert!(reason.contains("password authentication failed"), "{reason}");
     assert!(reason.contains("127.0.0.1"), "{reason}");
+    assert_eq!(o.kind, Some(ErrorKind::Auth), "a refused password is auth");
     let json = preflight::render::json::render(&report);
     for secret in ["Wr0ngPassw0rdXYZ", "preflight-test-secret"] {
         assert!(!json.contains(secret));
@@ -178,6 +179,30 @@ async fn missing_database_is_named() {
         reason.contains("pf_does_not_exist") && reason.contains("does not exist"),
         "{reason}"
     );
+    assert_eq!(outcome(&report, "MAAS003").kind, Some(ErrorKind::NotFound));
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_read_the_tables_is_forbidden() {
+    let db = fresh_database("pf_forbidden").await;
+    db.batch_execute(MAAS_SCHEMA).await.unwrap();
+    let admin = connect(&test_database_url()).await;
+    admin
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE pf_reader LOGIN PASSWORD 'pf-reader-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .await
+        .unwrap();
+    let base = database_url("pf_forbidden");
+    let url = base.replacen("postgres:preflight-test-secret@", "pf_reader:pf-reader-pw@", 1);
+    assert_ne!(url, base, "the test cluster's URL names postgres and its password");
+    let report = bmc_report(&url).await;
+    let o = outcome(&report, "MAAS004");
+    assert_eq!(o.status, OutcomeStatus::Error);
+    assert!(o.reason.as_deref().unwrap().contains("permission denied"), "{o:?}");
+    assert_eq!(o.kind, Some(ErrorKind::Forbidden), "{o:?}");
+    let json = preflight::render::json::render(&report);
+    assert!(json.contains("\"kind\": \"forbidden\""), "{json}");
 }
 
 #[tokio::test]
@@ -425,5 +450,6 @@ async fn database_mode_without_maas_tables_is_an_error() {
         o.reason.as_deref().unwrap().contains("no maasserver_bmc table"),
         "{o:?}"
     );
+    assert_eq!(o.kind, Some(ErrorKind::NotFound));
     assert_eq!(report.status, Status::Unknown);
 }

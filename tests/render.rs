@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use preflight::render::{render, Context, Format};
-use preflight::report::{Evidence, OutcomeStatus, Report, Severity};
+use preflight::report::{ErrorKind, Evidence, OutcomeStatus, Report, Severity};
 use preflight::systems::find_check as find;
 use preflight::systems::maas::bmc::evidence::BmcEvidence;
 
@@ -37,13 +37,15 @@ fn report() -> Report {
             Evidence::default(),
         ),
     ];
+    let mut refused = pg.outcome(
+        OutcomeStatus::Error,
+        Some("cannot connect to PostgreSQL at db:5432/maasdb as maas: connection refused | retry".into()),
+    );
+    refused.kind = Some(ErrorKind::Unreachable);
     let outcomes = vec![
         dup.outcome(OutcomeStatus::Fail, Some("1 finding".into())),
         skew.outcome(OutcomeStatus::Fail, Some("1 finding".into())),
-        pg.outcome(
-            OutcomeStatus::Error,
-            Some("cannot connect to PostgreSQL at db:5432/maasdb as maas: connection refused | retry".into()),
-        ),
+        refused,
         host.outcome(
             OutcomeStatus::Skipped,
             Some("MAAS is not installed on this host".into()),
@@ -86,4 +88,40 @@ fn nagios() {
     let long: Vec<&str> = text.lines().skip(1).filter(|l| *l != last).collect();
     assert!(!long.iter().any(|l| l.contains('|')), "no pipe in long text");
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn every_renderer_names_the_kind_of_an_error() {
+    let r = report();
+    let table = render(&r, Format::Table, &Context::default());
+    assert!(table.contains("ERROR (unreachable)"), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, &Context::default())).unwrap();
+    let pg = json["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["check"] == "MAAS003")
+        .unwrap();
+    assert_eq!(pg["kind"], "unreachable");
+    let others = json["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["check"] != "MAAS003");
+    assert!(
+        others.clone().all(|o| o.get("kind").is_none()),
+        "no kind where nothing failed"
+    );
+    let junit = render(&r, Format::Junit, &Context::default());
+    assert!(junit.contains(r#"type="unreachable""#), "{junit}");
+    let sarif: serde_json::Value = serde_json::from_str(&render(&r, Format::Sarif, &Context::default())).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["properties"]["kind"],
+        "unreachable"
+    );
+    let prometheus = render(&r, Format::Prometheus, &Context::default());
+    assert!(
+        prometheus.contains(r#"preflight_check_error{system="postgresql",check="MAAS003",kind="unreachable"} 1"#),
+        "{prometheus}"
+    );
 }

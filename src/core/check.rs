@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::report::{Evidence, Finding, Outcome, OutcomeStatus, Severity, System};
+use crate::core::probed::ProbeError;
+use crate::report::{ErrorKind, Evidence, Finding, Outcome, OutcomeStatus, Severity, System};
 
 /// A knowledge pack: its catalogue entries (and tables of its own).
 pub trait Pack {
@@ -82,6 +83,7 @@ impl CheckDef {
             system: self.system,
             status,
             reason,
+            kind: None,
         }
     }
 }
@@ -110,12 +112,29 @@ impl Evaluation {
         }
     }
 
-    /// The check could not run; `cause` says why.
-    pub fn error(def: &CheckDef, cause: impl Into<String>) -> Self {
+    /// The check could not run; `cause` says why (its detail becomes the outcome's reason, its
+    /// kind the outcome's kind).
+    pub fn error(def: &CheckDef, cause: ProbeError) -> Self {
+        let mut outcome = def.outcome(OutcomeStatus::Error, Some(cause.detail));
+        outcome.kind = Some(cause.kind);
         Evaluation {
             findings: Vec::new(),
-            outcome: def.outcome(OutcomeStatus::Error, Some(cause.into())),
+            outcome,
         }
+    }
+
+    /// The check read what it needed but cannot decide from it (outcome `error`, kind
+    /// [`ErrorKind::Undecided`]); `cause` says why.
+    pub fn undecided(def: &CheckDef, cause: impl Into<String>) -> Self {
+        Evaluation::error(def, ProbeError::new(ErrorKind::Undecided, cause))
+    }
+
+    /// The check ran over what it could read, but not over everything: its `findings` stay,
+    /// and the outcome is `error` with `cause` (what was not read).
+    pub fn partly(def: &CheckDef, findings: Vec<Finding>, cause: ProbeError) -> Self {
+        let mut e = Evaluation::error(def, cause);
+        e.findings = findings;
+        e
     }
 
     /// The check ran and passed; `note` (an info finding, e.g. the upgrade path it checked)

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::core::check::Evaluation;
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::net::http::Http;
 use crate::report::Report;
 
@@ -104,7 +104,7 @@ pub async fn probe_http<'s, T, Fut>(
     probe: impl FnOnce(&'s Http) -> Fut,
 ) -> Probed<T>
 where
-    Fut: std::future::Future<Output = Result<T, String>>,
+    Fut: std::future::Future<Output = Result<T, ProbeError>>,
 {
     if url.is_none() {
         return Probed::Skipped(not_configured.into());
@@ -135,9 +135,12 @@ pub async fn within<T>(
 ) -> Probed<T> {
     match tokio::time::timeout(config.timeout, probe).await {
         Ok(p) => p,
-        Err(_) => Probed::Failed(format!(
-            "{system} did not answer within {} s (--timeout bounds the whole run)",
-            config.timeout.as_secs()
+        Err(_) => Probed::Failed(ProbeError::new(
+            ErrorKind::Timeout,
+            format!(
+                "{system} did not answer within {} s (--timeout bounds the whole run)",
+                config.timeout.as_secs()
+            ),
         )),
     }
 }

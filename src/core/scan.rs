@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 use crate::config::Config;
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::host::HostSource;
 use crate::net::http::{Http, HttpSettings, Trust};
 
@@ -17,7 +18,7 @@ pub struct Scan {
     /// This machine, or a recorded host (`--demo`).
     pub host: HostSource,
     /// The run's HTTP client, or why it cannot be built (an unreadable CA bundle).
-    http: OnceLock<Result<Http, String>>,
+    http: OnceLock<Result<Http, ProbeError>>,
 }
 
 impl Scan {
@@ -40,8 +41,9 @@ impl Scan {
     /// shared by every system of the scan.
     ///
     /// # Errors
-    /// Why the client cannot be built, in words (every HTTP system reports the same cause).
-    pub fn http(&self) -> Result<&Http, String> {
+    /// Why the client cannot be built (kind config: an unreadable CA bundle); every HTTP system
+    /// reports the same cause.
+    pub fn http(&self) -> Result<&Http, ProbeError> {
         self.http
             .get_or_init(|| {
                 Http::new(
@@ -56,7 +58,7 @@ impl Scan {
                         insecure: self.config.insecure,
                     },
                 )
-                .map_err(|e| e.to_string())
+                .map_err(|e| ProbeError::new(ErrorKind::Config, e.to_string()))
             })
             .as_ref()
             .map_err(Clone::clone)

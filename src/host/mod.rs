@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use serde::Deserialize;
 
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::version::Series;
 
 /// A host recorded as files, command outputs and process command lines.
@@ -58,8 +59,8 @@ pub struct Output {
 pub enum RunError {
     /// The program is not installed (or not recorded).
     NotFound,
-    /// It could not be started or did not finish in time; the cause in words.
-    Failed(String),
+    /// It could not be started (kind failed) or did not finish in time (kind timeout).
+    Failed(ProbeError),
 }
 
 /// Where host facts are read from.
@@ -77,17 +78,18 @@ impl HostSource {
         self.read_file(path).ok().flatten()
     }
 
-    /// A file's text: `Ok(None)` when there is no such file, `Err` (the cause in words) when it
-    /// exists but cannot be read.
-    pub fn read_file(&self, path: &str) -> Result<Option<String>, String> {
+    /// A file's text: `Ok(None)` when there is no such file, `Err` when it exists but cannot be
+    /// read (kind forbidden for "permission denied", failed otherwise).
+    pub fn read_file(&self, path: &str) -> Result<Option<String>, ProbeError> {
+        let denied = || ProbeError::new(ErrorKind::Forbidden, "permission denied");
         match self {
             HostSource::Live { .. } => match std::fs::read_to_string(path) {
                 Ok(text) => Ok(Some(text)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err("permission denied".into()),
-                Err(e) => Err(e.to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(denied()),
+                Err(e) => Err(ProbeError::new(ErrorKind::Failed, e.to_string())),
             },
-            HostSource::Recorded(r) if r.unreadable.contains(path) => Err("permission denied".into()),
+            HostSource::Recorded(r) if r.unreadable.contains(path) => Err(denied()),
             HostSource::Recorded(r) => Ok(r.files.get(path).cloned()),
         }
     }
@@ -130,7 +132,10 @@ impl HostSource {
                             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
                         }),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
-                        Err(e) => Err(RunError::Failed(format!("cannot run {program}: {e}"))),
+                        Err(e) => Err(RunError::Failed(ProbeError::new(
+                            ErrorKind::Failed,
+                            format!("cannot run {program}: {e}"),
+                        ))),
                     }
                 };
                 (run.boxed(), *timeout)
@@ -155,9 +160,9 @@ impl HostSource {
         };
         // A command that does not finish in time is killed (kill_on_drop) and named.
         tokio::time::timeout(timeout, run).await.unwrap_or_else(|_| {
-            Err(RunError::Failed(format!(
-                "{line} did not finish within {} s",
-                timeout.as_secs_f32()
+            Err(RunError::Failed(ProbeError::new(
+                ErrorKind::Timeout,
+                format!("{line} did not finish within {} s", timeout.as_secs_f32()),
             )))
         })
     }
@@ -210,6 +215,9 @@ impl Release {
 pub struct UnitState {
     pub active: Option<String>,
     pub enabled: Option<String>,
+    /// Why a state is missing (`systemctl` not there, failing with no word, hanging): the
+    /// first such failure.
+    pub unread: Option<ProbeError>,
 }
 
 impl UnitState {
@@ -263,10 +271,28 @@ pub fn parse_lsb_release(text: &str) -> Option<Release> {
 
 /// The state of systemd unit `name` (`systemctl is-active` / `is-enabled`).
 pub async fn unit(source: &HostSource, name: &str) -> UnitState {
-    let word = |out: Option<(i32, String)>| out.map(|(_, s)| s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut unread = None;
+    let mut word = |verb: &str, out: Result<Output, RunError>| {
+        let failure = match out {
+            Ok(out) => match out.stdout.trim() {
+                "" => ProbeError::new(
+                    ErrorKind::Failed,
+                    format!("`systemctl {verb} {name}` printed nothing (exit status {})", out.code),
+                ),
+                word => return Some(word.to_string()),
+            },
+            Err(RunError::NotFound) => ProbeError::new(ErrorKind::NotFound, "systemctl is not there"),
+            Err(RunError::Failed(cause)) => cause,
+        };
+        unread.get_or_insert(failure);
+        None
+    };
+    let active = word("is-active", source.command("systemctl", &["is-active", name]).await);
+    let enabled = word("is-enabled", source.command("systemctl", &["is-enabled", name]).await);
     UnitState {
-        active: word(source.run("systemctl", &["is-active", name]).await),
-        enabled: word(source.run("systemctl", &["is-enabled", name]).await),
+        active,
+        enabled,
+        unread,
     }
 }
 
@@ -281,7 +307,13 @@ mod tests {
         };
         let started = std::time::Instant::now();
         let err = live.command("sleep", &["30"]).await.unwrap_err();
-        assert_eq!(err, RunError::Failed("sleep 30 did not finish within 0.3 s".into()));
+        assert_eq!(
+            err,
+            RunError::Failed(ProbeError::new(
+                ErrorKind::Timeout,
+                "sleep 30 did not finish within 0.3 s"
+            ))
+        );
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "waited {:?}",
@@ -296,7 +328,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err,
-            RunError::Failed("systemctl is-active chrony did not finish within 1 s".into())
+            RunError::Failed(ProbeError::new(
+                ErrorKind::Timeout,
+                "systemctl is-active chrony did not finish within 1 s"
+            ))
         );
     }
 

@@ -3,7 +3,7 @@
 //! Errors say which URL failed and why, and never include a request header (the MAAS API key
 //! travels in `Authorization`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
@@ -13,6 +13,8 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Client, Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
+
+use crate::core::probed::{ErrorKind, ProbeError};
 
 /// Why an HTTP request failed. Display texts name the URL (without any user-info) and the cause.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -72,6 +74,32 @@ impl HttpError {
             HttpError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// What kind of failure this is: 401 auth, 403 forbidden, 404 not found, 5xx/408/429
+    /// unavailable, any other status or an unusable body a bad answer.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            HttpError::Connect { .. } => ErrorKind::Unreachable,
+            HttpError::Timeout { .. } => ErrorKind::Timeout,
+            HttpError::Status { status: 401, .. } => ErrorKind::Auth,
+            HttpError::Status { status: 403, .. } => ErrorKind::Forbidden,
+            HttpError::Status { status: 404 | 410, .. } => ErrorKind::NotFound,
+            HttpError::Status { status, .. } if *status >= 500 || *status == 408 || *status == 429 => {
+                ErrorKind::Unavailable
+            }
+            HttpError::Status { .. }
+            | HttpError::TooLarge { .. }
+            | HttpError::Html { .. }
+            | HttpError::Json { .. }
+            | HttpError::Body { .. } => ErrorKind::BadAnswer,
+        }
+    }
+}
+
+impl From<HttpError> for ProbeError {
+    fn from(e: HttpError) -> ProbeError {
+        ProbeError::new(e.kind(), e.to_string())
     }
 }
 
@@ -160,7 +188,7 @@ impl Http {
     pub async fn get_bytes(&self, url: &Url, auth: Auth<'_>) -> Result<Vec<u8>, HttpError> {
         (|| self.attempt(url, auth))
             .retry(self.backoff())
-            .adjust(|e: &HttpError, wait| e.retry_after(self.settings.timeout).or(wait))
+            .adjust(self.wait(Instant::now()))
             .when(HttpError::is_retryable)
             .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
             .await
@@ -285,7 +313,7 @@ impl Http {
         let shown = display_url(url);
         let response = (|| self.send_checked(Method::GET, url, auth))
             .retry(self.backoff())
-            .adjust(|e: &HttpError, wait| e.retry_after(self.settings.timeout).or(wait))
+            .adjust(self.wait(Instant::now()))
             .when(HttpError::is_retryable)
             .notify(|e, wait| tracing::info!("retrying in {wait:?}: {e}"))
             .await?;
@@ -347,6 +375,7 @@ impl Http {
             Ok((body, headers))
         })
         .retry(self.backoff())
+        .adjust(self.wait(Instant::now()))
         .when(HttpError::is_retryable)
         .await?;
         let value = serde_json::from_slice(&body).map_err(|e| json_error(url, &e))?;
@@ -397,6 +426,17 @@ impl Http {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+
+    /// The wait before the next attempt of a call that started at `started`: the server's
+    /// `Retry-After` (capped) or the backoff's; none (the error now, with its own kind) when
+    /// the wait would end past the call's time budget (`timeout`, the run's too), where only
+    /// the run's deadline would be reached.
+    fn wait(&self, started: Instant) -> impl Fn(&HttpError, Option<Duration>) -> Option<Duration> + '_ {
+        move |e, backoff| {
+            let wait = e.retry_after(self.settings.timeout).or(backoff)?;
+            (started.elapsed() + wait < self.settings.timeout).then_some(wait)
+        }
     }
 
     fn backoff(&self) -> ExponentialBuilder {

@@ -34,7 +34,8 @@ pub fn render(report: &Report) -> String {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                     status
                         .set_message(format!("{} could not run", o.check))
-                        .set_type("check-error")
+                        // The kind of failure (`timeout`, `auth`…) is the error's type.
+                        .set_type(o.kind.map_or("check-error", |k| k.name()))
                         .set_description(reason);
                     let mut case = TestCase::new(o.check.clone(), status);
                     case.set_classname(format!("preflight.{system}"));

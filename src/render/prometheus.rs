@@ -58,6 +58,21 @@ pub fn render(report: &Report, now: f64) -> String {
             );
         }
     }
+    let errors: Vec<_> = report.outcomes.iter().filter_map(|o| Some((o, o.kind?))).collect();
+    if !errors.is_empty() {
+        out.push_str(
+            "# HELP preflight_check_error Checks that could not run in the last run, by the kind of failure.\n",
+        );
+        out.push_str("# TYPE preflight_check_error gauge\n");
+        for (o, kind) in errors {
+            let _ = writeln!(
+                out,
+                "preflight_check_error{{system=\"{}\",check=\"{}\",kind=\"{kind}\"}} 1",
+                o.system,
+                label(&o.check)
+            );
+        }
+    }
     out.push_str(
         "# HELP preflight_status Overall status of the last run (exit code: 0 ok, 1 warning, 2 critical, 3 unknown).\n",
     );

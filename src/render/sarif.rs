@@ -75,6 +75,7 @@ pub fn render(report: &Report, config_path: Option<&str>) -> String {
                 "level": "error",
                 "message": {"text": format!("{} could not run: {}", o.check, o.reason.as_deref().unwrap_or("unknown cause"))},
                 "descriptor": {"id": o.check},
+                "properties": {"kind": o.kind},
             })
         })
         .collect();

@@ -166,7 +166,11 @@ pub fn render(report: &Report, color: bool) -> String {
         let mut table = new_table(color);
         table.set_header(vec!["Check", "Outcome", "Why"]);
         for o in not_run {
-            let mut cell = Cell::new(o.status.to_string().to_uppercase());
+            let status = o.status.to_string().to_uppercase();
+            let mut cell = Cell::new(match o.kind {
+                Some(kind) => format!("{status} ({kind})"),
+                None => status,
+            });
             if color && o.status == OutcomeStatus::Error {
                 cell = cell.fg(Color::Magenta);
             }

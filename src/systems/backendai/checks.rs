@@ -364,7 +364,7 @@ fn mismatch(def: &CheckDef, s: &BackendaiState) -> Evaluation {
 fn upgrade_path(def: &CheckDef, s: &BackendaiState, route: &Result<(Version, Route), PathError>) -> Evaluation {
     let (to, route) = match route {
         Ok(r) => r,
-        Err(PathError::Unknown(cause)) => return Evaluation::error(def, cause.clone()),
+        Err(PathError::Unknown(cause)) => return Evaluation::undecided(def, cause.clone()),
         Err(PathError::Refused(problem)) => {
             let f = def.finding(
                 Severity::Blocker,

@@ -1,5 +1,6 @@
 //! What the Backend.AI probe reads and the Backend.AI checks evaluate: plain types, no I/O.
 
+use crate::core::probed::ProbeError;
 use crate::version::Version;
 
 /// Whether the agents' versions were read (they need a superadmin keypair).
@@ -10,7 +11,7 @@ pub enum AgentVersions {
     /// No keypair configured: agents not compared (said in the outcome).
     NoKeypair,
     /// The agent list could not be read: BAI001 cannot vouch for the agents.
-    Failed(String),
+    Failed(ProbeError),
 }
 
 /// What the Backend.AI endpoints told.
@@ -24,6 +25,6 @@ pub struct BackendaiState {
     /// (component, version) for every component that answered.
     pub components: Vec<(String, String)>,
     /// `active_sessions` from `GET /manager/status`, or why it could not be read.
-    pub active_sessions: Result<u64, String>,
+    pub active_sessions: Result<u64, ProbeError>,
     pub agents: AgentVersions,
 }

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::config::BackendaiConfig;
 use crate::config::Secret;
-use crate::net::http::{anonymous, Http, HttpError};
+use crate::core::probed::{ErrorKind, ProbeError};
+use crate::net::http::{anonymous, Http};
 use crate::systems::backendai::facts::{AgentVersions, BackendaiState};
 use crate::version::Version;
 
@@ -169,8 +170,9 @@ struct GqlError {
     message: String,
 }
 
-fn endpoint(url: &str, what: &str) -> Result<Url, String> {
-    let mut u = Url::parse(url.trim()).map_err(|_| format!("{what} '{url}' is not a valid URL"))?;
+fn endpoint(url: &str, what: &str) -> Result<Url, ProbeError> {
+    let mut u = Url::parse(url.trim())
+        .map_err(|_| ProbeError::new(ErrorKind::Config, format!("{what} '{url}' is not a valid URL")))?;
     if !u.path().ends_with('/') {
         let path = format!("{}/", u.path());
         u.set_path(&path);
@@ -181,22 +183,26 @@ fn endpoint(url: &str, what: &str) -> Result<Url, String> {
 /// Reads every configured component.
 ///
 /// # Errors
-/// The cause in words when the manager cannot be read (the other components' failures are
-/// errors too: a version that cannot be read cannot be compared).
-pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiState, String> {
+/// Why the manager cannot be read (the other components' failures are errors too: a version
+/// that cannot be read cannot be compared), with its kind.
+pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiState, ProbeError> {
     let manager_url = endpoint(
-        config.manager_url.as_deref().ok_or("no Backend.AI manager URL")?,
+        config
+            .manager_url
+            .as_deref()
+            .ok_or_else(|| ProbeError::new(ErrorKind::Config, "no Backend.AI manager URL"))?,
         "BACKENDAI_ENDPOINT",
     )?;
-    let root: ManagerRoot = http
-        .get_json(&manager_url, &anonymous)
-        .await
-        .map_err(|e| e.to_string())?;
-    let manager =
-        Version::parse(&root.manager).map_err(|e| format!("the manager reports version '{}': {e}", root.manager))?;
+    let root: ManagerRoot = http.get_json(&manager_url, &anonymous).await?;
+    let manager = Version::parse(&root.manager).map_err(|e| {
+        ProbeError::new(
+            ErrorKind::BadAnswer,
+            format!("the manager reports version '{}': {e}", root.manager),
+        )
+    })?;
     let mut components = vec![("manager".to_string(), root.manager.clone())];
 
-    let status_url = manager_url.join("manager/status").map_err(|e| e.to_string())?;
+    let status_url = manager_url.join("manager/status").map_err(ProbeError::config)?;
     let signer = match (&config.access_key, &config.secret_key) {
         (Some(ak), Some(sk)) => Some(Signer {
             access_key: ak.clone(),
@@ -220,16 +226,18 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
             }
             Ok(status.active_sessions)
         }
-        Err(e) if matches!(e.status(), Some(401 | 403)) => Err(format!(
-            "{e} — /manager/status needs a superadmin keypair: set BACKENDAI_ACCESS_KEY and BACKENDAI_SECRET_KEY"
-        )),
-        Err(e) => Err(e.to_string()),
+        Err(e) if matches!(e.status(), Some(401 | 403)) => Err(ProbeError::from(e).reworded(|e| {
+            format!(
+                "{e} — /manager/status needs a superadmin keypair: set BACKENDAI_ACCESS_KEY and BACKENDAI_SECRET_KEY"
+            )
+        })),
+        Err(e) => Err(e.into()),
     };
 
     let agents = match &signer {
         None => AgentVersions::NoKeypair,
         Some(signer) => {
-            let gql = manager_url.join("admin/gql").map_err(|e| e.to_string())?;
+            let gql = manager_url.join("admin/gql").map_err(ProbeError::config)?;
             let auth = || signer.headers("POST", &gql);
             let query = serde_json::json!({"query": "query { agents { id status version } }"});
             match http.post_query::<GqlAnswer>(&gql, &auth, &query).await {
@@ -246,31 +254,34 @@ pub async fn probe(http: &Http, config: &BackendaiConfig) -> Result<BackendaiSta
                     }
                     AgentVersions::Read(alive.len())
                 }
-                Ok(GqlAnswer { errors, .. }) if !errors.is_empty() => AgentVersions::Failed(format!(
-                    "the agent list (POST /admin/gql) was refused by the manager: {}",
-                    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+                Ok(GqlAnswer { errors, .. }) if !errors.is_empty() => AgentVersions::Failed(ProbeError::new(
+                    ErrorKind::Forbidden,
+                    format!(
+                        "the agent list (POST /admin/gql) was refused by the manager: {}",
+                        errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+                    ),
                 )),
-                Ok(_) => AgentVersions::Failed(
-                    "the agent list (POST /admin/gql) answered without agents and without an error".into(),
+                Ok(_) => AgentVersions::Failed(ProbeError::new(
+                    ErrorKind::BadAnswer,
+                    "the agent list (POST /admin/gql) answered without agents and without an error",
+                )),
+                Err(e) => AgentVersions::Failed(
+                    ProbeError::from(e).reworded(|e| format!("the agent list could not be read: {e}")),
                 ),
-                Err(e) => AgentVersions::Failed(format!("the agent list could not be read: {e}")),
             }
         }
     };
 
     if let Some(url) = &config.storage_proxy_url {
         let url = endpoint(url, "[backendai] storage_proxy_url")?;
-        let root: StorageProxyRoot = http
-            .get_json(&url, &anonymous)
-            .await
-            .map_err(|e: HttpError| e.to_string())?;
+        let root: StorageProxyRoot = http.get_json(&url, &anonymous).await?;
         components.push(("storage-proxy".into(), root.storage_proxy));
     }
     if let Some(url) = &config.webserver_url {
         let url = endpoint(url, "[backendai] webserver_url")?
             .join("func/ping")
-            .map_err(|e| e.to_string())?;
-        let ping: Ping = http.get_json(&url, &anonymous).await.map_err(|e| e.to_string())?;
+            .map_err(ProbeError::config)?;
+        let ping: Ping = http.get_json(&url, &anonymous).await?;
         components.push(("webserver".into(), ping.version));
     }
     Ok(BackendaiState {

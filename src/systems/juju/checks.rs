@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, PathError, UpgradePath};
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::report::{Finding, Severity};
 use crate::version::{Series, Version};
 
@@ -255,17 +255,20 @@ fn over_controllers(def: &CheckDef, s: &JujuState, findings: Vec<Finding>, summa
         return Evaluation::from_findings(def, findings, summary);
     }
     let checked = s.controllers.len() - unreadable.len();
-    let mut e = Evaluation::from_findings(def, findings, "");
-    e.outcome = def.outcome(
-        crate::report::OutcomeStatus::Error,
-        Some(format!(
-            "{} could not be read ({}); {} other controller(s) checked",
-            crate::report::plural(unreadable.len(), "controller"),
-            unreadable.join("; "),
-            checked
-        )),
-    );
-    e
+    let details: Vec<&str> = unreadable.iter().map(|e| e.detail.as_str()).collect();
+    Evaluation::partly(
+        def,
+        findings,
+        ProbeError::new(
+            unreadable[0].kind,
+            format!(
+                "{} could not be read ({}); {} other controller(s) checked",
+                crate::report::plural(unreadable.len(), "controller"),
+                details.join("; "),
+                checked
+            ),
+        ),
+    )
 }
 
 /// Runs every Juju check against `target` (`None`: the newest release preflight knows).
@@ -281,8 +284,8 @@ pub fn evaluate(pack: &JujuPack, state: &Probed<JujuState>, target: Option<&Vers
         Err(PathError::Unknown(cause) | PathError::Refused(cause)) => {
             return vec![
                 misalignment(pack.def("JUJU001"), s),
-                Evaluation::error(pack.def("JUJU002"), cause.clone()),
-                Evaluation::error(pack.def("JUJU003"), cause),
+                Evaluation::undecided(pack.def("JUJU002"), cause.clone()),
+                Evaluation::undecided(pack.def("JUJU003"), cause),
             ]
         }
     };
@@ -449,7 +452,8 @@ fn in_place(
     findings.extend(notes);
     let mut evaluation = over_controllers(def, s, findings, String::new());
     if !errors.is_empty() {
-        evaluation.outcome = def.outcome(crate::report::OutcomeStatus::Error, Some(errors.join("; ")));
+        let findings = std::mem::take(&mut evaluation.findings);
+        evaluation = Evaluation::partly(def, findings, ProbeError::new(ErrorKind::Undecided, errors.join("; ")));
     }
     evaluation
 }
@@ -524,13 +528,20 @@ impl JujuState {
         })
     }
 
-    /// `controller X: cause` for each controller that could not be read.
-    fn unreadable(&self) -> Vec<String> {
+    /// `controller X: cause` for each controller that could not be read, of the cause's kind.
+    fn unreadable(&self) -> Vec<ProbeError> {
         self.controllers
             .iter()
             .filter_map(|c| match (&c.agent, &c.models) {
-                (_, Err(cause)) => Some(format!("controller {}: {cause}", c.name)),
-                (None, Ok(_)) => Some(format!("controller {}: no agent-version", c.name)),
+                (_, Err(cause)) => Some(
+                    cause
+                        .clone()
+                        .reworded(|cause| format!("controller {}: {cause}", c.name)),
+                ),
+                (None, Ok(_)) => Some(ProbeError::new(
+                    ErrorKind::BadAnswer,
+                    format!("controller {}: no agent-version", c.name),
+                )),
                 _ => None,
             })
             .collect()
@@ -676,7 +687,7 @@ mod tests {
     #[test]
     fn an_unreadable_controller_errors_only_for_itself() {
         let mut stale = controller("stale", "3.5.1", &[]);
-        stale.models = Err("unable to connect to API".into());
+        stale.models = Err(ProbeError::new(ErrorKind::Unreachable, "unable to connect to API"));
         let s = Probed::Found(JujuState {
             client: v("3.6.4"),
             controllers: vec![controller("prod", "3.5.4", &["3.5.4"]), stale],
@@ -697,7 +708,7 @@ mod tests {
 
     #[test]
     fn probe_failure_is_an_error_for_every_check() {
-        let s = Probed::Failed("juju exited 1".into());
+        let s = Probed::Failed(ProbeError::new(ErrorKind::Failed, "juju exited 1"));
         for id in IMPLEMENTED {
             assert_eq!(verdict(&s, "3.6", Plan::InPlace, id).0, OutcomeStatus::Error);
         }

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::core::probed::ProbeError;
 use crate::version::Version;
 
 /// A model and its agent version.
@@ -21,7 +22,7 @@ pub struct Controller {
     /// `agent-version` as `juju controllers` reported it (cached when the refresh failed).
     pub agent: Option<Version>,
     /// Every model (`juju models --all`), or the cause when the controller could not be read.
-    pub models: Result<Vec<Model>, String>,
+    pub models: Result<Vec<Model>, ProbeError>,
 }
 
 /// What the juju CLI told.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::host::{HostSource, RunError};
 use crate::systems::juju::facts::{Controller, JujuState, Model};
 use crate::version::Version;
@@ -61,22 +61,28 @@ async fn run_json<T: for<'de> Deserialize<'de>>(
     source: &HostSource,
     cli: &str,
     args: &[&str],
-) -> Result<(T, String), String> {
+) -> Result<(T, String), ProbeError> {
     let line = format!("{cli} {}", args.join(" "));
     let out = source.command(cli, args).await.map_err(|e| match e {
-        RunError::NotFound => format!("{cli} is not installed (set [juju] cli)"),
+        RunError::NotFound => ProbeError::new(ErrorKind::NotFound, format!("{cli} is not installed (set [juju] cli)")),
         RunError::Failed(cause) => cause,
     })?;
     let said = last_error_line(&out.stderr);
     if out.code != 0 {
-        return Err(match said {
-            Some(text) => format!("`{line}` exited with status {}: {text}", out.code),
-            None => format!("`{line}` exited with status {}", out.code),
-        });
+        return Err(ProbeError::new(
+            ErrorKind::Failed,
+            match said {
+                Some(text) => format!("`{line}` exited with status {}: {text}", out.code),
+                None => format!("`{line}` exited with status {}", out.code),
+            },
+        ));
     }
-    serde_json::from_str(&out.stdout)
-        .map(|t| (t, out.stderr))
-        .map_err(|e| format!("`{line}` printed something that is not the expected JSON: {e}"))
+    serde_json::from_str(&out.stdout).map(|t| (t, out.stderr)).map_err(|e| {
+        ProbeError::new(
+            ErrorKind::BadAnswer,
+            format!("`{line}` printed something that is not the expected JSON: {e}"),
+        )
+    })
 }
 
 /// The last non-empty line of a command's standard error, trimmed (juju's `ERROR …` line).
@@ -112,15 +118,28 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
     };
     let version = match source.command(cli, &["version"]).await {
         Ok(out) if out.code == 0 => out.stdout,
-        Ok(out) => return Probed::Failed(format!("`{cli} version` exited with status {}", out.code)),
+        Ok(out) => {
+            return Probed::Failed(ProbeError::new(
+                ErrorKind::Failed,
+                format!("`{cli} version` exited with status {}", out.code),
+            ))
+        }
         Err(RunError::NotFound) if !explicit => {
             return Probed::Skipped("Juju not found: no juju CLI on PATH (set [juju] cli to check Juju)".into())
         }
-        Err(RunError::NotFound) => return Probed::Failed(format!("the configured juju CLI {cli} is not there")),
+        Err(RunError::NotFound) => {
+            return Probed::Failed(ProbeError::new(
+                ErrorKind::NotFound,
+                format!("the configured juju CLI {cli} is not there"),
+            ))
+        }
         Err(RunError::Failed(cause)) => return Probed::Failed(cause),
     };
     let Some(client) = juju_version(&version) else {
-        return Probed::Failed(format!("`{cli} version` printed '{}', not a version", version.trim()));
+        return Probed::Failed(ProbeError::new(
+            ErrorKind::BadAnswer,
+            format!("`{cli} version` printed '{}', not a version", version.trim()),
+        ));
     };
     let (listed, refresh_stderr): (Controllers, String) =
         match run_json(source, cli, &["controllers", "--format=json", "--refresh"]).await {
@@ -135,10 +154,14 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
     for (name, entry) in listed {
         let agent = entry.agent_version.as_deref().and_then(juju_version);
         let read = match (&agent, refresh_error(&refresh_stderr, &name)) {
-            (_, Some(warning)) => Err(format!(
-                "`{cli} controllers --refresh` could not refresh controller {name}: {warning}"
+            (_, Some(warning)) => Err(ProbeError::new(
+                ErrorKind::Unreachable,
+                format!("`{cli} controllers --refresh` could not refresh controller {name}: {warning}"),
             )),
-            (None, None) => Err(format!("controller {name} reports no agent-version")),
+            (None, None) => Err(ProbeError::new(
+                ErrorKind::BadAnswer,
+                format!("controller {name} reports no agent-version"),
+            )),
             (Some(_), None) => read_models(source, cli, &name).await,
         };
         controllers.push(Controller {
@@ -150,12 +173,15 @@ pub async fn probe(source: &HostSource, cli: Option<&str>) -> Probed<JujuState> 
     Probed::Found(JujuState { client, controllers })
 }
 
-async fn read_models(source: &HostSource, cli: &str, controller: &str) -> Result<Vec<Model>, String> {
+async fn read_models(source: &HostSource, cli: &str, controller: &str) -> Result<Vec<Model>, ProbeError> {
     let (models, _): (Models, String) = run_json(source, cli, &["models", "--all", "--format=json", "-c", controller])
         .await
         .map_err(|e| {
-            if e.contains("permission denied") || e.contains("unauthorized") {
-                format!("{e} (`juju models --all` lists every user's models for a controller admin only: run preflight as one)")
+            if e.detail.contains("permission denied") || e.detail.contains("unauthorized") {
+                ProbeError::new(
+                    ErrorKind::Forbidden,
+                    format!("{e} (`juju models --all` lists every user's models for a controller admin only: run preflight as one)"),
+                )
             } else {
                 e
             }
@@ -165,11 +191,12 @@ async fn read_models(source: &HostSource, cli: &str, controller: &str) -> Result
         .unwrap_or_default()
         .into_iter()
         .map(|m| {
-            let agent = m
-                .agent_version
-                .as_deref()
-                .and_then(juju_version)
-                .ok_or_else(|| format!("model {} of controller {controller} reports no agent-version", m.name))?;
+            let agent = m.agent_version.as_deref().and_then(juju_version).ok_or_else(|| {
+                ProbeError::new(
+                    ErrorKind::BadAnswer,
+                    format!("model {} of controller {controller} reports no agent-version", m.name),
+                )
+            })?;
             let is_controller =
                 m.is_controller || (m.short_name.as_deref() == Some("controller") && m.name.ends_with("/controller"));
             Ok(Model {

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::core::check::{Evaluation, Pack};
 use crate::core::engine::finish;
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::host::HostSource;
 use crate::report::{Finding, Report};
 use crate::systems::maas::bmc::machine_list::MachineList;
@@ -39,19 +40,26 @@ pub enum BmcSource {
     Database,
 }
 
-fn bmc_outcomes(pack: &MaasPack, cause: &str) -> Vec<Evaluation> {
+fn bmc_outcomes(pack: &MaasPack, cause: &ProbeError) -> Vec<Evaluation> {
     ["MAAS004", "MAAS005"]
         .iter()
-        .map(|id| Evaluation::error(pack.def(id), cause))
+        .map(|id| Evaluation::error(pack.def(id), cause.clone()))
         .collect()
+}
+
+/// A helper thread that did not finish (it panicked).
+fn stopped(what: impl std::fmt::Display) -> ProbeError {
+    ProbeError::new(ErrorKind::Failed, what.to_string())
 }
 
 /// The machine list (`maas $PROFILE machines read`), streamed: a real list is 5–18 KB per
 /// machine, and only `system_id`, `hostname` and `power_type` are kept (in one text).
-fn read_machine_list(path: &Path) -> Result<MachineList, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read the machine list {}: {e}", path.display()))?;
+fn read_machine_list(path: &Path) -> Result<MachineList, ProbeError> {
+    let file = File::open(path)
+        .map_err(|e| ProbeError::io(&e, format!("cannot read the machine list {}: {e}", path.display())))?;
     let started = Instant::now();
-    let list = crate::systems::maas::bmc::machine_list::read(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let list = crate::systems::maas::bmc::machine_list::read(file)
+        .map_err(|e| ProbeError::new(ErrorKind::BadAnswer, format!("{}: {e}", path.display())))?;
     tracing::info!(
         "read {} machines from {} in {:?}",
         list.len(),
@@ -67,7 +75,7 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
     let machines = match tokio::task::spawn_blocking(move || list.as_deref().map(read_machine_list).transpose()).await {
         Ok(Ok(m)) => m,
         Ok(Err(cause)) => return bmc_outcomes(pack, &cause),
-        Err(e) => return bmc_outcomes(pack, &format!("reading the machine list failed: {e}")),
+        Err(e) => return bmc_outcomes(pack, &stopped(format!("reading the machine list failed: {e}"))),
     };
     let mut types = PowerTypes::new(&pack.bmc);
     let given: Option<power_parameters::GivenTypes> =
@@ -91,7 +99,8 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
                 Ok(file) => power_parameters::read(file, &power).map_err(|e| e.to_string()),
                 Err(e) => Err(format!("cannot open: {e}")),
             }
-        };
+        }
+        .map_err(|cause| ProbeError::new(ErrorKind::BadAnswer, cause));
         (obs, given)
     })
     .await;
@@ -100,8 +109,10 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
             tracing::info!("read {} machines from {name} in {:?}", obs.len(), started.elapsed());
             (obs, given)
         }
-        Ok((Err(cause), _)) => return bmc_outcomes(pack, &format!("cannot read {name}: {cause}")),
-        Err(e) => return bmc_outcomes(pack, &format!("reading {name} failed: {e}")),
+        Ok((Err(cause), _)) => {
+            return bmc_outcomes(pack, &cause.reworded(|cause| format!("cannot read {name}: {cause}")))
+        }
+        Err(e) => return bmc_outcomes(pack, &stopped(format!("reading {name} failed: {e}"))),
     };
     let view = BmcView {
         obs: &obs,
@@ -133,7 +144,7 @@ fn evaluate_both(pack: &MaasPack, view: &BmcView, extra: Vec<Finding>) -> Vec<Ev
         match other.join() {
             Ok((shared, notes)) => vec![collision_evaluation(pack, view, blockers, notes), shared],
             Err(_) => ["MAAS004", "MAAS005"]
-                .map(|id| Evaluation::error(pack.def(id), "the detector's thread panicked"))
+                .map(|id| Evaluation::error(pack.def(id), stopped("the detector's thread panicked")))
                 .into(),
         }
     })
@@ -147,14 +158,14 @@ async fn bmc_from_database(pack: &'static MaasPack, config: &Config, host: &Host
         Ok(None) => {
             return bmc_outcomes(
                 pack,
-                "no database configured: pass --database DSN, set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller",
+                &ProbeError::config("no database configured: pass --database DSN, set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller"),
             )
         }
-        Err(e) => return bmc_outcomes(pack, &e.to_string()),
+        Err(e) => return bmc_outcomes(pack, &e.into()),
     };
     let table = match target.read_bmcs(&pack.bmc, config.timeout).await {
         Ok(t) => t,
-        Err(e) => return bmc_outcomes(pack, &e.to_string()),
+        Err(e) => return bmc_outcomes(pack, &e.into()),
     };
     let view = database_view(&table);
     if table.migration_0290 != Migration0290::Applied {

@@ -14,7 +14,7 @@ use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
 use super::facts::{HostFacts, MaasInstall};
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, Unreleased, UpgradePath};
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::report::System;
 use crate::report::{Finding, OutcomeStatus, Severity};
 use crate::systems::maas::bmc::machine_list::MachineIndex;
@@ -125,7 +125,7 @@ pub struct MaasFacts {
 }
 
 /// The running MAAS version and where it was read.
-fn current_version(facts: &MaasFacts) -> Result<(Version, String), String> {
+fn current_version(facts: &MaasFacts) -> Result<(Version, String), ProbeError> {
     if let Some(api) = facts.api.found() {
         if let Some(v) = api.version.as_deref().and_then(|v| Version::parse(v).ok()) {
             return Ok((v, format!("the region API ({})", api.url)));
@@ -143,27 +143,30 @@ fn current_version(facts: &MaasFacts) -> Result<(Version, String), String> {
     if let Some(v) = &facts.configured_current {
         return Ok((v.clone(), "[maas] current in the config file".into()));
     }
+    let undecided = |detail: String| ProbeError::new(ErrorKind::Undecided, detail);
     Err(match &facts.api {
-        Probed::Failed(cause) => format!("cannot tell the running MAAS version: {cause}"),
+        Probed::Failed(cause) => cause
+            .clone()
+            .reworded(|cause| format!("cannot tell the running MAAS version: {cause}")),
         Probed::Found(api) => match api.version.as_deref() {
             // `str(get_maas_version())` of no reported version (upstream
             // src/maasserver/models/controllerinfo.py).
-            Some("None") => format!(
+            Some("None") => undecided(format!(
                 "cannot tell the running MAAS version: the region API ({}) answers version \"None\" (no controller has reported its version yet); wait for the controllers to report, or set [maas] current",
                 api.url
-            ),
-            Some(v) => format!(
+            )),
+            Some(v) => undecided(format!(
                 "cannot tell the running MAAS version: the region API ({}) answers version {v:?}, which is not a MAAS version; set [maas] current",
                 api.url
-            ),
-            None => format!(
+            )),
+            None => undecided(format!(
                 "cannot tell the running MAAS version: the region API ({}) answers an empty version; set [maas] current",
                 api.url
-            ),
+            )),
         },
-        Probed::Skipped(_) => {
-            "cannot tell the running MAAS version: set MAAS_URL, run on a MAAS host, or set [maas] current".into()
-        }
+        Probed::Skipped(_) => undecided(
+            "cannot tell the running MAAS version: set MAAS_URL, run on a MAAS host, or set [maas] current".into(),
+        ),
     })
 }
 
@@ -266,7 +269,7 @@ pub fn maas_route(pack: &MaasPack, current: &Version, target: &Version) -> Upgra
 fn upgrade_path(
     pack: &MaasPack,
     def: &CheckDef,
-    current: &Result<(Version, String), String>,
+    current: &Result<(Version, String), ProbeError>,
     target: &Version,
     default_target: bool,
 ) -> Evaluation {
@@ -330,7 +333,7 @@ fn upgrade_path(
     let newest = pack.newest();
     if default_target && current.series() > newest.series() {
         // The running MAAS is newer than the release table: the table is old, not the target.
-        return Evaluation::error(def, newer_than_known("MAAS", &current.raw, &newest.raw, "maas"));
+        return Evaluation::undecided(def, newer_than_known("MAAS", &current.raw, &newest.raw, "maas"));
     }
     if target.series() < current.series() {
         let f = def.finding(
@@ -403,12 +406,15 @@ fn ubuntu_release(
     };
     let release = match release {
         Ok(r) => r,
-        Err(e) => return Evaluation::error(def, e.clone()),
+        Err(e) => return Evaluation::undecided(def, e.clone()),
     };
     let Some(os) = &host.release else {
         return Evaluation::error(
             def,
-            "cannot read the host's release (/etc/os-release and lsb_release -a both failed)",
+            ProbeError::new(
+                ErrorKind::Failed,
+                "cannot read the host's release (/etc/os-release and lsb_release -a both failed)",
+            ),
         );
     };
     let needed = Series::parse(&release.ubuntu).expect("valid Ubuntu release in checks/maas.toml");
@@ -487,7 +493,10 @@ fn ubuntu_release(
         }
         None => Evaluation::error(
             def,
-            format!("cannot parse the host's release '{}' ({})", os.version, os.source),
+            ProbeError::new(
+                ErrorKind::BadAnswer,
+                format!("cannot parse the host's release '{}' ({})", os.version, os.source),
+            ),
         ),
     }
 }
@@ -512,7 +521,7 @@ fn postgresql_version(
     };
     let release = match release {
         Ok(r) => r,
-        Err(e) => return Evaluation::error(def, e.clone()),
+        Err(e) => return Evaluation::undecided(def, e.clone()),
     };
     let major = pg.major();
     let ev = evidence(vec![
@@ -1012,10 +1021,11 @@ pub fn collision_evaluation(
         return Evaluation::from_findings(def, findings, summary);
     };
     let mut e = Evaluation::from_findings(def, findings, "");
-    e.outcome.status = if blockers > 0 {
-        OutcomeStatus::Fail
+    // Rows that could not be compared leave no verdict (undecided) unless some already collide.
+    (e.outcome.status, e.outcome.kind) = if blockers > 0 {
+        (OutcomeStatus::Fail, None)
     } else {
-        OutcomeStatus::Error
+        (OutcomeStatus::Error, Some(ErrorKind::Undecided))
     };
     e.outcome.reason = Some(if blockers > 0 {
         format!("{blockers} colliding group(s); {cause}")
@@ -1139,16 +1149,20 @@ fn database_collisions(pack: &MaasPack, table: &BmcTable) -> Evaluation {
 }
 
 /// Whether migration 0290 ran, as far as the facts tell: `Ok(Some(where))` applied,
-/// `Ok(None)` not applied (the database says so), `Err(why)` unknown.
-fn migration_0290_state(facts: &MaasFacts) -> Result<Option<String>, String> {
+/// `Ok(None)` not applied (the database says so), `Err(why)` unknown (a database that was not
+/// configured is undecided).
+fn migration_0290_state(facts: &MaasFacts) -> Result<Option<String>, ProbeError> {
     match &facts.postgres {
         Probed::Found(pg) => match pg.migration_0290 {
             Migration0290::Applied => Ok(Some(format!("django_migrations in {}", pg.endpoint))),
             Migration0290::NotApplied => Ok(None),
-            Migration0290::NoMigrationTable => Err(format!("{} has no django_migrations table", pg.endpoint)),
+            Migration0290::NoMigrationTable => Err(ProbeError::new(
+                ErrorKind::NotFound,
+                format!("{} has no django_migrations table", pg.endpoint),
+            )),
         },
         Probed::Failed(cause) => Err(cause.clone()),
-        Probed::Skipped(reason) => Err(reason.clone()),
+        Probed::Skipped(reason) => Err(ProbeError::new(ErrorKind::Undecided, reason.clone())),
     }
 }
 
@@ -1156,7 +1170,7 @@ fn duplicate_bmcs(
     pack: &MaasPack,
     def: &CheckDef,
     facts: &MaasFacts,
-    current: &Result<(Version, String), String>,
+    current: &Result<(Version, String), ProbeError>,
     target: &Version,
 ) -> Evaluation {
     let introduced = Series::parse(&pack.paths.migration_0290_introduced_in).expect("valid series in checks/maas.toml");
@@ -1187,10 +1201,10 @@ fn duplicate_bmcs(
                 if v.series() >= introduced {
                     return Evaluation::error(
                         def,
-                        format!(
+                        why.reworded(|why| format!(
                             "MAAS {} is installed ({from}), but only the database tells whether migration 0290 ran (django_migrations), and it could not be read: {why}",
                             v.raw
-                        ),
+                        )),
                     );
                 }
             }
@@ -1226,7 +1240,8 @@ fn duplicate_bmcs(
 /// Why the API path did not run.
 fn api_skip_reason(facts: &MaasFacts) -> String {
     match &facts.api {
-        Probed::Skipped(r) | Probed::Failed(r) => r.clone(),
+        Probed::Skipped(r) => r.clone(),
+        Probed::Failed(e) => e.detail.clone(),
         Probed::Found(_) => String::new(),
     }
 }
@@ -1316,10 +1331,12 @@ fn interrupted_upgrade(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Ev
             ),
             _ => Evaluation::error(
                 def,
-                format!(
-                    "MAAS {} is installed; whether its database ran migration 0290 cannot be read: {why}",
-                    named.join(", ")
-                ),
+                why.reworded(|why| {
+                    format!(
+                        "MAAS {} is installed; whether its database ran migration 0290 cannot be read: {why}",
+                        named.join(", ")
+                    )
+                }),
             ),
         },
     }
@@ -1336,9 +1353,16 @@ fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
     // systemd runs but did not say (systemctl missing, failing or hanging): no verdict.
     let deb = !matches!(host.maas, Some(MaasInstall::Snap { .. }));
     if host.timesyncd.active.is_none() || (deb && host.chrony.active.is_none()) {
+        let kind = [&host.timesyncd, &host.chrony]
+            .iter()
+            .find_map(|u| u.unread.as_ref())
+            .map_or(ErrorKind::Failed, |e| e.kind);
         return Evaluation::error(
             def,
-            "cannot read the state of systemd-timesyncd/chrony: `systemctl is-active` did not answer",
+            ProbeError::new(
+                kind,
+                "cannot read the state of systemd-timesyncd/chrony: `systemctl is-active` did not answer",
+            ),
         );
     }
     let (maas_chrony, which) = match &host.maas {
@@ -1436,7 +1460,7 @@ fn database_owner(
 ) -> Evaluation {
     let release = match release {
         Ok(r) => r,
-        Err(e) => return Evaluation::error(def, e.clone()),
+        Err(e) => return Evaluation::undecided(def, e.clone()),
     };
     if !release.database_owned_by_maas_role {
         return Evaluation::skipped(
@@ -1687,7 +1711,7 @@ mod tests {
     ) {
         let state = |on: bool| UnitState {
             active: Some(if on { "active" } else { "inactive" }.into()),
-            enabled: None,
+            ..UnitState::default()
         };
         let mut h = host(Some(("ubuntu", "22.04")), install);
         h.timesyncd = state(timesyncd);

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::bmc::Observations;
 use crate::config::Secret;
+use crate::core::probed::ProbeError;
 use crate::host::{Release, UnitState};
 
 /// A region or rack controller as `regioncontrollers/` and `rackcontrollers/` list it.
@@ -230,5 +231,5 @@ pub struct HostFacts {
     /// `None` when MAAS is not installed here.
     pub maas: Option<MaasInstall>,
     /// regiond.conf: `Ok` parsed, `Err` the cause; `None` when there is none.
-    pub regiond: Option<Result<RegiondConf, String>>,
+    pub regiond: Option<Result<RegiondConf, ProbeError>>,
 }

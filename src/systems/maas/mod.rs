@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::config::Configurable;
 use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, within};
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
 use crate::systems::maas::facts::{BmcTable, PgFacts};
@@ -155,20 +155,26 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
             let reason = "no database configured: set DATABASE_URL (or PGHOST…) or [postgresql] url, or run on a MAAS region controller (regiond.conf)";
             return (Probed::Skipped(reason.into()), Probed::Skipped(reason.into()));
         }
-        Err(e) => return (Probed::Failed(e.to_string()), Probed::Failed(e.to_string())),
+        Err(e) => {
+            let e = ProbeError::from(e);
+            return (Probed::Failed(e.clone()), Probed::Failed(e));
+        }
     };
     let wants_rows = ["MAAS004", "MAAS005"].iter().any(|id| config.selection.includes(id));
     let probe = async {
         let facts = match target.probe(config.timeout).await {
             Ok(facts) => facts,
-            Err(e) => return (Probed::Failed(e.to_string()), Probed::Failed(e.to_string())),
+            Err(e) => {
+                let e = ProbeError::from(e);
+                return (Probed::Failed(e.clone()), Probed::Failed(e));
+            }
         };
         let rows = if !wants_rows {
             Probed::Skipped("MAAS004 and MAAS005 are not selected".into())
         } else {
             match target.read_bmcs(&checks::pack().bmc, config.timeout).await {
                 Ok(table) => Probed::Found(table),
-                Err(e) => Probed::Failed(e.to_string()),
+                Err(e) => Probed::Failed(e.into()),
             }
         };
         (Probed::Found(facts), rows)
@@ -178,9 +184,12 @@ async fn probe_postgres(config: &Config, host: &HostFacts) -> (Probed<PgFacts>, 
     match tokio::time::timeout(config.timeout, probe).await {
         Ok(both) => both,
         Err(_) => {
-            let cause = format!(
-                "{what} did not answer within {} s (--timeout bounds the whole run)",
-                config.timeout.as_secs()
+            let cause = ProbeError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{what} did not answer within {} s (--timeout bounds the whole run)",
+                    config.timeout.as_secs()
+                ),
             );
             (Probed::Failed(cause.clone()), Probed::Failed(cause))
         }
@@ -207,7 +216,7 @@ async fn probe_maas_api(scan: &Scan, host: &HostFacts) -> Probed<crate::systems:
         .transpose()
     {
         Ok(k) => k,
-        Err(e) => return Probed::Failed(e.to_string()),
+        Err(e) => return Probed::Failed(ProbeError::config(e)),
     };
     let http = match scan.http() {
         Ok(h) => h,
@@ -215,10 +224,10 @@ async fn probe_maas_api(scan: &Scan, host: &HostFacts) -> Probed<crate::systems:
     };
     let api = match MaasApi::new(http, url, key, config.of::<MaasConfig>().concurrency) {
         Ok(api) => api,
-        Err(e) => return Probed::Failed(e.to_string()),
+        Err(e) => return Probed::Failed(e.into()),
     };
     match api.probe(&checks::pack().bmc).await {
         Ok(facts) => Probed::Found(facts),
-        Err(e) => Probed::Failed(e.to_string()),
+        Err(e) => Probed::Failed(e.into()),
     }
 }

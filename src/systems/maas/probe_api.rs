@@ -27,6 +27,7 @@ use thiserror::Error;
 use super::bmc::machine_list::MachineList;
 use super::bmc::power_parameters::{self, parse_params, GivenTypes, ParseError, PowerInput};
 use crate::config::Secret;
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::net::http::{anonymous, authorization, display_url, Http, HttpError};
 use crate::systems::maas::bmc::{BmcRules, Observations, PartBuilder, PowerTypes};
 use crate::systems::maas::facts::NodeKind;
@@ -125,6 +126,27 @@ pub enum MaasError {
     MachineList { url: String, cause: String },
     #[error("reading {url} failed: {cause}")]
     Reader { url: String, cause: String },
+}
+
+impl MaasError {
+    /// What kind of failure this is: a refused key is auth, a non-admin key forbidden, an
+    /// unusable body a bad answer, an HTTP failure its own kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            MaasError::Unauthorized { .. } => ErrorKind::Auth,
+            MaasError::NotAdmin { .. } => ErrorKind::Forbidden,
+            MaasError::Http(e) => e.kind(),
+            MaasError::BadUrl(_) => ErrorKind::Config,
+            MaasError::PowerParameters { .. } | MaasError::MachineList { .. } => ErrorKind::BadAnswer,
+            MaasError::Reader { .. } => ErrorKind::Failed,
+        }
+    }
+}
+
+impl From<MaasError> for ProbeError {
+    fn from(e: MaasError) -> ProbeError {
+        ProbeError::new(e.kind(), e.to_string())
+    }
 }
 
 /// The MAAS API client for one region.

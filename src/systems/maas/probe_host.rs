@@ -5,6 +5,7 @@
 //! (`dpkg-query -W -f='${Version}' maas-region-api`) install, and regiond.conf.
 
 use super::facts::{HostFacts, MaasInstall, RegiondConf};
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::host::{parse_lsb_release, parse_os_release, unit, HostSource, UnitState};
 
 /// Snap install markers.
@@ -17,9 +18,10 @@ pub const DEB_REGIOND_CONF: &str = "/etc/maas/regiond.conf";
 /// Parses regiond.conf text.
 ///
 /// # Errors
-/// The YAML error in words.
-pub fn parse_regiond_conf(path: &str, text: &str) -> Result<RegiondConf, String> {
-    let mut conf: RegiondConf = serde_yaml_ng::from_str(text).map_err(|e| format!("{path} is not valid YAML: {e}"))?;
+/// The YAML error in words (kind bad answer).
+pub fn parse_regiond_conf(path: &str, text: &str) -> Result<RegiondConf, ProbeError> {
+    let mut conf: RegiondConf = serde_yaml_ng::from_str(text)
+        .map_err(|e| ProbeError::new(ErrorKind::BadAnswer, format!("{path} is not valid YAML: {e}")))?;
     conf.path = path.to_string();
     conf.database_pass = conf.database_pass.filter(|p| !p.expose().is_empty());
     Ok(conf)
@@ -76,9 +78,9 @@ pub async fn probe(source: &HostSource) -> HostFacts {
         .iter()
         .find_map(|p| match source.read_file(p) {
             Ok(text) => text.map(|t| parse_regiond_conf(p, &t)),
-            Err(cause) => Some(Err(format!(
+            Err(cause) => Some(Err(cause.reworded(|cause| format!(
                 "cannot read {p}: {cause} (MAAS writes it mode 0640, for root and the maas group): run preflight as root (sudo preflight …), or give the database with DATABASE_URL or [postgresql] url"
-            ))),
+            )))),
         });
     HostFacts {
         release,

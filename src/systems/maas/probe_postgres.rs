@@ -20,6 +20,7 @@ use tokio_postgres::{Client, Config as PgConfig, NoTls, Transaction};
 use super::config::{DsnOrigin, MaasConfig};
 use super::facts::RegiondConf;
 use crate::config::{Config, Secret};
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::systems::maas::bmc::{BmcRules, HashedBmc, Observations, PartBuilder, PowerTypes};
 use crate::systems::maas::facts::BmcRow;
 
@@ -57,13 +58,69 @@ pub enum PgError {
         endpoint: String,
         origin: String,
         cause: String,
+        kind: ErrorKind,
     },
     #[error("PostgreSQL at {endpoint} did not answer within {seconds} s (timeout)")]
     Timeout { endpoint: String, seconds: u64 },
     #[error("query on {endpoint} failed: {cause}")]
-    Query { endpoint: String, cause: String },
+    Query {
+        endpoint: String,
+        cause: String,
+        kind: ErrorKind,
+    },
     #[error("database {database} does not exist on {endpoint}")]
     NoDatabase { database: String, endpoint: String },
+}
+
+impl PgError {
+    /// What kind of failure this is (a refused password is auth, a missing privilege
+    /// forbidden, a damaged row a bad answer).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PgError::BadDsn { .. } => ErrorKind::Config,
+            PgError::Connect { kind, .. } | PgError::Query { kind, .. } => *kind,
+            PgError::Timeout { .. } => ErrorKind::Timeout,
+            PgError::NoDatabase { .. } => ErrorKind::NotFound,
+        }
+    }
+}
+
+impl From<PgError> for ProbeError {
+    fn from(e: PgError) -> ProbeError {
+        ProbeError::new(e.kind(), e.to_string())
+    }
+}
+
+/// The kind of a driver error: by SQLSTATE when the server sent one, else by the I/O error
+/// under it (no I/O error: the peer spoke something that is not PostgreSQL's protocol).
+fn error_kind(e: &tokio_postgres::Error) -> ErrorKind {
+    use tokio_postgres::error::SqlState;
+    if let Some(code) = e.code() {
+        return if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            ErrorKind::Auth
+        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            ErrorKind::Forbidden
+        } else if *code == SqlState::INVALID_CATALOG_NAME || *code == SqlState::UNDEFINED_TABLE {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Failed
+        };
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
+                // Bytes that are not PostgreSQL's protocol (another server on the port): an
+                // answer that ends mid-message is tokio-util's `decode_eof` error.
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => ErrorKind::BadAnswer,
+                _ if io.to_string() == "bytes remaining on stream" => ErrorKind::BadAnswer,
+                _ => ErrorKind::Unreachable,
+            };
+        }
+        source = s.source();
+    }
+    ErrorKind::BadAnswer
 }
 
 /// Replaces every occurrence of the secret in `text` with `***`.
@@ -232,6 +289,7 @@ impl PgTarget {
                     endpoint: self.endpoint(),
                     origin: self.origin.clone(),
                     cause: scrub(error_text(&e), self.password.as_ref()),
+                    kind: error_kind(&e),
                 });
             }
             Ok(Ok(pair)) => pair,
@@ -254,6 +312,7 @@ impl PgTarget {
             let query_err = |e: tokio_postgres::Error| PgError::Query {
                 endpoint: self.endpoint(),
                 cause: scrub(error_text(&e), self.password.as_ref()),
+                kind: error_kind(&e),
             };
             let tx = begin_read_only(&mut client).await.map_err(query_err)?;
             let facts = read_facts(&tx, &self.database, &self.maas_role)
@@ -404,6 +463,7 @@ impl PgTarget {
         let query_err = |e: tokio_postgres::Error| PgError::Query {
             endpoint: self.endpoint(),
             cause: scrub(error_text(&e), self.password.as_ref()),
+            kind: error_kind(&e),
         };
         let tx = begin_read_only(&mut client).await.map_err(query_err)?;
         let has_table: bool = tx
@@ -418,6 +478,7 @@ impl PgTarget {
                     "database {} has no maasserver_bmc table: is it the MAAS database?",
                     self.database
                 ),
+                kind: ErrorKind::NotFound,
             });
         }
         let facts = read_facts(&tx, &self.database, &self.maas_role)
@@ -441,6 +502,7 @@ impl PgTarget {
         let damaged = |cause: String| PgError::Query {
             endpoint: self.endpoint(),
             cause,
+            kind: ErrorKind::BadAnswer,
         };
         while let Some(row) = stream.next().await {
             let row = row.map_err(query_err)?;

@@ -283,7 +283,7 @@ fn upgrade_path(
     default_target: bool,
 ) -> Evaluation {
     let Some(current) = &facts.current else {
-        return Evaluation::error(def, NO_CURRENT);
+        return Evaluation::undecided(def, NO_CURRENT);
     };
     let mut evidence = json!({"current": current.raw, "target": target.raw, "edition": facts.edition, "target_edition": facts.target_edition})
         .as_object()
@@ -292,7 +292,7 @@ fn upgrade_path(
     let newest = pack.newest();
     if default_target && *current > newest {
         // The running server is newer than the release table: the table is old, not the target.
-        return Evaluation::error(
+        return Evaluation::undecided(
             def,
             newer_than_known("Mender Server", &current.raw, &newest.raw, "mender"),
         );
@@ -397,7 +397,7 @@ fn leftovers(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts) -> Evaluati
 
 fn storage_proxy(pack: &MenderPack, def: &CheckDef, facts: &MenderFacts, target: &Version) -> Evaluation {
     let Some(current) = &facts.current else {
-        return Evaluation::error(def, NO_CURRENT);
+        return Evaluation::undecided(def, NO_CURRENT);
     };
     let removed = Series::parse(&pack.paths.storage_proxy_removed_in).expect("valid series in checks/mender.toml");
     if current.series() < removed && target.series() >= removed {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::config::MenderConfig;
 use crate::config::Secret;
+use crate::core::probed::{ErrorKind, ProbeError};
 use crate::net::http::{authorization, display_url, Http, HttpError};
 use crate::systems::mender::facts::DeviceLeftovers;
 
@@ -37,14 +38,13 @@ pub struct InventoryDevice {
     id: String,
 }
 
-fn explain(e: HttpError) -> String {
-    match e.status() {
-        Some(401) => {
-            format!("{e} — Mender rejected the credentials: check MENDER_TOKEN or MENDER_USERNAME/MENDER_PASSWORD")
-        }
-        Some(403) => format!("{e} — the Mender user lacks the permission to list devices"),
-        _ => e.to_string(),
-    }
+fn explain(e: HttpError) -> ProbeError {
+    let hint = match e.status() {
+        Some(401) => " — Mender rejected the credentials: check MENDER_TOKEN or MENDER_USERNAME/MENDER_PASSWORD",
+        Some(403) => " — the Mender user lacks the permission to list devices",
+        _ => "",
+    };
+    ProbeError::from(e).reworded(|detail| format!("{detail}{hint}"))
 }
 
 fn bearer(token: &Secret) -> HeaderValue {
@@ -65,19 +65,19 @@ pub fn next_link(headers: &HeaderMap, base: &Url) -> Option<Url> {
         .and_then(|target| base.join(&target).ok())
 }
 
-async fn token(http: &Http, base: &Url, config: &MenderConfig) -> Result<Secret, String> {
+async fn token(http: &Http, base: &Url, config: &MenderConfig) -> Result<Secret, ProbeError> {
     if let Some(t) = &config.token {
         return Ok(t.clone());
     }
     let (Some(user), Some(password)) = (&config.username, &config.password) else {
-        return Err(
-            "no Mender credentials: set MENDER_TOKEN (a personal access token) or MENDER_USERNAME and MENDER_PASSWORD"
-                .into(),
-        );
+        return Err(ProbeError::new(
+            ErrorKind::Config,
+            "no Mender credentials: set MENDER_TOKEN (a personal access token) or MENDER_USERNAME and MENDER_PASSWORD",
+        ));
     };
     let url = base
         .join("api/management/v1/useradm/auth/login")
-        .map_err(|e| e.to_string())?;
+        .map_err(ProbeError::config)?;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
     let auth = move || {
         let mut v =
@@ -87,9 +87,9 @@ async fn token(http: &Http, base: &Url, config: &MenderConfig) -> Result<Secret,
     };
     let jwt = http.post_for_text(&url, &auth).await.map_err(explain)?;
     if jwt.is_empty() || jwt.contains(char::is_whitespace) {
-        return Err(format!(
-            "the Mender login at {} did not answer with a token",
-            display_url(&url)
+        return Err(ProbeError::new(
+            ErrorKind::BadAnswer,
+            format!("the Mender login at {} did not answer with a token", display_url(&url)),
         ));
     }
     Ok(Secret::new(jwt))
@@ -98,11 +98,18 @@ async fn token(http: &Http, base: &Url, config: &MenderConfig) -> Result<Secret,
 /// Reads deviceauth and inventory and reduces them to the leftovers MENDER002 reports.
 ///
 /// # Errors
-/// The cause in words: bad URL, missing credentials, any HTTP failure, malformed JSON.
-pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers, String> {
-    let url = config.url.as_deref().ok_or("no Mender URL")?;
-    let mut base = Url::parse(url.trim())
-        .map_err(|_| format!("MENDER_URL '{url}' is not a valid URL (expected e.g. https://mender.example.com)"))?;
+/// Bad URL or missing credentials (kind config), any HTTP failure (its kind), malformed JSON.
+pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers, ProbeError> {
+    let url = config
+        .url
+        .as_deref()
+        .ok_or_else(|| ProbeError::new(ErrorKind::Config, "no Mender URL"))?;
+    let mut base = Url::parse(url.trim()).map_err(|_| {
+        ProbeError::new(
+            ErrorKind::Config,
+            format!("MENDER_URL '{url}' is not a valid URL (expected e.g. https://mender.example.com)"),
+        )
+    })?;
     if !base.path().ends_with('/') {
         let path = format!("{}/", base.path());
         base.set_path(&path);
@@ -115,7 +122,7 @@ pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers
     let mut devices = Vec::new();
     let mut url = base
         .join(&format!("api/management/v2/devauth/devices?page=1&per_page={PER_PAGE}"))
-        .map_err(|e| e.to_string())?;
+        .map_err(ProbeError::config)?;
     for page_no in 1..=MAX_PAGES {
         let (page, headers): (Vec<AuthDevice>, _) = http.get_json_with_headers(&url, &auth).await.map_err(explain)?;
         let n = page.len();
@@ -143,7 +150,7 @@ pub async fn probe(http: &Http, config: &MenderConfig) -> Result<DeviceLeftovers
             .join(&format!(
                 "api/management/v1/inventory/devices?page={page_no}&per_page={PER_PAGE}"
             ))
-            .map_err(|e| e.to_string())?;
+            .map_err(ProbeError::config)?;
         let (page, headers): (Vec<InventoryDevice>, _) =
             http.get_json_with_headers(&url, &auth).await.map_err(explain)?;
         let total = headers

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::facts::{CephState, ClusterState, Node, PveFacts, PveVersion, Seen};
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, PathError, UpgradePath};
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::report::{plural, Finding, OutcomeStatus, Severity};
 use crate::version::Version;
 
@@ -317,20 +317,22 @@ fn evidence(value: Value) -> Map<String, Value> {
 
 /// The evaluation of one check over the nodes: its findings for the nodes that were read;
 /// outcome `error` naming the ones that were not (the others' findings are still reported).
-fn over_nodes(def: &CheckDef, findings: Vec<Finding>, summary: String, unread: &[String]) -> Evaluation {
-    if unread.is_empty() {
+fn over_nodes(def: &CheckDef, findings: Vec<Finding>, summary: String, unread: &[ProbeError]) -> Evaluation {
+    let Some(first) = unread.first() else {
         return Evaluation::from_findings(def, findings, summary);
-    }
-    let mut e = Evaluation::from_findings(def, findings, "");
-    e.outcome = def.outcome(
-        OutcomeStatus::Error,
-        Some(format!(
-            "{} could not be read: {}",
-            plural(unread.len(), "node"),
-            unread.join("; ")
-        )),
-    );
-    e
+    };
+    Evaluation::partly(
+        def,
+        findings,
+        ProbeError::new(
+            first.kind,
+            format!(
+                "{} could not be read: {}",
+                plural(unread.len(), "node"),
+                details(unread)
+            ),
+        ),
+    )
 }
 
 /// What the outcome adds when only this node was seen.
@@ -351,16 +353,31 @@ fn offline_note(s: &PveFacts) -> String {
     }
 }
 
+/// `node: cause`, of the cause's kind.
+fn of_node(n: &Node, cause: &ProbeError) -> ProbeError {
+    cause.clone().reworded(|cause| format!("{}: {cause}", n.name))
+}
+
+/// `node: WHAT not read` (an online node whose WHAT was not asked for).
+fn not_read(n: &Node, what: &str) -> ProbeError {
+    ProbeError::new(ErrorKind::Failed, format!("{}: {what} not read", n.name))
+}
+
+/// The details of `unread`, joined by `; `.
+fn details(unread: &[ProbeError]) -> String {
+    unread.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>().join("; ")
+}
+
 /// The running pve-manager of the online nodes that answered (lowest first), and the nodes
 /// whose version could not be read.
-fn managers(s: &PveFacts) -> (Vec<(&Node, &PveVersion)>, Vec<String>) {
+fn managers(s: &PveFacts) -> (Vec<(&Node, &PveVersion)>, Vec<ProbeError>) {
     let mut read = Vec::new();
     let mut unread = Vec::new();
     for n in s.online() {
         match &n.manager {
             Some(Ok(v)) => read.push((n, v)),
-            Some(Err(cause)) => unread.push(format!("{}: {cause}", n.name)),
-            None => unread.push(format!("{}: pve-manager not read", n.name)),
+            Some(Err(cause)) => unread.push(of_node(n, cause)),
+            None => unread.push(not_read(n, "pve-manager")),
         }
     }
     read.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.name.cmp(&b.0.name)));
@@ -379,7 +396,7 @@ pub fn evaluate(pack: &ProxmoxPack, state: &Probed<PveFacts>, target: Option<&Ve
         None => Err(PathError::Unknown(if unread.is_empty() {
             "no online node to read pve-manager from".to_string()
         } else {
-            format!("no node's pve-manager could be read: {}", unread.join("; "))
+            format!("no node's pve-manager could be read: {}", details(&unread))
         })),
         Some((_, from)) => {
             let to = match target {
@@ -403,10 +420,16 @@ pub fn evaluate(pack: &ProxmoxPack, state: &Probed<PveFacts>, target: Option<&Ve
 
 type Planned = Result<(PveVersion, PveVersion, Route), PathError>;
 
-fn upgrade_path(pack: &ProxmoxPack, def: &CheckDef, s: &PveFacts, route: &Planned, unread: &[String]) -> Evaluation {
+fn upgrade_path(
+    pack: &ProxmoxPack,
+    def: &CheckDef,
+    s: &PveFacts,
+    route: &Planned,
+    unread: &[ProbeError],
+) -> Evaluation {
     let (from, to, route) = match route {
         Ok(r) => r,
-        Err(PathError::Unknown(cause)) => return Evaluation::error(def, cause.clone()),
+        Err(PathError::Unknown(cause)) => return Evaluation::undecided(def, cause.clone()),
         Err(PathError::Refused(problem)) => {
             let current = managers(s).0.first().map(|(_, v)| v.raw.clone()).unwrap_or_default();
             let f = def.finding(
@@ -485,11 +508,13 @@ fn upgrade_path(pack: &ProxmoxPack, def: &CheckDef, s: &PveFacts, route: &Planne
                     }
                 }
             }
-            Some(Err(cause)) => unread.push(format!(
-                "{}: the installed proxmox-ve, which {} checks, could not be read: {cause}",
-                n.name, major.checker
-            )),
-            None => unread.push(format!("{}: proxmox-ve not read", n.name)),
+            Some(Err(cause)) => unread.push(cause.clone().reworded(|cause| {
+                format!(
+                    "{}: the installed proxmox-ve, which {} checks, could not be read: {cause}",
+                    n.name, major.checker
+                )
+            })),
+            None => unread.push(not_read(n, "proxmox-ve")),
         }
     }
     if below.is_empty() {
@@ -604,11 +629,11 @@ fn corosync(def: &CheckDef, s: &PveFacts) -> Evaluation {
         let p = match &n.packages {
             Some(Ok(p)) => p,
             Some(Err(cause)) => {
-                unread.push(format!("{}: {cause}", n.name));
+                unread.push(of_node(n, cause));
                 continue;
             }
             None => {
-                unread.push(format!("{}: packages not read", n.name));
+                unread.push(not_read(n, "packages"));
                 continue;
             }
         };
@@ -674,7 +699,7 @@ fn ceph(pack: &ProxmoxPack, def: &CheckDef, s: &PveFacts, route: &Planned) -> Ev
         Ok((_, _, r)) => r.majors.first().and_then(|m| pack.major_from(*m)),
         Err(PathError::Refused(_)) => None,
         Err(PathError::Unknown(cause)) => {
-            return Evaluation::error(
+            return Evaluation::undecided(
                 def,
                 format!("cannot tell which Ceph release the upgrade needs: {cause}"),
             )
@@ -1010,9 +1035,10 @@ mod tests {
             node("pve1", "8.4.1", "8.4.0", "3.1.9-pve1"),
             node("pve2", "8.4.1", "8.4.0", "3.1.9-pve1"),
         ];
-        nodes[1].packages = Some(Err(
-            "… answered HTTP 403: the API token lacks Sys.Audit on /nodes/pve2".into()
-        ));
+        nodes[1].packages = Some(Err(ProbeError::new(
+            ErrorKind::Forbidden,
+            "… answered HTTP 403: the API token lacks Sys.Audit on /nodes/pve2",
+        )));
         let e = run(cluster(nodes, true, &[]), "9.0");
         assert_eq!(e[0].outcome.status, OutcomeStatus::Error);
         assert!(
@@ -1147,7 +1173,10 @@ mod tests {
     fn a_failed_probe_is_an_error_for_every_check() {
         let e = evaluate(
             proxmox_pack(),
-            &Probed::Failed("x answered HTTP 401: authentication failed".into()),
+            &Probed::Failed(ProbeError::new(
+                ErrorKind::Auth,
+                "x answered HTTP 401: authentication failed",
+            )),
             None,
         );
         assert_eq!(e.len(), IMPLEMENTED.len());

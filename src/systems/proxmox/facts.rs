@@ -6,6 +6,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::core::probed::ProbeError;
+
 /// A pve-manager or proxmox-ve version: `X.Y-N` (a Debian revision, up to 7.x) or native
 /// `X.Y.Z` (from 8.0), optionally a pre-release `~N` (`9.0.0~22`), which sorts before its
 /// release. The crate's [`crate::version::Version`] reads `7.4-17` as 7.4.0 and `8.0.0~9` as a
@@ -135,8 +137,8 @@ pub enum ClusterState {
     },
     /// A single node without a cluster (no `cluster` entry).
     Standalone,
-    /// Not read: the cause in words (a 403 names the permission).
-    Unreadable(String),
+    /// Not read: why (a 403 names the permission).
+    Unreadable(ProbeError),
     /// Not seen from here (only the local `pveversion -v` was read): the reason.
     NotSeen(String),
 }
@@ -159,9 +161,9 @@ pub struct Node {
     pub online: bool,
     /// pve-manager on the node (GET /nodes/{node}/version), or why it could not be read;
     /// `None` for an offline node (not asked).
-    pub manager: Option<Result<PveVersion, String>>,
+    pub manager: Option<Result<PveVersion, ProbeError>>,
     /// Its installed packages, or why they could not be read; `None` when not asked.
-    pub packages: Option<Result<Packages, String>>,
+    pub packages: Option<Result<Packages, ProbeError>>,
 }
 
 /// Hyper-converged Ceph, per node (GET /cluster/ceph/metadata?scope=versions).
@@ -169,8 +171,8 @@ pub struct Node {
 pub enum CephState {
     /// node → Ceph version (`19.2.1`) with its major; empty: no hyper-converged Ceph.
     Nodes(BTreeMap<String, (u64, String)>),
-    /// Not read: the cause in words.
-    Unreadable(String),
+    /// Not read: why.
+    Unreadable(ProbeError),
 }
 
 /// Everything the Proxmox VE checks read.

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::config::ProxmoxConfig;
 use super::facts::{CephState, ClusterState, Node, Packages, PveFacts, PveVersion, Seen};
 use crate::config::Secret;
-use crate::core::probed::Probed;
+use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::host::{HostSource, RunError};
 use crate::net::http::{authorization, display_url, Http, HttpError};
 
@@ -115,8 +115,9 @@ fn leading_number(text: &str) -> Option<u64> {
 }
 
 /// The API base of `url`: `https://pve1:8006` → `https://pve1:8006/api2/json/`.
-fn base_url(url: &str) -> Result<Url, String> {
-    let mut u = Url::parse(url.trim()).map_err(|_| format!("PROXMOX_VE_ENDPOINT '{url}' is not a valid URL"))?;
+fn base_url(url: &str) -> Result<Url, ProbeError> {
+    let mut u = Url::parse(url.trim())
+        .map_err(|_| ProbeError::config(format!("PROXMOX_VE_ENDPOINT '{url}' is not a valid URL")))?;
     let path = u.path().trim_end_matches('/').to_string();
     let path = if path.ends_with("/api2/json") {
         format!("{path}/")
@@ -145,14 +146,15 @@ fn node_path(node: &str, rest: &str) -> String {
 
 /// A failed request in words: a 401 says the token was refused, a 403 names the permission the
 /// endpoint needs (`needs`); never a header.
-fn explain(e: &HttpError, needs: Option<&str>) -> String {
-    match (e, needs) {
+fn explain(e: &HttpError, needs: Option<&str>) -> ProbeError {
+    let detail = match (e, needs) {
         (HttpError::Status { url, status: 401, .. }, _) => format!("{url} answered HTTP 401: {AUTH_FAILED}"),
         (HttpError::Status { url, status: 403, .. }, Some(needs)) => format!(
             "{url} answered HTTP 403: the API token lacks {needs} (a token with privilege separation needs its own permissions, e.g. the PVEAuditor role on /)"
         ),
         (other, _) => other.to_string(),
-    }
+    };
+    ProbeError::new(e.kind(), detail)
 }
 
 /// The client and the token of one probe.
@@ -185,22 +187,29 @@ impl Api<'_> {
 /// Reads the cluster through the API at `config.url`.
 ///
 /// # Errors
-/// The cause in words when the cluster cannot be read at all (refused token, no answer, a
-/// body of the wrong shape); what only some checks need (the status, one node's packages, Ceph)
-/// is kept in the facts as unreadable instead.
-pub async fn probe(http: &Http, config: &ProxmoxConfig) -> Result<PveFacts, String> {
-    let url = config.url.as_deref().ok_or("no Proxmox VE URL")?;
+/// Why the cluster cannot be read at all (refused token, no answer, a body of the wrong shape),
+/// with its kind; what only some checks need (the status, one node's packages, Ceph) is kept in
+/// the facts as unreadable instead.
+pub async fn probe(http: &Http, config: &ProxmoxConfig) -> Result<PveFacts, ProbeError> {
+    let url = config
+        .url
+        .as_deref()
+        .ok_or_else(|| ProbeError::config("no Proxmox VE URL"))?;
     let base = base_url(url)?;
     let Some(token) = config.token.as_ref() else {
-        return Err(format!(
+        return Err(ProbeError::config(format!(
             "{} needs an API token: set PROXMOX_VE_API_TOKEN (USER@REALM!TOKENID=SECRET) or [proxmox] token_file",
             display_url(&base)
-        ));
+        )));
     };
     let api = Api { http, base, token };
     let version: VersionInfo = api.get("version").await.map_err(|e| explain(&e, None))?;
-    let api_version = PveVersion::parse(&version.version)
-        .map_err(|e| format!("the API reports pve-manager version '{}': {e}", version.version))?;
+    let api_version = PveVersion::parse(&version.version).map_err(|e| {
+        ProbeError::new(
+            ErrorKind::BadAnswer,
+            format!("the API reports pve-manager version '{}': {e}", version.version),
+        )
+    })?;
     let resources: Vec<Resource> = api
         .get("cluster/resources?type=node")
         .await
@@ -211,9 +220,12 @@ pub async fn probe(http: &Http, config: &ProxmoxConfig) -> Result<PveFacts, Stri
         .filter_map(|r| r.node.map(|n| (n, r.status)))
         .collect();
     if listed.is_empty() {
-        return Err(format!(
-            "{} lists no node in /cluster/resources?type=node",
-            display_url(&api.base)
+        return Err(ProbeError::new(
+            ErrorKind::BadAnswer,
+            format!(
+                "{} lists no node in /cluster/resources?type=node",
+                display_url(&api.base)
+            ),
         ));
     }
     let cluster = match api.get::<Vec<StatusEntry>>("cluster/status").await {
@@ -255,9 +267,9 @@ pub async fn probe(http: &Http, config: &ProxmoxConfig) -> Result<PveFacts, Stri
                 api.get::<VersionInfo>(&version_path),
                 api.get::<Vec<AptPackage>>(&apt_path),
             );
-            let manager = manager
-                .map_err(|e| explain(&e, None))
-                .and_then(|v| PveVersion::parse(&v.version));
+            let manager = manager.map_err(|e| explain(&e, None)).and_then(|v| {
+                PveVersion::parse(&v.version).map_err(|cause| ProbeError::new(ErrorKind::BadAnswer, cause))
+            });
             let packages = packages
                 .map(|list| {
                     let installed = |name: &str| {
@@ -325,7 +337,7 @@ pub async fn probe(http: &Http, config: &ProxmoxConfig) -> Result<PveFacts, Stri
 /// What `pveversion -v` printed, as this node's facts.
 ///
 /// # Errors
-/// The cause in words when the output has no pve-manager line.
+/// The cause in words when the output has no pve-manager line or an unreadable version.
 pub fn parse_pveversion(text: &str) -> Result<PveFacts, String> {
     let mut lines: BTreeMap<&str, &str> = BTreeMap::new();
     for line in text.lines() {
@@ -380,18 +392,21 @@ pub async fn local(host: &HostSource, not_configured: &str) -> Probed<PveFacts> 
     match host.command("pveversion", &["-v"]).await {
         Err(RunError::NotFound) => Probed::Skipped(not_configured.to_string()),
         Err(RunError::Failed(cause)) => Probed::Failed(cause),
-        Ok(out) if out.code != 0 => Probed::Failed(format!(
-            "pveversion -v exited with status {}{}",
-            out.code,
-            out.stderr
-                .lines()
-                .next()
-                .map(|l| format!(": {}", l.trim()))
-                .unwrap_or_default()
+        Ok(out) if out.code != 0 => Probed::Failed(ProbeError::new(
+            ErrorKind::Failed,
+            format!(
+                "pveversion -v exited with status {}{}",
+                out.code,
+                out.stderr
+                    .lines()
+                    .next()
+                    .map(|l| format!(": {}", l.trim()))
+                    .unwrap_or_default()
+            ),
         )),
         Ok(out) => match parse_pveversion(&out.stdout) {
             Ok(facts) => Probed::Found(facts),
-            Err(cause) => Probed::Failed(cause),
+            Err(cause) => Probed::Failed(ProbeError::new(ErrorKind::BadAnswer, cause)),
         },
     }
 }
