@@ -372,6 +372,9 @@ pub enum ErrorKind {
     Failed,
     /// Settings preflight was given cannot be used (a URL or key that does not parse).
     Config,
+    /// The source cannot offer it: a running system's state asked of a root directory
+    /// (`--root`), a host that was not inspected.
+    NotAvailable,
     /// Everything needed was read, but preflight cannot decide from it (a version its knowledge
     /// does not hold, a system that reports no version).
     Undecided,
@@ -390,6 +393,7 @@ impl ErrorKind {
             ErrorKind::BadAnswer => "bad_answer",
             ErrorKind::Failed => "failed",
             ErrorKind::Config => "config",
+            ErrorKind::NotAvailable => "not_available",
             ErrorKind::Undecided => "undecided",
         }
     }

@@ -3,11 +3,16 @@
 //! `/etc/os-release` or `lsb_release -a`, systemd unit states). What a system makes of its
 //! host (MAAS: its install, regiond.conf, time sync) lives in that system's folder.
 //!
-//! A [`HostSource`] is either this machine ([`HostSource::Live`]) or a recorded host
-//! ([`HostSource::Recorded`], used by `--demo` and tests), so the same parsing serves both.
+//! A [`HostSource`] is this machine ([`HostSource::Live`]), a root directory on it
+//! ([`HostSource::Root`]: a mounted image, a container root; `--root`), or a recorded host
+//! ([`HostSource::Recorded`]: `--demo`, tests, and hosts recorded over SSH), so the same parsing
+//! serves all. A system lists the reads its host probe makes ([`HostRead`]), so a remote host
+//! can be recorded in one go.
+
+pub mod root;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -39,6 +44,18 @@ pub struct RecordedHost {
     /// 0640, root and the maas group).
     #[serde(default)]
     pub unreadable: BTreeSet<String>,
+    /// Every read asked of this host, in order, as [`HostRead::line`] words it (tests hold a
+    /// probe to the reads it declares).
+    #[serde(skip)]
+    pub asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RecordedHost {
+    fn ask(&self, line: String) {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push(line);
+        }
+    }
 }
 
 /// How long a recorded host's command may run: recorded answers come at once, so only a
@@ -68,8 +85,39 @@ pub enum RunError {
 pub enum HostSource {
     /// This machine, with a per-command timeout.
     Live { timeout: Duration },
+    /// A root directory on this machine (`--root DIR`): its files, and the commands that can
+    /// read a root that is not `/` ([`root::command_under`]); what needs the running system is
+    /// not available.
+    Root { root: PathBuf, timeout: Duration },
     /// A recorded host.
     Recorded(RecordedHost),
+}
+
+/// One read a host probe makes: what [`HostSource`] offers, named so that a remote host can be
+/// recorded with every read a probe needs in one go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostRead {
+    /// A file's text. A `privileged` file (regiond.conf: mode 0640, root and the maas group) is
+    /// read through `sudo -n` where a remote collection may use it.
+    File { path: &'static str, privileged: bool },
+    /// Whether a path exists.
+    Exists(&'static str),
+    /// A command (program and arguments): its exit code and outputs.
+    Command(&'static [&'static str]),
+    /// `argv[0]` of every running process.
+    Processes,
+}
+
+impl HostRead {
+    /// The read in words: `file PATH`, `exists PATH`, `command PROGRAM ARGS…`, `processes`.
+    pub fn line(&self) -> String {
+        match self {
+            HostRead::File { path, .. } => format!("file {path}"),
+            HostRead::Exists(path) => format!("exists {path}"),
+            HostRead::Command(argv) => format!("command {}", argv.join(" ")),
+            HostRead::Processes => "processes".into(),
+        }
+    }
 }
 
 impl HostSource {
@@ -89,8 +137,19 @@ impl HostSource {
                 Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(denied()),
                 Err(e) => Err(ProbeError::new(ErrorKind::Failed, e.to_string())),
             },
-            HostSource::Recorded(r) if r.unreadable.contains(path) => Err(denied()),
-            HostSource::Recorded(r) => Ok(r.files.get(path).cloned()),
+            HostSource::Root { root: dir, .. } => match std::fs::read_to_string(root::join(dir, path)) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(denied()),
+                Err(e) => Err(ProbeError::new(ErrorKind::Failed, e.to_string())),
+            },
+            HostSource::Recorded(r) => {
+                r.ask(format!("file {path}"));
+                if r.unreadable.contains(path) {
+                    return Err(denied());
+                }
+                Ok(r.files.get(path).cloned())
+            }
         }
     }
 
@@ -98,7 +157,11 @@ impl HostSource {
     pub fn exists(&self, path: &str) -> bool {
         match self {
             HostSource::Live { .. } => Path::new(path).exists(),
-            HostSource::Recorded(r) => r.files.keys().any(|f| f == path || f.starts_with(&format!("{path}/"))),
+            HostSource::Root { root: dir, .. } => root::join(dir, path).exists(),
+            HostSource::Recorded(r) => {
+                r.ask(format!("exists {path}"));
+                r.files.keys().any(|f| f == path || f.starts_with(&format!("{path}/")))
+            }
         }
     }
 
@@ -118,29 +181,24 @@ impl HostSource {
             .collect::<Vec<_>>()
             .join(" ");
         let (run, timeout) = match self {
-            HostSource::Live { timeout } => {
-                let child = tokio::process::Command::new(program)
-                    .args(args)
-                    .stdin(std::process::Stdio::null())
-                    .kill_on_drop(true)
-                    .output();
-                let run = async move {
-                    match child.await {
-                        Ok(out) => Ok(Output {
-                            code: out.status.code().unwrap_or(-1),
-                            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                        }),
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
-                        Err(e) => Err(RunError::Failed(ProbeError::new(
-                            ErrorKind::Failed,
-                            format!("cannot run {program}: {e}"),
-                        ))),
-                    }
-                };
-                (run.boxed(), *timeout)
-            }
+            HostSource::Live { timeout } => (
+                spawn(program.to_string(), args.iter().map(|a| a.to_string()).collect()).boxed(),
+                *timeout,
+            ),
+            HostSource::Root { root: dir, timeout } => match root::command_under(dir, program, args) {
+                Some(argv) => (spawn(program.to_string(), argv).boxed(), *timeout),
+                None => {
+                    return Err(RunError::Failed(ProbeError::new(
+                        ErrorKind::NotAvailable,
+                        format!(
+                            "`{line}` needs the running system: not available with --root {}",
+                            dir.display()
+                        ),
+                    )))
+                }
+            },
             HostSource::Recorded(r) => {
+                r.ask(format!("command {line}"));
                 let stderr = r.stderr.get(&line).cloned().unwrap_or_default();
                 let answer = r
                     .commands
@@ -185,8 +243,34 @@ impl HostSource {
                     .filter(|argv0| !argv0.is_empty())
                     .collect()
             }
-            HostSource::Recorded(r) => r.processes.clone(),
+            // A root directory runs nothing.
+            HostSource::Root { .. } => Vec::new(),
+            HostSource::Recorded(r) => {
+                r.ask("processes".into());
+                r.processes.clone()
+            }
         }
+    }
+}
+
+/// Runs `program` with `args` on this machine (no stdin; killed when dropped).
+async fn spawn(program: String, args: Vec<String>) -> Result<Output, RunError> {
+    let child = tokio::process::Command::new(&program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match child.await {
+        Ok(out) => Ok(Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RunError::NotFound),
+        Err(e) => Err(RunError::Failed(ProbeError::new(
+            ErrorKind::Failed,
+            format!("cannot run {program}: {e}"),
+        ))),
     }
 }
 

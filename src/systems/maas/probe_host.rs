@@ -6,7 +6,7 @@
 
 use super::facts::{HostFacts, MaasInstall, RegiondConf};
 use crate::core::probed::{ErrorKind, ProbeError};
-use crate::host::{parse_lsb_release, parse_os_release, unit, HostSource, UnitState};
+use crate::host::{parse_lsb_release, parse_os_release, unit, HostRead, HostSource, UnitState};
 
 /// Snap install markers.
 pub const SNAP_CURRENT: &str = "/snap/maas/current";
@@ -14,6 +14,46 @@ pub const SNAP_MODE: &str = "/var/snap/maas/common/snap_mode";
 pub const SNAP_YAML: &str = "/snap/maas/current/meta/snap.yaml";
 pub const SNAP_REGIOND_CONF: &str = "/var/snap/maas/current/regiond.conf";
 pub const DEB_REGIOND_CONF: &str = "/etc/maas/regiond.conf";
+
+/// The units whose state MAAS006 reads.
+pub const TIME_UNITS: [&str; 2] = ["systemd-timesyncd", "chrony"];
+/// The deb packages whose version tells a deb install (region first).
+pub const DEB_PACKAGES: [&str; 2] = ["maas-region-api", "maas-rack-controller"];
+
+/// Every read [`probe`] makes, so a remote host is recorded with all of them in one go (a test
+/// holds [`probe`] to it).
+pub const READS: &[HostRead] = &[
+    HostRead::Command(&["lsb_release", "-a"]),
+    HostRead::File {
+        path: "/etc/os-release",
+        privileged: false,
+    },
+    HostRead::Exists("/run/systemd/system"),
+    HostRead::Command(&["systemctl", "is-active", "systemd-timesyncd"]),
+    HostRead::Command(&["systemctl", "is-enabled", "systemd-timesyncd"]),
+    HostRead::Command(&["systemctl", "is-active", "chrony"]),
+    HostRead::Command(&["systemctl", "is-enabled", "chrony"]),
+    HostRead::Processes,
+    HostRead::Exists(SNAP_CURRENT),
+    HostRead::File {
+        path: SNAP_MODE,
+        privileged: false,
+    },
+    HostRead::File {
+        path: SNAP_YAML,
+        privileged: false,
+    },
+    HostRead::Command(&["dpkg-query", "-W", "-f=${Version}", "maas-region-api"]),
+    HostRead::Command(&["dpkg-query", "-W", "-f=${Version}", "maas-rack-controller"]),
+    HostRead::File {
+        path: SNAP_REGIOND_CONF,
+        privileged: true,
+    },
+    HostRead::File {
+        path: DEB_REGIOND_CONF,
+        privileged: true,
+    },
+];
 
 /// Parses regiond.conf text.
 ///
@@ -40,7 +80,7 @@ pub async fn probe(source: &HostSource) -> HostFacts {
         .or_else(|| lsb_release.clone());
     let systemd = source.exists("/run/systemd/system");
     let (timesyncd, chrony) = if systemd {
-        (unit(source, "systemd-timesyncd").await, unit(source, "chrony").await)
+        (unit(source, TIME_UNITS[0]).await, unit(source, TIME_UNITS[1]).await)
     } else {
         (UnitState::default(), UnitState::default())
     };
@@ -62,7 +102,7 @@ pub async fn probe(source: &HostSource) -> HostFacts {
         Some(MaasInstall::Snap { mode, version })
     } else {
         let mut version = None;
-        for pkg in ["maas-region-api", "maas-rack-controller"] {
+        for pkg in DEB_PACKAGES {
             if let Some((0, v)) = source.run("dpkg-query", &["-W", "-f=${Version}", pkg]).await {
                 if !v.trim().is_empty() {
                     version = Some(v);
@@ -98,6 +138,27 @@ pub async fn probe(source: &HostSource) -> HostFacts {
 mod tests {
     use super::*;
     use crate::host::RecordedHost;
+
+    #[tokio::test]
+    async fn the_probe_makes_only_the_reads_it_declares() {
+        let mut host = RecordedHost::default();
+        host.files.insert("/run/systemd/system/.x".into(), String::new());
+        host.files.insert(SNAP_YAML.into(), "version: 3.5.1\n".into());
+        let asked = host.asked.clone();
+        probe(&HostSource::Recorded(host.clone())).await;
+        // And as a deb host, which asks dpkg.
+        host.files.clear();
+        host.files.insert("/run/systemd/system/.x".into(), String::new());
+        probe(&HostSource::Recorded(host)).await;
+        let declared: Vec<String> = READS.iter().map(HostRead::line).collect();
+        let asked = asked.lock().unwrap().clone();
+        for line in &asked {
+            assert!(declared.contains(line), "undeclared read: {line}");
+        }
+        for line in &declared {
+            assert!(asked.contains(line), "declared but never made: {line}");
+        }
+    }
 
     #[test]
     fn regiond_conf() {
