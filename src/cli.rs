@@ -80,6 +80,18 @@ pub enum Command {
     /// Exit codes as `scan`: 2 when a path is not supported as planned, 3 when one could not be
     /// computed.
     Plan(PlanArgs),
+    /// Print this host's facts as a versioned JSON document, reading nothing over the network.
+    ///
+    /// The release (os-release, lsb_release), systemd-timesyncd and chrony, how MAAS is
+    /// installed (snap and its mode, or deb) and its version, and regiond.conf's non-secret
+    /// fields — what the host checks (MAAS002, MAAS006…) judge. `preflight scan --host-facts`
+    /// reads these documents, so facts collected on every controller (by Ansible, a script, an
+    /// image build) give one report. The database password never enters the document.
+    ///
+    /// Examples:
+    ///   preflight facts > "$(hostname).json"
+    ///   preflight facts --root /mnt/region-image --name region-2
+    Facts(FactsArgs),
     /// List every check: id, name, system, default severity and title.
     Checks {
         /// Output format.
@@ -241,6 +253,39 @@ pub struct BmcArgs {
     pub report: ReportArgs,
 }
 
+/// `preflight facts`.
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Read a mounted image, container root or chroot instead of `/`: its files, dpkg's
+    /// database under it (dpkg-query --admindir) and its unit files (systemctl --root). What
+    /// needs the running system (a unit's active state, running processes, lsb_release) is
+    /// reported as not available, never guessed.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// The host's name in the document [default: the hostname, from DIR/etc/hostname with
+    /// --root].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Json)]
+    pub format: FactsFormat,
+
+    /// Seconds a command (systemctl, dpkg-query, lsb_release) may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// Formats of `preflight facts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FactsFormat {
+    /// The versioned document, pretty-printed.
+    Json,
+    /// The same facts as lines for a person.
+    Table,
+}
+
 /// Formats of `preflight checks`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
@@ -298,6 +343,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bmc(args) => bmc(args),
         Command::Serve(args) => serve(args),
         Command::Plan(args) => plan(args),
+        Command::Facts(args) => facts(&args),
         Command::Checks { format } => {
             print!("{}", list_checks(format));
             ExitCode::SUCCESS
@@ -574,6 +620,37 @@ fn serve(args: ServeArgs) -> ExitCode {
             unknown()
         }
     }
+}
+
+fn facts(args: &FactsArgs) -> ExitCode {
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let source = match &args.root {
+        Some(root) if !root.is_dir() => {
+            report_error(CliError {
+                message: format!("--root {}: not a directory", root.display()),
+                help: Some("give the directory an image or container root is mounted at".into()),
+            });
+            return unknown();
+        }
+        Some(root) => HostSource::Root {
+            root: root.clone(),
+            timeout,
+        },
+        None => HostSource::Live { timeout },
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let doc = runtime.block_on(crate::systems::host_facts::collect(&source, args.name.as_deref()));
+    match args.format {
+        FactsFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("a facts document serializes")
+        ),
+        FactsFormat::Table => print!("{}", crate::systems::host_facts::lines(&doc)),
+    }
+    ExitCode::SUCCESS
 }
 
 fn bmc(args: BmcArgs) -> ExitCode {

@@ -121,6 +121,11 @@ impl HostRead {
 }
 
 impl HostSource {
+    /// Whether this is a root directory (`--root`), not a running system.
+    pub fn is_root(&self) -> bool {
+        matches!(self, HostSource::Root { .. })
+    }
+
     /// A file's text, `None` when it is missing or cannot be read.
     pub fn read(&self, path: &str) -> Option<String> {
         self.read_file(path).ok().flatten()
@@ -284,7 +289,7 @@ pub struct Release {
     /// `jammy`.
     pub codename: String,
     /// Where it was read: `/etc/os-release` or `lsb_release -a`.
-    pub source: &'static str,
+    pub source: String,
 }
 
 impl Release {
@@ -330,7 +335,7 @@ pub fn parse_os_release(text: &str) -> Option<Release> {
             .or_else(|| fields.get("UBUNTU_CODENAME"))
             .cloned()
             .unwrap_or_default(),
-        source: "/etc/os-release",
+        source: "/etc/os-release".into(),
     })
 }
 
@@ -349,7 +354,7 @@ pub fn parse_lsb_release(text: &str) -> Option<Release> {
         id: field("Distributor ID").unwrap_or_default().to_ascii_lowercase(),
         version,
         codename: field("Codename").unwrap_or_default(),
-        source: "lsb_release -a",
+        source: "lsb_release -a".into(),
     })
 }
 

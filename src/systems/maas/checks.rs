@@ -1353,16 +1353,21 @@ fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
     // systemd runs but did not say (systemctl missing, failing or hanging): no verdict.
     let deb = !matches!(host.maas, Some(MaasInstall::Snap { .. }));
     if host.timesyncd.active.is_none() || (deb && host.chrony.active.is_none()) {
-        let kind = [&host.timesyncd, &host.chrony]
-            .iter()
-            .find_map(|u| u.unread.as_ref())
-            .map_or(ErrorKind::Failed, |e| e.kind);
+        let unread = [&host.timesyncd, &host.chrony]
+            .into_iter()
+            .find_map(|u| u.unread.as_ref());
         return Evaluation::error(
             def,
-            ProbeError::new(
-                kind,
-                "cannot read the state of systemd-timesyncd/chrony: `systemctl is-active` did not answer",
-            ),
+            match unread {
+                // A root directory (an image): no running system to ask.
+                Some(e) if e.kind == ErrorKind::NotAvailable => e
+                    .clone()
+                    .reworded(|e| format!("cannot read the state of systemd-timesyncd/chrony: {e}")),
+                _ => ProbeError::new(
+                    unread.map_or(ErrorKind::Failed, |e| e.kind),
+                    "cannot read the state of systemd-timesyncd/chrony: `systemctl is-active` did not answer",
+                ),
+            },
         );
     }
     let (maas_chrony, which) = match &host.maas {
@@ -1507,7 +1512,7 @@ mod tests {
                 id: id.into(),
                 version: v.into(),
                 codename: String::new(),
-                source: "/etc/os-release",
+                source: "/etc/os-release".into(),
             }),
             lsb_release: None,
             systemd: true,

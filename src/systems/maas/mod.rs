@@ -7,6 +7,7 @@ pub mod checks;
 pub mod config;
 pub mod demo;
 pub mod facts;
+pub mod host_document;
 pub mod probe_api;
 pub mod probe_host;
 pub mod probe_postgres;

@@ -78,7 +78,10 @@ pub async fn probe(source: &HostSource) -> HostFacts {
         .read("/etc/os-release")
         .and_then(|t| parse_os_release(&t))
         .or_else(|| lsb_release.clone());
-    let systemd = source.exists("/run/systemd/system");
+    // A root directory runs nothing: whether its system boots with systemd is what counts there
+    // (the unit states then say what a root cannot tell).
+    let systemd = source.exists("/run/systemd/system")
+        || source.is_root() && (source.exists("/lib/systemd/systemd") || source.exists("/usr/lib/systemd/systemd"));
     let (timesyncd, chrony) = if systemd {
         (unit(source, TIME_UNITS[0]).await, unit(source, TIME_UNITS[1]).await)
     } else {

@@ -1,0 +1,121 @@
+//! `preflight facts`: this host's facts as a versioned document, from `/` or a root directory
+//! (`--root`: a mounted image), and `preflight scan --host-facts` reading such documents.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A MAAS controller's root as an image holds it: os-release of `ubuntu`, a hostname, systemd
+/// as init, and the snap (`Some(version)`) or the deb packages (dpkg's status file) of MAAS,
+/// with regiond.conf (holding a password canary).
+fn controller_root(dir: &Path, hostname: &str, ubuntu: &str, snap: Option<&str>, deb: Option<&str>) {
+    let write = |path: &str, text: &str| {
+        let p = dir.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let codename = if ubuntu == "24.04" { "noble" } else { "jammy" };
+    write(
+        "/etc/os-release",
+        &format!("NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"{ubuntu}\"\nVERSION_CODENAME={codename}\n"),
+    );
+    write("/etc/hostname", &format!("{hostname}\n"));
+    write("/usr/lib/systemd/systemd", "");
+    let conf = "database_host: 10.0.0.9\ndatabase_port: 5432\ndatabase_name: maasdb\ndatabase_user: maas\ndatabase_pass: Fact5-Canary-Pw\nmaas_url: http://10.0.0.2:5240/MAAS\n";
+    if let Some(version) = snap {
+        write(
+            "/snap/maas/current/meta/snap.yaml",
+            &format!("name: maas\nversion: {version}\n"),
+        );
+        write("/var/snap/maas/common/snap_mode", "region+rack\n");
+        write("/var/snap/maas/current/regiond.conf", conf);
+    }
+    let mut status =
+        String::from("Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 13ubuntu10\n\n");
+    if let Some(version) = deb {
+        status.push_str(&format!(
+            "Package: maas-region-api\nStatus: install ok installed\nArchitecture: all\nVersion: {version}\n\n"
+        ));
+        write("/etc/maas/regiond.conf", conf);
+    }
+    write("/var/lib/dpkg/status", &status);
+    std::fs::create_dir_all(dir.join("var/lib/dpkg/info")).unwrap();
+}
+
+fn facts(args: &[&str]) -> Value {
+    let out = Command::cargo_bin("preflight")
+        .unwrap()
+        .arg("facts")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn facts_of_a_snap_root_name_the_install_and_never_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    controller_root(dir.path(), "region-1", "22.04", Some("3.5.1-16343-g.1b7e4a3a8"), None);
+    let doc = facts(&["--root", dir.path().to_str().unwrap()]);
+    assert_eq!(doc["preflight_facts"], 1);
+    assert_eq!(doc["host"], "region-1", "the root's /etc/hostname");
+    assert_eq!(doc["root"], dir.path().to_str().unwrap());
+    let f = &doc["facts"];
+    assert_eq!(f["release"]["version"], "22.04");
+    assert_eq!(f["release"]["codename"], "jammy");
+    assert_eq!(f["maas"]["snap"]["version"], "3.5.1-16343-g.1b7e4a3a8");
+    assert_eq!(f["maas"]["snap"]["mode"], "region+rack");
+    assert_eq!(f["regiond"]["ok"]["database_host"], "10.0.0.9");
+    assert_eq!(f["regiond"]["ok"]["maas_url"], "http://10.0.0.2:5240/MAAS");
+    let text = doc.to_string();
+    assert!(
+        !text.contains("Fact5-Canary-Pw") && !text.contains("database_pass"),
+        "{text}"
+    );
+    // A root runs nothing: a unit's active state is not available, never guessed.
+    assert_eq!(f["systemd"], true, "the root boots with systemd");
+    for unit in ["timesyncd", "chrony"] {
+        assert_eq!(f[unit]["active"], Value::Null, "{unit}");
+        assert_eq!(f[unit]["unread"]["kind"], "not_available", "{unit}: {}", f[unit]);
+    }
+    assert_eq!(f["lsb_release"], Value::Null, "lsb_release needs the running system");
+}
+
+#[test]
+fn facts_of_a_deb_root_come_from_its_dpkg_database() {
+    let dir = tempfile::tempdir().unwrap();
+    controller_root(dir.path(), "rack-1", "24.04", None, Some("1:3.4.10-0ubuntu1"));
+    let doc = facts(&["--root", dir.path().to_str().unwrap(), "--name", "rack-1.maas"]);
+    assert_eq!(doc["host"], "rack-1.maas", "--name wins");
+    assert_eq!(doc["facts"]["maas"]["deb"]["version"], "1:3.4.10-0ubuntu1");
+    assert_eq!(doc["facts"]["release"]["version"], "24.04");
+    assert_eq!(doc["facts"]["regiond"]["ok"]["path"], "/etc/maas/regiond.conf");
+}
+
+#[test]
+fn facts_of_this_host_are_a_document_too() {
+    let doc = facts(&[]);
+    assert_eq!(doc["preflight_facts"], 1);
+    assert_eq!(doc["root"], "/");
+    assert!(doc["host"].as_str().is_some_and(|h| !h.is_empty()));
+    let table = Command::cargo_bin("preflight")
+        .unwrap()
+        .args(["facts", "--format", "table"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("release") && text.contains("regiond.conf"), "{text}");
+}
+
+#[test]
+fn a_root_that_is_not_a_directory_is_refused() {
+    let out = Command::cargo_bin("preflight")
+        .unwrap()
+        .args(["facts", "--root", "/nonexistent/image"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
+}
