@@ -183,8 +183,24 @@ pub struct ScanArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// Host facts documents of the controllers (what `preflight facts` prints on each): files,
+    /// or directories of `*.json` (repeatable). The host checks then judge every controller,
+    /// each finding naming its host; a controller the region API lists that no document covers
+    /// is an error, never a silent pass.
+    #[arg(long = "host-facts", value_name = "FILE|DIR", num_args = 1..)]
+    pub host_facts: Vec<PathBuf>,
+
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+impl ScanArgs {
+    /// The hosts to inspect besides this one.
+    fn fleet(&self) -> crate::systems::fleet::Fleet {
+        crate::systems::fleet::Fleet {
+            documents: self.host_facts.clone(),
+        }
+    }
 }
 
 /// Arguments of `preflight plan`.
@@ -527,10 +543,11 @@ fn emit(report: &Report, args: &ReportArgs, config_path: Option<String>) -> Exit
 }
 
 fn scan(args: ScanArgs) -> ExitCode {
-    let config = match load_config(&args.report, &args.targets) {
+    let mut config = match load_config(&args.report, &args.targets) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    crate::systems::fleet::use_fleet(&mut config, args.fleet());
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -588,10 +605,11 @@ fn plan(args: PlanArgs) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let config = match load_config(&args.scan.report, &args.scan.targets) {
+    let mut config = match load_config(&args.scan.report, &args.scan.targets) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    crate::systems::fleet::use_fleet(&mut config, args.scan.fleet());
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,

@@ -93,6 +93,10 @@ pub struct Finding {
     pub system: System,
     /// What the finding is about, stable across runs (e.g. `ipmi BMC 10.0.0.5 user admin`).
     pub subject: String,
+    /// The host it is about, for a host check run over several hosts (`--hosts`,
+    /// `--host-facts`); absent for this host alone and for findings about no host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The check's title from the catalogue (shared by all of the check's findings).
     pub title: Arc<str>,
     /// What was found, in one or two sentences.
@@ -416,6 +420,21 @@ pub struct Outcome {
     /// For an `error`: what kind of failure (absent from JSON otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ErrorKind>,
+    /// For a host check run over several hosts: how it went on each, in upgrade order where
+    /// the check knows it (absent from JSON otherwise). `status` is the worst of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostOutcome>,
+}
+
+/// How a host check went on one host (JSON `outcomes[].hosts[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostOutcome {
+    pub host: String,
+    pub status: OutcomeStatus,
+    /// Why it was skipped or errored on this host, or what it looked at.
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ErrorKind>,
 }
 
 /// Overall result; decides the exit code (Nagios plugin convention).
@@ -609,6 +628,7 @@ mod tests {
             severity: sev,
             system: System::named("maas"),
             subject: "s".into(),
+            host: None,
             title: "t".into(),
             message: "m".into(),
             remediation: "r".into(),
@@ -624,6 +644,7 @@ mod tests {
             status,
             reason: None,
             kind: None,
+            hosts: Vec::new(),
         }
     }
 

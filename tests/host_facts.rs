@@ -119,3 +119,125 @@ fn a_root_that_is_not_a_directory_is_refused() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
 }
+
+/// A facts document as another tool might write it: `host` on Ubuntu `ubuntu`, MAAS `install`
+/// (`{"snap": …}` or `{"deb": …}`), time sync as the host reports it.
+fn document(host: &str, ubuntu: &str, install: Value) -> Value {
+    serde_json::json!({
+        "preflight_facts": 1,
+        "host": host,
+        "facts": {
+            "release": {"id": "ubuntu", "version": ubuntu, "codename": "", "source": "/etc/os-release"},
+            "systemd": true,
+            "timesyncd": {"active": "inactive", "enabled": "disabled"},
+            "chrony": {"active": "active", "enabled": "enabled"},
+            "maas": install,
+        }
+    })
+}
+
+/// The region API lists a region+rack (maas-region-1) and a rack (maas-rack-2); documents
+/// cover maas-region-1 (a deb on 20.04: a blocker for 3.5) and a host the API does not list;
+/// maas-rack-2 is covered by none; one document is broken. One verdict names every host.
+#[tokio::test(flavor = "multi_thread")]
+async fn host_facts_documents_give_one_verdict_over_every_controller() {
+    use mocks::fleet::Fleet;
+    use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+    let fleet = Fleet::generate(20, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("facts");
+    std::fs::create_dir(&docs).unwrap();
+    let write =
+        |name: &str, v: &Value| std::fs::write(docs.join(name), serde_json::to_string_pretty(v).unwrap()).unwrap();
+    write(
+        "region-1.json",
+        &document(
+            "maas-region-1.maas",
+            "20.04",
+            serde_json::json!({"deb": {"version": "1:3.4.2-14353-g.1a2b3c4d5-0ubuntu1~20.04.1"}}),
+        ),
+    );
+    write(
+        "spare.json",
+        &document(
+            "spare-1",
+            "22.04",
+            serde_json::json!({"snap": {"mode": "rack", "version": "3.4.2"}}),
+        ),
+    );
+    std::fs::write(docs.join("broken.json"), "{\"preflight_facts\": 1, \"host\": ").unwrap();
+    std::fs::write(docs.join("notes.txt"), "not a document").unwrap();
+    let out = Command::cargo_bin("preflight")
+        .unwrap()
+        .env_remove("DATABASE_URL")
+        .env("MAAS_URL", server.maas_url())
+        .env("MAAS_API_KEY", API_KEY)
+        .args(["scan", "--target", "maas=3.5", "--format", "json", "--host-facts"])
+        .arg(&docs)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcome = |id: &str| {
+        report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["check"] == id)
+            .unwrap()
+            .clone()
+    };
+    let maas002 = outcome("MAAS002");
+    assert_eq!(maas002["status"], "error", "{maas002}");
+    let hosts: Vec<(&str, &str)> = maas002["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h["status"].as_str().unwrap()))
+        .collect();
+    // Upgrade order first (the rack, then the region), then the hosts the API does not list.
+    assert_eq!(hosts[0], ("maas-rack-2", "error"), "{hosts:?}");
+    assert_eq!(hosts[1], ("maas-region-1.maas", "fail"), "{hosts:?}");
+    assert!(hosts.contains(&("spare-1", "pass")), "{hosts:?}");
+    let broken = maas002["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"].as_str().unwrap().ends_with("broken.json"))
+        .expect("the broken document is a host of its own");
+    assert_eq!(broken["kind"], "bad_answer");
+    let rack = &maas002["hosts"][0];
+    assert_eq!(rack["kind"], "not_available");
+    assert!(
+        rack["reason"]
+            .as_str()
+            .unwrap()
+            .contains("maas-rack-2 was not inspected"),
+        "{rack}"
+    );
+    let blocker = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "MAAS002")
+        .unwrap();
+    assert_eq!(blocker["host"], "maas-region-1.maas");
+    assert_eq!(blocker["severity"], "blocker");
+    assert!(blocker["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("maas-region-1.maas runs Ubuntu 20.04"));
+    // The blocker makes the run CRITICAL; without it, the host not inspected would leave it
+    // UNKNOWN (exit 3), never OK.
+    assert_eq!(out.status.code(), Some(2));
+    // Time sync read on every inspected host: chrony alone, no finding.
+    let maas006 = outcome("MAAS006");
+    assert!(
+        maas006["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["host"] == "spare-1" && h["status"] == "pass"),
+        "{maas006}"
+    );
+}

@@ -228,6 +228,17 @@ async fn controller_skew_is_reported() {
     let skew: Vec<_> = report.findings.iter().filter(|f| f.check == "MAAS007").collect();
     assert_eq!(skew.len(), 1);
     assert!(skew[0].message.contains("3.3.5") && skew[0].message.contains("3.4.2"));
+    // In upgrade order, each with its version: the rack first, then the region(+rack).
+    assert!(
+        skew[0]
+            .message
+            .contains("maas-rack-2 (3.3.5-8602-g.0a1b2c3d4), maas-region-1 (3.4.2-8611-g.f2514168f)"),
+        "{}",
+        skew[0].message
+    );
+    let listed = &skew[0].evidence.to_map()["controllers"];
+    assert_eq!(listed[0]["hostname"], "maas-rack-2");
+    assert_eq!(listed[1]["hostname"], "maas-region-1");
     // Running 3.4 already has 0290: nothing to predict.
     assert_eq!(outcome(&report, "MAAS004").status, OutcomeStatus::Pass);
 }

@@ -68,6 +68,7 @@ impl CheckDef {
             severity,
             system: self.system,
             subject: subject.into(),
+            host: None,
             title: self.title.clone(),
             message: message.into(),
             remediation: self.remediation.clone(),
@@ -84,6 +85,7 @@ impl CheckDef {
             status,
             reason,
             kind: None,
+            hosts: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod proxmox;
 
 /// `preflight bmc`, the duplicate-BMC checks alone: a command of the MAAS system.
 pub use maas::bmc_command as bmc;
+pub use maas::fleet;
 pub use maas::host_document as host_facts;
 
 use crate::config::Configurable;

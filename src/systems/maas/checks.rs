@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::bmc::evidence::BmcEvidence;
 use super::bmc::{find_groups, BmcGroup, Observations, TypeOrigin};
-use super::facts::{HostFacts, MaasInstall};
+use super::facts::{HostFacts, InspectedHost, MaasInstall};
 use crate::core::check::{CheckDef, Evaluation, Pack};
 use crate::core::path::{newer_than_known, HopKind, Unreleased, UpgradePath};
 use crate::core::probed::{ErrorKind, ProbeError, Probed};
@@ -122,6 +122,9 @@ pub struct MaasFacts {
     pub bmcs: Probed<BmcTable>,
     /// `[maas] current` from the config, used when neither API nor host tells the version.
     pub configured_current: Option<Version>,
+    /// The hosts inspected besides this one (`--hosts`, `--host-facts`); `None` when none was
+    /// asked for (the host checks then judge this host alone).
+    pub inspected: Option<Vec<InspectedHost>>,
 }
 
 /// The running MAAS version and where it was read.
@@ -131,14 +134,13 @@ fn current_version(facts: &MaasFacts) -> Result<(Version, String), ProbeError> {
             return Ok((v, format!("the region API ({})", api.url)));
         }
     }
-    if let Some(v) = facts.host.maas.as_ref().and_then(MaasInstall::version) {
-        if let Ok(v) = Version::parse(v) {
-            let how = match facts.host.maas {
-                Some(MaasInstall::Snap { .. }) => "the maas snap on this host",
-                _ => "the maas-region-api package on this host",
-            };
-            return Ok((v, how.to_string()));
-        }
+    // The oldest install counts: the upgrade starts from it.
+    let oldest = installs(facts)
+        .into_iter()
+        .filter_map(|(v, how)| Version::parse(v).ok().map(|v| (v, how)))
+        .min_by(|a, b| a.0.cmp(&b.0));
+    if let Some(found) = oldest {
+        return Ok(found);
     }
     if let Some(v) = &facts.configured_current {
         return Ok((v.clone(), "[maas] current in the config file".into()));
@@ -173,6 +175,7 @@ fn current_version(facts: &MaasFacts) -> Result<(Version, String), ProbeError> {
 /// Whether MAAS is present at all: configured or discovered through any probe.
 fn maas_present(facts: &MaasFacts) -> bool {
     facts.host.maas.is_some()
+        || facts.inspected.is_some()
         || !matches!(facts.api, Probed::Skipped(_))
         || !matches!(facts.postgres, Probed::Skipped(_))
         || facts.configured_current.is_some()
@@ -382,16 +385,186 @@ fn upgrade_path(
     )
 }
 
-/// The host facts, if MAAS is installed on this host; else the skip reason.
-fn maas_host(facts: &MaasFacts) -> Result<&HostFacts, String> {
-    if facts.host.maas.is_some() {
-        Ok(&facts.host)
-    } else {
-        Err(
-            "MAAS is not installed on this host; run preflight on each region and rack controller for host checks"
-                .into(),
-        )
+const NOT_HERE: &str = "MAAS is not installed on this host; run preflight on each region and rack controller for host checks (or give them with --hosts or --host-facts)";
+
+/// Which host a host check is judging: this one, or one inspected by name.
+enum Who<'a> {
+    This,
+    Named(&'a str),
+}
+
+impl Who<'_> {
+    /// The findings' subject: `this host`, or the host's name.
+    fn subject(&self) -> String {
+        match self {
+            Who::This => "this host".into(),
+            Who::Named(name) => (*name).to_string(),
+        }
     }
+
+    /// How a sentence starts about it: `This host`, or the host's name.
+    fn sentence(&self) -> String {
+        match self {
+            Who::This => "This host".into(),
+            Who::Named(name) => (*name).to_string(),
+        }
+    }
+}
+
+/// A host check over every host it judges. Alone (no `--hosts`/`--host-facts`): this host,
+/// skipped when MAAS is not installed here. Over a fleet: every inspected host (and this one
+/// when MAAS runs here under a name no inspected host has), in upgrade order (rack controllers
+/// first, then region controllers, as the region API lists them), each finding naming its
+/// host; a controller the region API lists that nothing inspected is an error ("was not
+/// inspected"), never a silent pass. The outcome is the worst host's, with every host's in
+/// `hosts`.
+fn over_hosts(def: &CheckDef, facts: &MaasFacts, on: impl Fn(&HostFacts, &Who) -> Evaluation) -> Evaluation {
+    let Some(inspected) = &facts.inspected else {
+        return match facts.host.maas {
+            Some(_) => on(&facts.host, &Who::This),
+            None => Evaluation::skipped(def, NOT_HERE),
+        };
+    };
+    let mut judged: Vec<(String, Evaluation)> = Vec::new();
+    let local = local_name(&facts.host);
+    if facts.host.maas.is_some() && !inspected.iter().any(|h| same_host(&h.name, &local)) {
+        let mut e = on(&facts.host, &Who::Named(&local));
+        name_host(&mut e, &local);
+        judged.push((local.clone(), e));
+    }
+    for h in inspected {
+        let e = match &h.facts {
+            Err(cause) => Evaluation::error(def, cause.clone()),
+            Ok(host) if host.maas.is_none() => Evaluation::skipped(def, format!("MAAS is not installed on {}", h.name)),
+            Ok(host) => {
+                let mut e = on(host, &Who::Named(&h.name));
+                name_host(&mut e, &h.name);
+                e
+            }
+        };
+        judged.push((h.name.clone(), e));
+    }
+    let order = upgrade_order(facts);
+    for name in &order {
+        if !judged.iter().any(|(n, _)| same_host(n, name)) {
+            let cause = ProbeError::new(
+                ErrorKind::NotAvailable,
+                format!("{name} was not inspected: the region API lists it as a controller, but no inventory host or facts document is it"),
+            );
+            judged.push((name.clone(), Evaluation::error(def, cause)));
+        }
+    }
+    judged.sort_by_key(|(name, _)| order.iter().position(|n| same_host(n, name)).unwrap_or(usize::MAX));
+    combine(def, judged)
+}
+
+/// Sets `host` on every finding of `e`.
+fn name_host(e: &mut Evaluation, host: &str) {
+    for f in &mut e.findings {
+        f.host = Some(host.to_string());
+    }
+}
+
+/// The outcome of a host check over the hosts it judged: error when one could not be checked
+/// (its kind), else fail with findings, else pass; skipped only when every host skipped.
+fn combine(def: &CheckDef, judged: Vec<(String, Evaluation)>) -> Evaluation {
+    use crate::report::HostOutcome;
+    let hosts: Vec<HostOutcome> = judged
+        .iter()
+        .map(|(host, e)| HostOutcome {
+            host: host.clone(),
+            status: e.outcome.status,
+            reason: e.outcome.reason.clone().filter(|r| !r.is_empty()),
+            kind: e.outcome.kind,
+        })
+        .collect();
+    let findings: Vec<Finding> = judged.into_iter().flat_map(|(_, e)| e.findings).collect();
+    let count = |status: OutcomeStatus| hosts.iter().filter(|h| h.status == status).count();
+    let errors: Vec<&HostOutcome> = hosts.iter().filter(|h| h.status == OutcomeStatus::Error).collect();
+    let mut e = if let Some(first) = errors.first() {
+        let detail = errors
+            .iter()
+            .map(|h| format!("{}: {}", h.host, h.reason.as_deref().unwrap_or("could not be checked")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Evaluation::partly(
+            def,
+            findings,
+            ProbeError::new(
+                first.kind.unwrap_or(ErrorKind::Failed),
+                format!(
+                    "{} could not be checked: {detail}",
+                    crate::report::plural(errors.len(), "host")
+                ),
+            ),
+        )
+    } else if count(OutcomeStatus::Skipped) == hosts.len() {
+        Evaluation::skipped(
+            def,
+            if hosts.is_empty() {
+                "no host to check: the inventory and facts documents name none".to_string()
+            } else {
+                format!(
+                    "MAAS is installed on none of the {} inspected",
+                    crate::report::plural(hosts.len(), "host")
+                )
+            },
+        )
+    } else {
+        let checked = hosts.len() - count(OutcomeStatus::Skipped);
+        Evaluation::from_findings(
+            def,
+            findings,
+            format!("{} checked", crate::report::plural(checked, "host")),
+        )
+    };
+    e.outcome.hosts = hosts;
+    e
+}
+
+/// This host's name for a fleet report (its hostname, from `/proc/sys/kernel/hostname`).
+fn local_name(host: &HostFacts) -> String {
+    host.hostname.clone().unwrap_or_else(|| "this host".into())
+}
+
+/// Whether two host names are one host: equal, or equal in their first DNS label
+/// (`region-1` is `region-1.maas`), case aside.
+fn same_host(a: &str, b: &str) -> bool {
+    let label = |n: &str| n.split('.').next().unwrap_or(n).to_ascii_lowercase();
+    a.eq_ignore_ascii_case(b) || label(a) == label(b)
+}
+
+/// A listed controller: its hostname, roles (`region`, `rack`) and reported version.
+type Listed<'a> = (String, BTreeSet<&'static str>, Option<&'a str>);
+
+/// The controllers the region API lists, by system_id, in the order MAAS upgrades them:
+/// rack-only controllers first, then region controllers (a region+rack upgrades with the
+/// regions; upstream docs/how-to-guides/upgrade-maas.md: rack controllers first), by hostname
+/// within each. A region+rack, listed by both endpoints, is one entry with both roles.
+fn ordered_controllers(api: &MaasApiFacts) -> Vec<(&str, Listed<'_>)> {
+    let mut controllers: BTreeMap<&str, Listed<'_>> = BTreeMap::new();
+    for (role, list) in [("region", &api.regions), ("rack", &api.racks)] {
+        for c in list {
+            let entry = controllers
+                .entry(c.system_id.as_str())
+                .or_insert_with(|| (c.hostname.clone(), BTreeSet::new(), c.version.as_deref()));
+            entry.1.insert(role);
+        }
+    }
+    let mut ordered: Vec<(&str, Listed<'_>)> = controllers.into_iter().collect();
+    ordered.sort_by_key(|(_, (hostname, roles, _))| (roles.contains("region"), hostname.clone()));
+    ordered
+}
+
+/// The controllers' hostnames in upgrade order ([`ordered_controllers`]); none without the API.
+fn upgrade_order(facts: &MaasFacts) -> Vec<String> {
+    facts.api.found().map_or_else(Vec::new, |api| {
+        ordered_controllers(api)
+            .into_iter()
+            .map(|(_, (hostname, _, _))| hostname)
+            .filter(|h| !h.is_empty())
+            .collect()
+    })
 }
 
 fn ubuntu_release(
@@ -400,10 +573,19 @@ fn ubuntu_release(
     target: &Version,
     release: &Result<&Release, String>,
 ) -> Evaluation {
-    let host = match maas_host(facts) {
-        Ok(h) => h,
-        Err(reason) => return Evaluation::skipped(def, reason),
-    };
+    over_hosts(def, facts, |host, who| {
+        ubuntu_release_on(def, host, who, target, release)
+    })
+}
+
+/// MAAS002 on one host that runs MAAS.
+fn ubuntu_release_on(
+    def: &CheckDef,
+    host: &HostFacts,
+    who: &Who,
+    target: &Version,
+    release: &Result<&Release, String>,
+) -> Evaluation {
     let release = match release {
         Ok(r) => r,
         Err(e) => return Evaluation::undecided(def, e.clone()),
@@ -426,14 +608,15 @@ fn ubuntu_release(
         ("required", json!(release.ubuntu)),
         ("required_codename", json!(release.ubuntu_codename)),
     ]);
-    let subject = "this host".to_string();
+    let subject = who.subject();
     let have = os.series();
     if os.id != "ubuntu" {
         let f = def.finding(
             Severity::Blocker,
             subject,
             format!(
-                "This host runs {} {}; MAAS {} needs Ubuntu {} ({}).",
+                "{} runs {} {}; MAAS {} needs Ubuntu {} ({}).",
+                who.sentence(),
                 os.id,
                 os.version,
                 target.series(),
@@ -463,7 +646,8 @@ fn ubuntu_release(
                 Severity::Warning,
                 subject,
                 format!(
-                    "This host runs Ubuntu {} ({}). The MAAS {} snap is built on Ubuntu {} and can run on other Ubuntu releases (docs/reference/supported-maas-versions.md), but the upgrade documents ask for Ubuntu {} ({}) first: plan the host's release upgrade.",
+                    "{} runs Ubuntu {} ({}). The MAAS {} snap is built on Ubuntu {} and can run on other Ubuntu releases (docs/reference/supported-maas-versions.md), but the upgrade documents ask for Ubuntu {} ({}) first: plan the host's release upgrade.",
+                    who.sentence(),
                     os.version,
                     os.codename,
                     target.series(),
@@ -480,7 +664,8 @@ fn ubuntu_release(
                 Severity::Blocker,
                 subject,
                 format!(
-                    "This host runs Ubuntu {} ({}); the MAAS {} deb packages install only on Ubuntu {} ({}) (docs/reference/supported-maas-versions.md).",
+                    "{} runs Ubuntu {} ({}); the MAAS {} deb packages install only on Ubuntu {} ({}) (docs/reference/supported-maas-versions.md).",
+                    who.sentence(),
                     os.version,
                     os.codename,
                     target.series(),
@@ -1262,19 +1447,40 @@ fn shared_addresses(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Evalu
     }
 }
 
+/// The MAAS installs the host facts show, with where: this host's, and every inspected host's
+/// (`the maas snap on region-1`).
+fn installs(facts: &MaasFacts) -> Vec<(&str, String)> {
+    let how = |install: &MaasInstall, host: &str| match install {
+        MaasInstall::Snap { .. } => format!("the maas snap on {host}"),
+        MaasInstall::Deb { .. } => format!("the maas-region-api package on {host}"),
+    };
+    let mut found = Vec::new();
+    if let Some(install) = &facts.host.maas {
+        if let Some(v) = install.version() {
+            found.push((v, how(install, "this host")));
+        }
+    }
+    for h in facts.inspected.iter().flatten() {
+        if let Ok(HostFacts {
+            maas: Some(install), ..
+        }) = &h.facts
+        {
+            if let Some(v) = install.version() {
+                found.push((v, how(install, &h.name)));
+            }
+        }
+    }
+    found
+}
+
 /// What says a region runs MAAS 3.3 or newer: this host's package, and each region controller's
 /// reported version (the region API's `version/` is the most common one among them).
 fn installed_from(facts: &MaasFacts, introduced: Series) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    if let Some(v) = facts.host.maas.as_ref().and_then(MaasInstall::version) {
-        if Version::parse(v).is_ok_and(|p| p.series() >= introduced) {
-            let how = match facts.host.maas {
-                Some(MaasInstall::Snap { .. }) => "the maas snap on this host",
-                _ => "the maas-region-api package on this host",
-            };
-            found.push((v.to_string(), how.to_string()));
-        }
-    }
+    let mut found: Vec<(String, String)> = installs(facts)
+        .into_iter()
+        .filter(|(v, _)| Version::parse(v).is_ok_and(|p| p.series() >= introduced))
+        .map(|(v, how)| (v.to_string(), how))
+        .collect();
     if let Some(api) = facts.api.found() {
         for region in &api.regions {
             if let Some(v) = region.version.as_deref() {
@@ -1343,10 +1549,11 @@ fn interrupted_upgrade(pack: &MaasPack, def: &CheckDef, facts: &MaasFacts) -> Ev
 }
 
 fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
-    let host = match maas_host(facts) {
-        Ok(h) => h,
-        Err(reason) => return Evaluation::skipped(def, reason),
-    };
+    over_hosts(def, facts, |host, who| time_sync_on(def, host, who))
+}
+
+/// MAAS006 on one host that runs MAAS.
+fn time_sync_on(def: &CheckDef, host: &HostFacts, who: &Who) -> Evaluation {
     if !host.systemd {
         return Evaluation::skipped(def, "systemd does not run on this host (no /run/systemd/system)");
     }
@@ -1383,7 +1590,7 @@ fn time_sync(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
     if host.timesyncd.is_active() && maas_chrony {
         let f = def.finding(
             Severity::Warning,
-            "this host",
+            who.subject(),
             format!("systemd-timesyncd is active while {which} runs: two daemons set the clock."),
             ev,
         );
@@ -1405,16 +1612,8 @@ fn controller_skew(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
         Ok(api) => api,
         Err(e) => return e,
     };
-    // A region+rack controller is listed by both endpoints; keep one entry with both roles.
-    let mut controllers: BTreeMap<&str, (String, BTreeSet<&str>, Option<&str>)> = BTreeMap::new();
-    for (role, list) in [("region", &api.regions), ("rack", &api.racks)] {
-        for c in list {
-            let entry = controllers
-                .entry(c.system_id.as_str())
-                .or_insert_with(|| (c.hostname.clone(), BTreeSet::new(), c.version.as_deref()));
-            entry.1.insert(role);
-        }
-    }
+    let ordered = ordered_controllers(api);
+    let controllers: BTreeMap<&str, &Listed> = ordered.iter().map(|(id, c)| (*id, c)).collect();
     let versions: BTreeSet<String> = controllers
         .values()
         .filter_map(|(_, _, v)| v.and_then(|v| Version::parse(v).ok()))
@@ -1425,8 +1624,23 @@ fn controller_skew(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
         .values()
         .filter(|(_, _, v)| v.is_none_or(|v| v.trim().is_empty()))
         .count();
+    let order: Vec<String> = ordered
+        .iter()
+        .map(|(_, (hostname, _, version))| {
+            format!(
+                "{hostname} ({})",
+                version.filter(|v| !v.trim().is_empty()).unwrap_or("no version")
+            )
+        })
+        .collect();
+    const SHOWN: usize = 12;
+    let shown = if order.len() > SHOWN {
+        format!("{}, … {} more", order[..SHOWN].join(", "), order.len() - SHOWN)
+    } else {
+        order.join(", ")
+    };
     let summary = format!(
-        "{} controller(s) on {}{}",
+        "{} controller(s) on {}{}; upgrade order: {shown}",
         controllers.len(),
         versions.iter().cloned().collect::<Vec<_>>().join(", "),
         if unreported > 0 {
@@ -1438,7 +1652,7 @@ fn controller_skew(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
     if versions.len() <= 1 {
         return Evaluation::pass(def, summary);
     }
-    let list: Vec<Value> = controllers
+    let list: Vec<Value> = ordered
         .iter()
         .map(|(id, (hostname, roles, version))| {
             json!({"system_id": id, "hostname": hostname, "roles": roles.iter().collect::<Vec<_>>(), "version": version})
@@ -1448,7 +1662,7 @@ fn controller_skew(def: &CheckDef, facts: &MaasFacts) -> Evaluation {
         Severity::Warning,
         "region and rack controllers",
         format!(
-            "Controllers run {} different versions ({}). Finish that upgrade first: rack controllers first, then region controllers.",
+            "Controllers run {} different versions ({}). Finish that upgrade first, rack controllers first, then region controllers: {shown}.",
             versions.len(),
             versions.iter().cloned().collect::<Vec<_>>().join(", ")
         ),
@@ -1508,6 +1722,7 @@ mod tests {
 
     fn host(release: Option<(&str, &str)>, install: Option<MaasInstall>) -> HostFacts {
         HostFacts {
+            hostname: None,
             release: release.map(|(id, v)| HostRelease {
                 id: id.into(),
                 version: v.into(),
@@ -1549,6 +1764,7 @@ mod tests {
             api: Probed::Skipped("not configured".into()),
             bmcs: Probed::Skipped("not configured".into()),
             configured_current: None,
+            inspected: None,
         }
     }
 

@@ -91,6 +91,8 @@ pub struct MaasConfig {
     pub maas_role: Option<String>,
     /// Database facts that replace the database probe (`--demo`'s recorded database).
     pub recorded_postgres: Option<super::facts::PgFacts>,
+    /// The controllers to inspect besides this host (`scan --hosts`, `--host-facts`).
+    pub fleet: super::fleet::Fleet,
 }
 
 impl MaasConfig {
@@ -137,6 +139,7 @@ impl MaasConfig {
             pg_database: postgresql.database,
             maas_role: postgresql.maas_role,
             recorded_postgres: None,
+            fleet: super::fleet::Fleet::default(),
         })
     }
 }

@@ -215,9 +215,20 @@ pub struct RegiondConf {
     pub maas_url: Option<String>,
 }
 
+/// A host inspected besides this one: its facts (from a facts document or read over SSH), or
+/// why they could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectedHost {
+    /// Its name: the inventory's, or the document's `host`.
+    pub name: String,
+    pub facts: Result<HostFacts, ProbeError>,
+}
+
 /// What the host told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostFacts {
+    /// The host's name (`/proc/sys/kernel/hostname`, or a root's `/etc/hostname`).
+    pub hostname: Option<String>,
     /// From /etc/os-release, else lsb_release.
     pub release: Option<Release>,
     /// From lsb_release, when it ran (kept to cross-check os-release).

@@ -172,9 +172,11 @@ impl Document {
         serde_json::from_str(text).map_err(|e| bad(format!("{origin} is not a valid facts document: {e}")))
     }
 
-    /// The facts as the checks take them.
+    /// The facts as the checks take them (named by the document's `host`).
     pub fn host_facts(&self) -> HostFacts {
-        HostFacts::from(&self.facts)
+        let mut facts = HostFacts::from(&self.facts);
+        facts.hostname = Some(self.host.clone());
+        facts
     }
 }
 
@@ -183,13 +185,13 @@ impl Document {
 /// for a root; `localhost` when neither says).
 pub async fn collect(source: &HostSource, name: Option<&str>) -> Document {
     let facts = super::probe_host::probe(source).await;
-    let (root, hostname) = match source {
-        HostSource::Root { root, .. } => (root.clone(), source.read("/etc/hostname")),
-        _ => (PathBuf::from("/"), source.read("/proc/sys/kernel/hostname")),
+    let root = match source {
+        HostSource::Root { root, .. } => root.clone(),
+        _ => PathBuf::from("/"),
     };
     let host = name
         .map(str::to_string)
-        .or_else(|| hostname.map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
+        .or_else(|| facts.hostname.clone())
         .unwrap_or_else(|| "localhost".into());
     Document::new(&host, &root, &facts)
 }
@@ -291,6 +293,7 @@ impl From<&HostFacts> for Facts {
 impl From<&Facts> for HostFacts {
     fn from(d: &Facts) -> HostFacts {
         HostFacts {
+            hostname: None,
             release: d.release.as_ref().map(Release::from),
             lsb_release: d.lsb_release.as_ref().map(Release::from),
             systemd: d.systemd,
@@ -387,6 +390,7 @@ mod tests {
 
     fn facts() -> HostFacts {
         HostFacts {
+            hostname: Some("region-1".into()),
             release: Some(Release {
                 id: "ubuntu".into(),
                 version: "22.04".into(),

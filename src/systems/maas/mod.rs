@@ -7,6 +7,7 @@ pub mod checks;
 pub mod config;
 pub mod demo;
 pub mod facts;
+pub mod fleet;
 pub mod host_document;
 pub mod probe_api;
 pub mod probe_host;
@@ -127,12 +128,14 @@ async fn run(scan: &Scan) -> Part {
             probe_maas_api(scan, &host)
         ),
     );
+    let inspected = fleet::inspect(&scan.config.of::<MaasConfig>().fleet).await;
     let facts = MaasFacts {
         host,
         postgres,
         api,
         bmcs,
         configured_current: scan.config.of::<MaasConfig>().current.clone(),
+        inspected,
     };
     Part {
         evaluations: checks::evaluate(pack, &facts, given),

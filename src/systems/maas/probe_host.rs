@@ -23,6 +23,14 @@ pub const DEB_PACKAGES: [&str; 2] = ["maas-region-api", "maas-rack-controller"];
 /// Every read [`probe`] makes, so a remote host is recorded with all of them in one go (a test
 /// holds [`probe`] to it).
 pub const READS: &[HostRead] = &[
+    HostRead::File {
+        path: "/proc/sys/kernel/hostname",
+        privileged: false,
+    },
+    HostRead::File {
+        path: "/etc/hostname",
+        privileged: false,
+    },
     HostRead::Command(&["lsb_release", "-a"]),
     HostRead::File {
         path: "/etc/os-release",
@@ -125,7 +133,14 @@ pub async fn probe(source: &HostSource) -> HostFacts {
                 "cannot read {p}: {cause} (MAAS writes it mode 0640, for root and the maas group): run preflight as root (sudo preflight …), or give the database with DATABASE_URL or [postgresql] url"
             )))),
         });
+    // A running system's name is the kernel's; a root's, its /etc/hostname.
+    let hostname = source
+        .read("/proc/sys/kernel/hostname")
+        .or_else(|| source.read("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
     HostFacts {
+        hostname,
         release,
         lsb_release,
         systemd,
