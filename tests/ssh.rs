@@ -267,6 +267,20 @@ async fn a_host_key_other_than_known_hosts_holds_is_refused() {
     );
 }
 
+#[tokio::test]
+async fn a_login_without_an_authorized_key_is_refused() {
+    let sshd = Sshd::start(1);
+    let port = sshd.ports[0];
+    // No authorized key for this user in the server's AuthorizedKeysFile dir.
+    let target = sshd.target("region-1.maas", "127.0.0.1", 0, "daemon");
+    let err = record(&target, READS, &sshd.options()).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Auth, "{err}");
+    assert_eq!(
+        err.detail,
+        format!("ssh could not log in to region-1.maas (127.0.0.1:{port}): daemon@127.0.0.1: Permission denied (publickey).")
+    );
+}
+
 /// An executable script at `dir/name`.
 fn script(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
