@@ -10,6 +10,7 @@
 //! can be recorded in one go.
 
 pub mod root;
+pub mod ssh;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,13 @@ pub struct RecordedHost {
     /// 0640, root and the maas group).
     #[serde(default)]
     pub unreadable: BTreeSet<String>,
+    /// Reads that were asked of the host but could not be made, and why, keyed by
+    /// [`HostRead::line`]: `file PATH` (it exists but could not be read, kind forbidden: "sudo
+    /// -n was refused on HOST: …") or `command LINE` (the source cannot run it, kind not
+    /// available: a running system's state asked under a root directory). Recorded over SSH
+    /// ([`ssh::record`]).
+    #[serde(default)]
+    pub unread: BTreeMap<String, String>,
     /// Every read asked of this host, in order, as [`HostRead::line`] words it (tests hold a
     /// probe to the reads it declares).
     #[serde(skip)]
@@ -150,6 +158,9 @@ impl HostSource {
             },
             HostSource::Recorded(r) => {
                 r.ask(format!("file {path}"));
+                if let Some(cause) = r.unread.get(&format!("file {path}")) {
+                    return Err(ProbeError::new(ErrorKind::Forbidden, cause.clone()));
+                }
                 if r.unreadable.contains(path) {
                     return Err(denied());
                 }
@@ -204,6 +215,12 @@ impl HostSource {
             },
             HostSource::Recorded(r) => {
                 r.ask(format!("command {line}"));
+                if let Some(cause) = r.unread.get(&format!("command {line}")) {
+                    return Err(RunError::Failed(ProbeError::new(
+                        ErrorKind::NotAvailable,
+                        cause.clone(),
+                    )));
+                }
                 let stderr = r.stderr.get(&line).cloned().unwrap_or_default();
                 let answer = r
                     .commands

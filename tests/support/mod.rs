@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod sshd;
+
 use std::collections::HashMap;
 
 use preflight::config::{Config, Overrides};
