@@ -87,7 +87,7 @@ fn release(version: &str, codename: &str) -> Option<Release> {
         id: "ubuntu".into(),
         version: version.into(),
         codename: codename.into(),
-        source: "/etc/os-release",
+        source: "/etc/os-release".into(),
     })
 }
 
@@ -137,6 +137,7 @@ async fn inventory_hosts_on_one_sshd_each_read_their_own_root() {
     assert_eq!(
         without_regiond(facts, probe_host::SNAP_REGIOND_CONF),
         HostFacts {
+            hostname: None,
             release: release("24.04", "noble"),
             lsb_release: None,
             systemd: true,
@@ -158,6 +159,7 @@ async fn inventory_hosts_on_one_sshd_each_read_their_own_root() {
     assert_eq!(
         without_regiond(facts, probe_host::DEB_REGIOND_CONF),
         HostFacts {
+            hostname: None,
             release: release("22.04", "jammy"),
             lsb_release: None,
             systemd: false,

@@ -9,6 +9,7 @@
 //! serves all. A system lists the reads its host probe makes ([`HostRead`]), so a remote host
 //! can be recorded in one go.
 
+pub mod inventory;
 pub mod root;
 pub mod ssh;
 
