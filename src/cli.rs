@@ -190,16 +190,75 @@ pub struct ScanArgs {
     #[arg(long = "host-facts", value_name = "FILE|DIR", num_args = 1..)]
     pub host_facts: Vec<PathBuf>,
 
+    /// Inspect the controllers over SSH: an Ansible inventory (INI or YAML; ansible_host,
+    /// ansible_port, ansible_user, ansible_become, ansible_ssh_private_key_file), or `maas`
+    /// for the region and rack controllers the region API lists. Agentless: the system's
+    /// OpenSSH client (BatchMode, your ssh config) runs the same read-only reads as on this
+    /// host, one round trip per host. A host that cannot be reached is an error naming it.
+    #[arg(long, value_name = "FILE|maas")]
+    pub hosts: Option<String>,
+
+    /// With --hosts: read privileged files (regiond.conf, mode 0640) through `sudo -n`.
+    #[arg(long, requires = "hosts")]
+    pub sudo: bool,
+
+    /// With --hosts: an ssh option for every host, as `-o` takes it (repeatable), e.g.
+    /// `--ssh-option UserKnownHostsFile=./known_hosts`.
+    #[arg(long = "ssh-option", value_name = "OPTION", requires = "hosts")]
+    pub ssh_options: Vec<String>,
+
+    /// With --hosts: how many hosts are read at once.
+    #[arg(long = "ssh-concurrency", value_name = "N", default_value_t = 16, requires = "hosts")]
+    pub ssh_concurrency: usize,
+
     #[command(flatten)]
     pub report: ReportArgs,
 }
 
 impl ScanArgs {
-    /// The hosts to inspect besides this one.
-    fn fleet(&self) -> crate::systems::fleet::Fleet {
-        crate::systems::fleet::Fleet {
+    /// The hosts to inspect besides this one; each host's recording is bounded by `timeout`
+    /// (the run's).
+    ///
+    /// # Errors
+    /// An inventory that cannot be read or parsed.
+    fn fleet(&self, timeout: std::time::Duration) -> Result<crate::systems::fleet::Fleet, CliError> {
+        use crate::systems::fleet::{inventory_targets, Fleet, HostsFrom, SshHosts};
+        let ssh = match self.hosts.as_deref() {
+            None => None,
+            Some(from) => {
+                let mut options = crate::host::ssh::SshOptions {
+                    sudo: self.sudo,
+                    timeout,
+                    connect_timeout: timeout.min(std::time::Duration::from_secs(10)),
+                    ..Default::default()
+                };
+                for o in &self.ssh_options {
+                    options.extra.extend(["-o".to_string(), o.clone()]);
+                }
+                let from = if from == "maas" {
+                    HostsFrom::Maas
+                } else {
+                    let text = std::fs::read_to_string(from).map_err(|e| CliError {
+                        message: format!("cannot read the inventory {from}: {e}"),
+                        help: Some("--hosts takes an Ansible inventory file (INI or YAML), or `maas`".into()),
+                    })?;
+                    let hosts = crate::host::inventory::parse(&text, from).map_err(|e| CliError {
+                        message: e.to_string(),
+                        help: Some("`ansible-inventory -i FILE --list` shows how Ansible reads it".into()),
+                    })?;
+                    HostsFrom::Inventory(inventory_targets(&hosts, &options))
+                };
+                Some(SshHosts {
+                    from,
+                    options,
+                    concurrency: self.ssh_concurrency.max(1),
+                })
+            }
+        };
+        Ok(Fleet {
             documents: self.host_facts.clone(),
-        }
+            ssh,
+        })
     }
 }
 
@@ -547,7 +606,13 @@ fn scan(args: ScanArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    crate::systems::fleet::use_fleet(&mut config, args.fleet());
+    match args.fleet(config.timeout) {
+        Ok(fleet) => crate::systems::fleet::use_fleet(&mut config, fleet),
+        Err(e) => {
+            report_error(e);
+            return unknown();
+        }
+    }
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -609,7 +674,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    crate::systems::fleet::use_fleet(&mut config, args.scan.fleet());
+    match args.scan.fleet(config.timeout) {
+        Ok(fleet) => crate::systems::fleet::use_fleet(&mut config, fleet),
+        Err(e) => {
+            report_error(e);
+            return unknown();
+        }
+    }
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,

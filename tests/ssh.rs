@@ -359,7 +359,8 @@ async fn record_all_keeps_the_order_of_its_targets() {
         down("down-2.maas"),
         sshd.target("region-2.maas", "localhost", 0, "root"),
     ];
-    let results = record_all(&targets, READS, &options, 2).await;
+    let jobs: Vec<(SshTarget, SshOptions)> = targets.iter().map(|t| (t.clone(), options.clone())).collect();
+    let results = record_all(&jobs, READS, 2).await;
     assert_eq!(results.len(), 5);
     let mut seen = Vec::new();
     for (target, result) in targets.iter().zip(results) {

@@ -160,20 +160,17 @@ pub async fn record(target: &SshTarget, reads: &[HostRead], options: &SshOptions
     })
 }
 
-/// Records every target (see [`record`]), at most `concurrency` at a time (at least 1); the
-/// results are in the order of `targets`. A progress bar is drawn on standard error only when
-/// it is a terminal.
+/// Records every target with its own options (see [`record`]), at most `concurrency` at a time
+/// (at least 1); the results are in the order of `jobs`. A progress bar is drawn on standard
+/// error only when it is a terminal.
 pub async fn record_all(
-    targets: &[SshTarget],
+    jobs: &[(SshTarget, SshOptions)],
     reads: &[HostRead],
-    options: &SshOptions,
     concurrency: usize,
 ) -> Vec<Result<RecordedHost, ProbeError>> {
     let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(targets.len() as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
+        let bar =
+            indicatif::ProgressBar::with_draw_target(Some(jobs.len() as u64), indicatif::ProgressDrawTarget::stderr());
         if let Ok(style) =
             indicatif::ProgressStyle::with_template("{spinner} hosts over ssh {pos}/{len} [{bar:30}] {eta}")
         {
@@ -183,8 +180,8 @@ pub async fn record_all(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let results = futures::stream::iter(targets)
-        .map(|target| {
+    let results = futures::stream::iter(jobs)
+        .map(|(target, options)| {
             let bar = &bar;
             async move {
                 let result = record(target, reads, options).await;

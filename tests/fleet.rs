@@ -1,0 +1,150 @@
+//! One verdict for a whole deployment: `preflight scan --hosts inventory.ini` reads every
+//! controller over a real OpenSSH server (tests/support/sshd.rs; each inventory host reads a
+//! different root on it through `preflight_root`), joined with the region API's controller
+//! list, in every format.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use assert_cmd::Command;
+use mocks::fleet::Fleet;
+use mocks::maas::{MaasOptions, MaasServer, API_KEY};
+use serde_json::Value;
+use support::sshd::{free_port, Sshd};
+
+fn put(root: &Path, path: &str, text: &str) {
+    let file = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, text).unwrap();
+    let mut dir = file.parent().unwrap().to_path_buf();
+    while dir.starts_with(root) {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        dir.pop();
+    }
+}
+
+/// A controller's root: Ubuntu `ubuntu`, the MAAS snap (`snap`) or deb, systemd's marker.
+fn root(ubuntu: &str, snap: Option<&str>, deb: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::set_permissions(r, std::fs::Permissions::from_mode(0o755)).unwrap();
+    put(r, "/etc/os-release", &format!("ID=ubuntu\nVERSION_ID=\"{ubuntu}\"\n"));
+    put(r, "/run/systemd/system/.keep", "");
+    if let Some(v) = snap {
+        put(
+            r,
+            "/snap/maas/current/meta/snap.yaml",
+            &format!("name: maas\nversion: {v}\n"),
+        );
+        put(r, "/var/snap/maas/common/snap_mode", "rack");
+    }
+    if let Some(v) = deb {
+        put(
+            r,
+            "/var/lib/dpkg/status",
+            &format!("Package: maas-region-api\nStatus: install ok installed\nArchitecture: all\nVersion: {v}\n"),
+        );
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inventory_gives_one_verdict_over_every_controller() {
+    let sshd = Sshd::start(2);
+    let rack = root("22.04", Some("3.4.2"), None);
+    let region = root("20.04", None, Some("1:3.4.2-14353-g.5a5221d57-0ubuntu1~20.04.1"));
+    let closed = free_port();
+    let key = sshd.key.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.ini");
+    std::fs::write(
+        &inventory,
+        format!(
+            "[rack]\nmaas-rack-2 ansible_host=127.0.0.1 ansible_port={} preflight_root={}\n\n\
+             [region]\nmaas-region-1.maas ansible_host=localhost ansible_port={} preflight_root={}\n\
+             maas-region-9 ansible_host=127.0.0.1 ansible_port={closed}\n\n\
+             [controllers:children]\nrack\nregion\n\n\
+             [controllers:vars]\nansible_user=root\nansible_ssh_private_key_file={key}\n",
+            sshd.ports[0],
+            rack.path().display(),
+            sshd.ports[1],
+            region.path().display(),
+        ),
+    )
+    .unwrap();
+    let fleet = Fleet::generate(20, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
+    let known_hosts = format!("UserKnownHostsFile={}", sshd.known_hosts.display());
+    let scan = |format: &str| {
+        Command::cargo_bin("preflight")
+            .unwrap()
+            .env("HOME", dir.path())
+            .env_remove("DATABASE_URL")
+            .env("MAAS_URL", server.maas_url())
+            .env("MAAS_API_KEY", API_KEY)
+            .args(["scan", "--target", "maas=3.5", "--format", format, "--hosts"])
+            .arg(&inventory)
+            .args(["--ssh-option", &known_hosts])
+            .args(["--ssh-option", "GlobalKnownHostsFile=/dev/null"])
+            .args(["--ssh-option", "StrictHostKeyChecking=yes"])
+            .args(["--ssh-option", "IdentitiesOnly=yes"])
+            .args(["--ssh-option", "IdentityAgent=none"])
+            .output()
+            .unwrap()
+    };
+    let out = scan("json");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stderr), sshd.log()));
+    let maas002 = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["check"] == "MAAS002")
+        .unwrap()
+        .clone();
+    let hosts: Vec<(String, String)> = maas002["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["host"].as_str().unwrap().to_string(),
+                h["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Upgrade order: the rack, then the region; then the inventory host the API does not list.
+    assert_eq!(
+        hosts,
+        [
+            ("maas-rack-2".to_string(), "pass".to_string()),
+            ("maas-region-1.maas".to_string(), "fail".to_string()),
+            ("maas-region-9".to_string(), "error".to_string()),
+        ],
+        "{maas002}"
+    );
+    let unreachable = &maas002["hosts"][2];
+    assert_eq!(unreachable["kind"], "unreachable", "{unreachable}");
+    assert!(
+        unreachable["reason"].as_str().unwrap().contains("maas-region-9"),
+        "{unreachable}"
+    );
+    let blocker = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "MAAS002")
+        .unwrap();
+    assert_eq!(blocker["host"], "maas-region-1.maas");
+    assert!(blocker["message"]
+        .as_str()
+        .unwrap()
+        .contains("deb packages install only on Ubuntu 22.04"));
+    assert_eq!(out.status.code(), Some(2), "a blocker: CRITICAL");
+
+    // The same verdict as a table: the host × check matrix, then the findings.
+    let table = String::from_utf8(scan("table").stdout).unwrap();
+    assert!(table.contains("maas-region-1.maas"), "{table}");
+}
