@@ -437,6 +437,29 @@ pub struct HostOutcome {
     pub kind: Option<ErrorKind>,
 }
 
+/// The host × check matrix of a report whose host checks ran over several hosts: the hosts
+/// in the order they first appear in the outcomes, the checks that ran per host, and each
+/// (host, check) cell (`None`: that check did not judge that host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostMatrix<'a> {
+    pub hosts: Vec<&'a str>,
+    pub checks: Vec<&'a Outcome>,
+    /// `cells[h][c]`: host `h`, check `c`.
+    pub cells: Vec<Vec<Option<&'a HostOutcome>>>,
+}
+
+impl OutcomeStatus {
+    /// The matrix's mark: ✓ pass, ✗ fail, ! error (could not run), – skipped.
+    pub fn mark(self) -> &'static str {
+        match self {
+            OutcomeStatus::Pass => "✓",
+            OutcomeStatus::Fail => "✗",
+            OutcomeStatus::Error => "!",
+            OutcomeStatus::Skipped => "–",
+        }
+    }
+}
+
 /// Overall result; decides the exit code (Nagios plugin convention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -601,6 +624,34 @@ pub fn status_of(findings: &[Finding], outcomes: &[Outcome], policy: &Policy) ->
         Status::Warning
     } else {
         Status::Ok
+    }
+}
+
+impl Report {
+    /// The host × check matrix, `None` when no check ran per host.
+    pub fn host_matrix(&self) -> Option<HostMatrix<'_>> {
+        let checks: Vec<&Outcome> = self.outcomes.iter().filter(|o| !o.hosts.is_empty()).collect();
+        if checks.is_empty() {
+            return None;
+        }
+        let mut hosts: Vec<&str> = Vec::new();
+        for o in &checks {
+            for h in &o.hosts {
+                if !hosts.contains(&h.host.as_str()) {
+                    hosts.push(&h.host);
+                }
+            }
+        }
+        let cells = hosts
+            .iter()
+            .map(|host| {
+                checks
+                    .iter()
+                    .map(|o| o.hosts.iter().find(|h| h.host == *host))
+                    .collect()
+            })
+            .collect();
+        Some(HostMatrix { hosts, checks, cells })
     }
 }
 

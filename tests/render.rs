@@ -125,3 +125,94 @@ fn every_renderer_names_the_kind_of_an_error() {
         "{prometheus}"
     );
 }
+
+/// A host check over three hosts: one passed, one found a blocker, one could not be reached.
+fn fleet_report() -> Report {
+    use preflight::report::HostOutcome;
+    let host = find("MAAS002").unwrap();
+    let mut blocker = host.finding(
+        Severity::Blocker,
+        "region-2",
+        "region-2 runs Ubuntu 20.04 (focal); the MAAS 3.5 deb packages install only on Ubuntu 22.04 (jammy).",
+        Evidence::default(),
+    );
+    blocker.host = Some("region-2".into());
+    let mut outcome = host.outcome(OutcomeStatus::Error, Some("1 host could not be checked".into()));
+    outcome.kind = Some(ErrorKind::Unreachable);
+    let on = |name: &str, status, reason: &str, kind| HostOutcome {
+        host: name.into(),
+        status,
+        reason: Some(reason.into()),
+        kind,
+    };
+    outcome.hosts = vec![
+        on(
+            "rack-1",
+            OutcomeStatus::Pass,
+            "Ubuntu 22.04 (jammy) ≥ 22.04 for MAAS 3.5",
+            None,
+        ),
+        on("region-2", OutcomeStatus::Fail, "1 finding", None),
+        on(
+            "region-3",
+            OutcomeStatus::Error,
+            "region-3 (10.0.0.3): connection refused",
+            Some(ErrorKind::Unreachable),
+        ),
+    ];
+    let mut r = Report::new(
+        BTreeMap::from([("maas".to_string(), "3.5".to_string())]),
+        vec![blocker],
+        vec![outcome],
+        7,
+    );
+    r.preflight_version = "0.0.0-test".into();
+    r
+}
+
+#[test]
+fn every_renderer_names_the_host() {
+    let r = fleet_report();
+    let table = render(&r, Format::Table, &Context::default());
+    let matrix: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("rack-1") || l.contains("region-"))
+        .collect();
+    assert!(
+        matrix.iter().any(|l| l.contains("rack-1") && l.contains('✓')),
+        "{table}"
+    );
+    assert!(
+        matrix.iter().any(|l| l.contains("region-2") && l.contains('✗')),
+        "{table}"
+    );
+    assert!(
+        matrix.iter().any(|l| l.contains("region-3") && l.contains('!')),
+        "{table}"
+    );
+    assert!(
+        table.contains("! region-3 MAAS002: region-3 (10.0.0.3): connection refused"),
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, &Context::default())).unwrap();
+    assert_eq!(json["findings"][0]["host"], "region-2");
+    assert_eq!(json["outcomes"][0]["hosts"][2]["kind"], "unreachable");
+    let junit = render(&r, Format::Junit, &Context::default());
+    for case in [
+        r#"name="MAAS002 on rack-1""#,
+        r#"name="MAAS002 region-2""#,
+        r#"name="MAAS002 on region-3""#,
+    ] {
+        assert!(junit.contains(case), "{case}: {junit}");
+    }
+    let sarif: serde_json::Value = serde_json::from_str(&render(&r, Format::Sarif, &Context::default())).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["properties"]["host"], "region-2");
+    let prometheus = render(&r, Format::Prometheus, &Context::default());
+    for line in [
+        r#"preflight_host_check_status{system="host",check="MAAS002",host="rack-1",status="pass"} 1"#,
+        r#"preflight_host_check_status{system="host",check="MAAS002",host="region-3",status="error"} 1"#,
+        r#"preflight_host_findings{system="host",check="MAAS002",host="region-2",severity="blocker"} 1"#,
+    ] {
+        assert!(prometheus.contains(line), "{line}: {prometheus}");
+    }
+}

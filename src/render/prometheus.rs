@@ -58,6 +58,57 @@ pub fn render(report: &Report, now: f64) -> String {
             );
         }
     }
+    let per_host: Vec<_> = report.outcomes.iter().filter(|o| !o.hosts.is_empty()).collect();
+    if !per_host.is_empty() {
+        out.push_str("# HELP preflight_host_check_status Outcome of each host check on each host in the last run: 1 for its status, 0 for the others.\n");
+        out.push_str("# TYPE preflight_host_check_status gauge\n");
+        let mut host_findings: BTreeMap<(&str, &str, Severity), usize> = BTreeMap::new();
+        for f in report.findings.iter().filter(|f| f.waiver.is_none()) {
+            if let Some(host) = &f.host {
+                *host_findings
+                    .entry((f.check.as_str(), host.as_str(), f.severity))
+                    .or_default() += 1;
+            }
+        }
+        for o in &per_host {
+            for h in &o.hosts {
+                for status in [
+                    OutcomeStatus::Pass,
+                    OutcomeStatus::Fail,
+                    OutcomeStatus::Skipped,
+                    OutcomeStatus::Error,
+                ] {
+                    let _ = writeln!(
+                        out,
+                        "preflight_host_check_status{{system=\"{}\",check=\"{}\",host=\"{}\",status=\"{status}\"}} {}",
+                        o.system,
+                        label(&o.check),
+                        label(&h.host),
+                        u8::from(h.status == status)
+                    );
+                }
+            }
+        }
+        out.push_str("# HELP preflight_host_findings Findings of the last run's host checks by host and severity (waived ones excluded).\n");
+        out.push_str("# TYPE preflight_host_findings gauge\n");
+        for o in &per_host {
+            for h in &o.hosts {
+                for severity in [Severity::Blocker, Severity::Warning, Severity::Info] {
+                    let n = host_findings
+                        .get(&(o.check.as_str(), h.host.as_str(), severity))
+                        .copied()
+                        .unwrap_or(0);
+                    let _ = writeln!(
+                        out,
+                        "preflight_host_findings{{system=\"{}\",check=\"{}\",host=\"{}\",severity=\"{severity}\"}} {n}",
+                        o.system,
+                        label(&o.check),
+                        label(&h.host)
+                    );
+                }
+            }
+        }
+    }
     let errors: Vec<_> = report.outcomes.iter().filter_map(|o| Some((o, o.kind?))).collect();
     if !errors.is_empty() {
         out.push_str(

@@ -46,17 +46,25 @@ pub fn render(report: &Report, config_path: Option<&str>) -> String {
         .findings
         .iter()
         .map(|f| {
+            let mut logical = vec![json!({"name": f.subject, "fullyQualifiedName": format!("{}/{}", f.system, f.subject), "kind": "resource"})];
+            if let Some(host) = f.host.as_ref().filter(|h| **h != f.subject) {
+                // The host a host check judged, as a location of its own.
+                logical.push(json!({"name": host, "fullyQualifiedName": format!("host/{host}"), "kind": "resource"}));
+            }
             let mut result = json!({
                 "ruleId": f.check,
                 "level": level(f.severity),
                 "message": {"text": format!("{}: {}", f.subject, f.message)},
                 "locations": [{
                     "physicalLocation": {"artifactLocation": {"uri": artifact}},
-                    "logicalLocations": [{"name": f.subject, "fullyQualifiedName": format!("{}/{}", f.system, f.subject), "kind": "resource"}],
+                    "logicalLocations": logical,
                 }],
                 "partialFingerprints": {"preflight/v1": fingerprint(&f.check, &f.subject)},
                 "properties": {"system": f.system.as_str(), "severity": f.severity, "evidence": f.evidence},
             });
+            if let Some(host) = &f.host {
+                result["properties"]["host"] = json!(host);
+            }
             if let Some(i) = index(&f.check) {
                 result["ruleIndex"] = json!(i);
             }

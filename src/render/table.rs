@@ -91,6 +91,40 @@ pub fn render(report: &Report, color: bool) -> String {
         )
     });
 
+    if let Some(matrix) = report.host_matrix() {
+        out.push_str("\nHOSTS (✓ passed · ✗ findings · ! could not run · – skipped)\n");
+        let mut table = new_table(color);
+        let mut header = vec!["Host".to_string()];
+        header.extend(matrix.checks.iter().map(|o| o.check.clone()));
+        table.set_header(header);
+        for (host, row) in matrix.hosts.iter().zip(&matrix.cells) {
+            let mut cells = vec![Cell::new(host)];
+            cells.extend(row.iter().map(|cell| {
+                let c = Cell::new(cell.map_or(" ", |h| h.status.mark()));
+                match cell.map(|h| h.status) {
+                    Some(OutcomeStatus::Fail) if color => c.fg(Color::Red),
+                    Some(OutcomeStatus::Error) if color => c.fg(Color::Magenta),
+                    Some(OutcomeStatus::Pass) if color => c.fg(Color::Green),
+                    _ => c,
+                }
+            }));
+            table.add_row(cells);
+        }
+        out.push_str(&format!("{table}\n"));
+        // Why a host could not be checked, host by host.
+        for (host, row) in matrix.hosts.iter().zip(&matrix.cells) {
+            for (o, cell) in matrix.checks.iter().zip(row) {
+                if let Some(h) = cell.filter(|h| h.status == OutcomeStatus::Error) {
+                    out.push_str(&format!(
+                        "! {host} {}: {}\n",
+                        o.check,
+                        h.reason.as_deref().unwrap_or("could not be checked")
+                    ));
+                }
+            }
+        }
+    }
+
     let mut systems: Vec<_> = report.outcomes.iter().map(|o| o.system).collect();
     systems.sort_by_key(|s| (crate::systems::rank(*s), *s));
     systems.dedup();
