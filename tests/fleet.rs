@@ -148,3 +148,58 @@ async fn an_inventory_gives_one_verdict_over_every_controller() {
     let table = String::from_utf8(scan("table").stdout).unwrap();
     assert!(table.contains("maas-region-1.maas"), "{table}");
 }
+
+/// `--hosts maas`: the controllers the region API lists are the hosts, reached by their
+/// hostnames (here all routed to the loopback sshd with `-o HostName=`); each reads this
+/// machine, where MAAS is not installed, so each is judged "not installed", and none is
+/// silently missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_region_api_names_the_hosts() {
+    let sshd = Sshd::start(1);
+    let fleet = Fleet::generate(20, 3);
+    let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("preflight")
+        .unwrap()
+        .env("HOME", dir.path())
+        .env_remove("DATABASE_URL")
+        .env("MAAS_URL", server.maas_url())
+        .env("MAAS_API_KEY", API_KEY)
+        .args(["scan", "--target", "maas=3.5", "--format", "json", "--hosts", "maas"])
+        .args(["--ssh-option", "HostName=127.0.0.1"])
+        .args(["--ssh-option", &format!("Port={}", sshd.ports[0])])
+        .args(["--ssh-option", "User=root"])
+        .args(["--ssh-option", &format!("IdentityFile={}", sshd.key.display())])
+        // The controllers' names are not the server's: no host key to hold them to here.
+        .args(["--ssh-option", "UserKnownHostsFile=/dev/null"])
+        .args(["--ssh-option", "StrictHostKeyChecking=no"])
+        .args(["--ssh-option", "IdentitiesOnly=yes"])
+        .output()
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let maas002 = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["check"] == "MAAS002")
+        .unwrap();
+    let hosts: Vec<(&str, &str)> = maas002["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        hosts,
+        [("maas-rack-2", "skipped"), ("maas-region-1", "skipped")],
+        "{maas002}"
+    );
+    assert!(
+        maas002["hosts"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("MAAS is not installed on maas-rack-2"),
+        "{maas002}"
+    );
+}

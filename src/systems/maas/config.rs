@@ -92,7 +92,7 @@ pub struct MaasConfig {
     /// Database facts that replace the database probe (`--demo`'s recorded database).
     pub recorded_postgres: Option<super::facts::PgFacts>,
     /// The controllers to inspect besides this host (`scan --hosts`, `--host-facts`).
-    pub fleet: super::fleet::Fleet,
+    pub fleet: Fleet,
 }
 
 impl MaasConfig {
@@ -139,8 +139,44 @@ impl MaasConfig {
             pg_database: postgresql.database,
             maas_role: postgresql.maas_role,
             recorded_postgres: None,
-            fleet: super::fleet::Fleet::default(),
+            fleet: Fleet::default(),
         })
+    }
+}
+
+/// Which hosts to inspect besides this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fleet {
+    /// Facts documents: files, or directories whose `*.json` files are read (sorted by name).
+    pub documents: Vec<PathBuf>,
+    /// Hosts to read over SSH.
+    pub ssh: Option<SshHosts>,
+}
+
+/// Hosts to read over SSH, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshHosts {
+    pub from: HostsFrom,
+    /// How to connect (sudo, timeouts, extra ssh arguments); an inventory host's own
+    /// variables refine it per host.
+    pub options: crate::host::ssh::SshOptions,
+    /// Hosts read at once (at least 1).
+    pub concurrency: usize,
+}
+
+/// Where the hosts to read over SSH come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostsFrom {
+    /// An Ansible inventory's hosts, each with its options.
+    Inventory(Vec<(crate::host::ssh::SshTarget, crate::host::ssh::SshOptions)>),
+    /// The region and rack controllers the region API lists, by hostname.
+    Maas,
+}
+
+impl Fleet {
+    /// Whether any host is to be inspected.
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty() && self.ssh.is_none()
     }
 }
 

@@ -16,41 +16,7 @@ use crate::host::inventory::InventoryHost;
 use crate::host::ssh::{record_all, SshOptions, SshTarget};
 use crate::host::HostSource;
 
-/// Which hosts to inspect besides this one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fleet {
-    /// Facts documents: files, or directories whose `*.json` files are read (sorted by name).
-    pub documents: Vec<PathBuf>,
-    /// Hosts to read over SSH.
-    pub ssh: Option<SshHosts>,
-}
-
-/// Hosts to read over SSH, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshHosts {
-    pub from: HostsFrom,
-    /// How to connect (sudo, timeouts, extra ssh arguments); an inventory host's own
-    /// variables refine it per host.
-    pub options: SshOptions,
-    /// Hosts read at once (at least 1).
-    pub concurrency: usize,
-}
-
-/// Where the hosts to read over SSH come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostsFrom {
-    /// An Ansible inventory's hosts, each with its options.
-    Inventory(Vec<(SshTarget, SshOptions)>),
-    /// The region and rack controllers the region API lists, by hostname.
-    Maas,
-}
-
-impl Fleet {
-    /// Whether any host is to be inspected.
-    pub fn is_empty(&self) -> bool {
-        self.documents.is_empty() && self.ssh.is_none()
-    }
-}
+pub use super::config::{Fleet, HostsFrom, SshHosts};
 
 /// The inventory's hosts as SSH targets: `ansible_host`, `ansible_port`, `ansible_user`;
 /// `ansible_become` (true/yes/1) reads privileged files through `sudo -n`;
