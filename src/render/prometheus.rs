@@ -11,6 +11,22 @@ fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// `metric{labels,status="…"}` for every status: 1 for `status`, 0 for the others.
+fn one_hot(out: &mut String, metric: &str, labels: &str, status: OutcomeStatus) {
+    for each in [
+        OutcomeStatus::Pass,
+        OutcomeStatus::Fail,
+        OutcomeStatus::Skipped,
+        OutcomeStatus::Error,
+    ] {
+        let _ = writeln!(
+            out,
+            "{metric}{{{labels},status=\"{each}\"}} {}",
+            u8::from(status == each)
+        );
+    }
+}
+
 /// The report as metrics. `now` is the run's end in seconds since the Unix epoch.
 pub fn render(report: &Report, now: f64) -> String {
     let mut out = String::new();
@@ -43,20 +59,8 @@ pub fn render(report: &Report, now: f64) -> String {
     );
     out.push_str("# TYPE preflight_check_status gauge\n");
     for o in &report.outcomes {
-        for status in [
-            OutcomeStatus::Pass,
-            OutcomeStatus::Fail,
-            OutcomeStatus::Skipped,
-            OutcomeStatus::Error,
-        ] {
-            let _ = writeln!(
-                out,
-                "preflight_check_status{{system=\"{}\",check=\"{}\",status=\"{status}\"}} {}",
-                o.system,
-                label(&o.check),
-                u8::from(o.status == status)
-            );
-        }
+        let labels = format!("system=\"{}\",check=\"{}\"", o.system, label(&o.check));
+        one_hot(&mut out, "preflight_check_status", &labels, o.status);
     }
     let per_host: Vec<_> = report.outcomes.iter().filter(|o| !o.hosts.is_empty()).collect();
     if !per_host.is_empty() {
@@ -72,21 +76,13 @@ pub fn render(report: &Report, now: f64) -> String {
         }
         for o in &per_host {
             for h in &o.hosts {
-                for status in [
-                    OutcomeStatus::Pass,
-                    OutcomeStatus::Fail,
-                    OutcomeStatus::Skipped,
-                    OutcomeStatus::Error,
-                ] {
-                    let _ = writeln!(
-                        out,
-                        "preflight_host_check_status{{system=\"{}\",check=\"{}\",host=\"{}\",status=\"{status}\"}} {}",
-                        o.system,
-                        label(&o.check),
-                        label(&h.host),
-                        u8::from(h.status == status)
-                    );
-                }
+                let labels = format!(
+                    "system=\"{}\",check=\"{}\",host=\"{}\"",
+                    o.system,
+                    label(&o.check),
+                    label(&h.host)
+                );
+                one_hot(&mut out, "preflight_host_check_status", &labels, h.status);
             }
         }
         out.push_str("# HELP preflight_host_findings Findings of the last run's host checks by host and severity (waived ones excluded).\n");
