@@ -44,7 +44,7 @@ async fn no_canary_leaves_in_any_format_or_log() {
         ("http://127.0.0.1:9/MAAS".to_string(), "http://127.0.0.1:9".to_string()),
         (region.maas_url(), region.maas_url().replace("http://", "https://")),
     ] {
-        for format in ["table", "json", "nagios", "sarif", "junit", "prometheus"] {
+        for format in ["table", "json", "nagios", "sarif", "junit", "prometheus", "html"] {
             let mut cmd = Command::cargo_bin("preflight").unwrap();
             cmd.current_dir(dir.path())
                 .envs(CANARIES.iter().copied())
@@ -83,7 +83,7 @@ fn bmc_passwords_never_leave_any_format() {
     let fleet = Fleet::generate(3_000, 9);
     std::fs::write(dir.path().join("p.json"), fleet.power_parameters_json()).unwrap();
     let passwords = fleet.secrets();
-    for format in ["table", "json", "nagios", "sarif", "junit", "prometheus"] {
+    for format in ["table", "json", "nagios", "sarif", "junit", "prometheus", "html"] {
         let out = Command::cargo_bin("preflight")
             .unwrap()
             .current_dir(dir.path())

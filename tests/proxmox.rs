@@ -412,7 +412,7 @@ async fn a_refused_token_exits_3_in_every_format_and_never_leaks() {
     o.refuse_token = true;
     let cluster = start(o).await;
     let dir = tempfile::tempdir().unwrap();
-    for format in ["table", "json", "nagios", "sarif", "junit", "prometheus"] {
+    for format in ["table", "json", "nagios", "sarif", "junit", "prometheus", "html"] {
         let out = preflight(&dir)
             .env("PROXMOX_VE_ENDPOINT", cluster.url())
             .env("PROXMOX_VE_API_TOKEN", canary)
@@ -430,6 +430,7 @@ async fn a_refused_token_exits_3_in_every_format_and_never_leaks() {
             "table" => "authentication failed (check",
             "junit" => "authentication failed (check PROXMOX_VE_API_TOKEN and the token&apos;s privileges)",
             "prometheus" => "preflight_check_status{system=\"proxmox\",check=\"PVE003\",status=\"error\"} 1",
+            "html" => "authentication failed (check PROXMOX_VE_API_TOKEN and the token&#x27;s privileges)",
             _ => "authentication failed (check PROXMOX_VE_API_TOKEN and the token's privileges)",
         };
         assert!(text(&out.stdout).contains(says), "{format}: {}", text(&out.stdout));

@@ -1,5 +1,6 @@
 //! Renderers: one [`Report`] in, text out. They never choose the exit code.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod nagios;
@@ -26,6 +27,8 @@ pub enum Format {
     Junit,
     /// Prometheus text format (node_exporter textfile collector).
     Prometheus,
+    /// One self-contained HTML page to share with a change board.
+    Html,
 }
 
 impl Format {
@@ -38,6 +41,7 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Junit => "junit",
             Format::Prometheus => "prometheus",
+            Format::Html => "html",
         }
     }
 }
@@ -59,6 +63,7 @@ pub fn render(report: &Report, format: Format, ctx: &Context) -> String {
         Format::Nagios => nagios::render(report),
         Format::Sarif => sarif::render(report, ctx.config_path.as_deref()),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report),
         Format::Prometheus => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

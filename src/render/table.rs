@@ -52,8 +52,8 @@ fn new_table(color: bool) -> Table {
 }
 
 /// The line a typed evidence kind prints under its finding (MAAS's BMC groups: the machines
-/// behind the group), if any.
-fn machines_line(f: &Finding) -> Option<String> {
+/// behind the group), if any. The HTML page prints it too.
+pub(crate) fn machines_line(f: &Finding) -> Option<String> {
     match &f.evidence {
         Evidence::Typed(typed) => typed.table_line(),
         Evidence::Object(_) => None,
@@ -61,7 +61,8 @@ fn machines_line(f: &Finding) -> Option<String> {
 }
 
 /// The upgrade path an upgrade-path finding carries: `Path: a → b → c`, then one line a step.
-fn path_lines(f: &Finding) -> Vec<String> {
+/// The HTML page prints it too.
+pub(crate) fn path_lines(f: &Finding) -> Vec<String> {
     let Evidence::Object(map) = &f.evidence else {
         return Vec::new();
     };
@@ -236,12 +237,20 @@ pub fn render(report: &Report, color: bool) -> String {
         t.errors,
         report.duration_ms
     ));
-    out.push_str(match report.status {
-        Status::Critical => "Next: fix every BLOCKER before the upgrade window, then run preflight again.\n",
-        Status::Unknown => "Next: some checks could not run (see above); fix their cause and run preflight again — an unchecked system is not a passed one.\n",
-        Status::Warning => "Next: review the warnings and act on them before the window.\n",
-        Status::Ok if t.passed + t.failed == 0 => "Nothing was checked: every check was skipped (see why above). Set MAAS_URL / DATABASE_URL or run preflight on a MAAS controller.\n",
-        Status::Ok => "Nothing blocks this upgrade. Take the backup the upgrade guide asks for, then go ahead.\n",
-    });
+    out.push_str(&next_step(report, "above"));
+    out.push('\n');
     out
+}
+
+/// What to do next, in one sentence, by status: the table's last line and the HTML banner's;
+/// `not_run` says where the checks that did not run are listed (`above`, `below`).
+pub(crate) fn next_step(report: &Report, not_run: &str) -> String {
+    let t = report.tally();
+    match report.status {
+        Status::Critical => "Next: fix every BLOCKER before the upgrade window, then run preflight again.".to_string(),
+        Status::Unknown => format!("Next: some checks could not run (see {not_run}); fix their cause and run preflight again — an unchecked system is not a passed one."),
+        Status::Warning => "Next: review the warnings and act on them before the window.".to_string(),
+        Status::Ok if t.passed + t.failed == 0 => format!("Nothing was checked: every check was skipped (see why {not_run}). Set MAAS_URL / DATABASE_URL or run preflight on a MAAS controller."),
+        Status::Ok => "Nothing blocks this upgrade. Take the backup the upgrade guide asks for, then go ahead.".to_string(),
+    }
 }
