@@ -340,14 +340,21 @@ pub enum OutcomeStatus {
     Error,
 }
 
-impl fmt::Display for OutcomeStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl OutcomeStatus {
+    /// The status as JSON spells it (`pass`, `fail`, `skipped`, `error`).
+    pub fn name(self) -> &'static str {
+        match self {
             OutcomeStatus::Pass => "pass",
             OutcomeStatus::Fail => "fail",
             OutcomeStatus::Skipped => "skipped",
             OutcomeStatus::Error => "error",
-        })
+        }
+    }
+}
+
+impl fmt::Display for OutcomeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

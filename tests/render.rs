@@ -207,6 +207,12 @@ fn every_renderer_names_the_host() {
     }
     let sarif: serde_json::Value = serde_json::from_str(&render(&r, Format::Sarif, &Context::default())).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["properties"]["host"], "region-2");
+    let html = render(&r, Format::Html, &Context::default());
+    assert!(html.contains(r#"id="matrix""#), "the page has the host × check matrix");
+    for host in ["rack-1", "region-2", "region-3"] {
+        assert!(html.contains(host), "{host}");
+    }
+    assert!(html.contains("✓") && html.contains("✗"), "the matrix marks");
     let prometheus = render(&r, Format::Prometheus, &Context::default());
     for line in [
         r#"preflight_host_check_status{system="host",check="MAAS002",host="rack-1",status="pass"} 1"#,

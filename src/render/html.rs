@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use crate::report::{plural, Finding, Outcome, OutcomeStatus, Report, Severity, Status, System};
+use crate::report::{plural, Finding, OutcomeStatus, Report, Severity, Status, System};
 
 /// Findings a check shows before the rest are folded into a `<details>` (the table's limit;
 /// the folded ones are in the page all the same).
@@ -249,7 +249,7 @@ impl<'a> Page<'a> {
                 .map(|(system, version)| Target { system, version })
                 .collect(),
             systems: systems(report),
-            matrix: matrix(&report.outcomes),
+            matrix: matrix(report),
             passed: outcomes(report, |s| s == OutcomeStatus::Pass),
             passed_summary: format!("{} ran and found nothing", plural(t.passed, "check")),
             not_run: outcomes(report, |s| matches!(s, OutcomeStatus::Error | OutcomeStatus::Skipped)),
@@ -303,15 +303,6 @@ fn severity_class(severity: Severity) -> &'static str {
         Severity::Blocker => "blocker",
         Severity::Warning => "warning",
         Severity::Info => "info",
-    }
-}
-
-fn status_name(status: OutcomeStatus) -> &'static str {
-    match status {
-        OutcomeStatus::Pass => "pass",
-        OutcomeStatus::Fail => "fail",
-        OutcomeStatus::Skipped => "skipped",
-        OutcomeStatus::Error => "error",
     }
 }
 
@@ -415,39 +406,38 @@ fn title_of(id: &str) -> String {
     crate::systems::find_check(id).map_or_else(String::new, |c| c.title.to_string())
 }
 
-fn matrix(outcomes: &[Outcome]) -> Option<Matrix<'_>> {
-    let judged: Vec<&Outcome> = outcomes.iter().filter(|o| !o.hosts.is_empty()).collect();
-    if judged.is_empty() {
-        return None;
-    }
-    let mut hosts: Vec<&str> = Vec::new();
-    for h in judged.iter().flat_map(|o| &o.hosts) {
-        if !hosts.contains(&h.host.as_str()) {
-            hosts.push(&h.host);
-        }
-    }
-    let rows: Vec<Row<'_>> = hosts
-        .into_iter()
-        .map(|host| Row {
+/// The host × check matrix ([`Report::host_matrix`]) as the template shows it.
+fn matrix(report: &Report) -> Option<Matrix<'_>> {
+    let m = report.host_matrix()?;
+    let mut errors = Vec::new();
+    let rows: Vec<Row<'_>> = m
+        .hosts
+        .iter()
+        .zip(&m.cells)
+        .map(|(host, row)| Row {
             host,
-            cells: judged
+            cells: m
+                .checks
                 .iter()
-                .map(|o| match o.hosts.iter().find(|h| h.host == host) {
+                .zip(row)
+                .map(|(o, cell)| match cell {
                     Some(h) => {
-                        let status = status_name(h.status);
+                        let status = h.status.name();
                         let label = match h.kind {
                             Some(kind) => format!("{status} ({kind})"),
                             None => status.to_string(),
                         };
+                        if h.status == OutcomeStatus::Error {
+                            errors.push(HostError {
+                                host,
+                                check: &o.check,
+                                reason: h.reason.as_deref().unwrap_or("could not be checked"),
+                            });
+                        }
                         MatrixCell {
                             check: &o.check,
                             status,
-                            symbol: match h.status {
-                                OutcomeStatus::Pass => "✓",
-                                OutcomeStatus::Fail => "✗",
-                                OutcomeStatus::Error => "!",
-                                OutcomeStatus::Skipped => "–",
-                            },
+                            symbol: h.status.mark(),
                             title: match h.reason.as_deref().filter(|r| !r.is_empty()) {
                                 Some(reason) => format!("{label}: {reason}"),
                                 None => label,
@@ -464,10 +454,10 @@ fn matrix(outcomes: &[Outcome]) -> Option<Matrix<'_>> {
                 .collect(),
         })
         .collect();
-    let errors = rows_errors(&judged, &rows);
     Some(Matrix {
         errors,
-        checks: judged
+        checks: m
+            .checks
             .iter()
             .map(|o| Column {
                 id: &o.check,
@@ -478,27 +468,6 @@ fn matrix(outcomes: &[Outcome]) -> Option<Matrix<'_>> {
     })
 }
 
-/// The matrix's error cells, row by row: host, check and reason.
-fn rows_errors<'a>(judged: &[&'a Outcome], rows: &[Row<'a>]) -> Vec<HostError<'a>> {
-    let mut errors = Vec::new();
-    for row in rows {
-        for o in judged {
-            if let Some(h) = o
-                .hosts
-                .iter()
-                .find(|h| h.host == row.host && h.status == OutcomeStatus::Error)
-            {
-                errors.push(HostError {
-                    host: row.host,
-                    check: &o.check,
-                    reason: h.reason.as_deref().unwrap_or("could not be checked"),
-                });
-            }
-        }
-    }
-    errors
-}
-
 /// The outcomes whose status `keep` accepts, in the report's order.
 fn outcomes(report: &Report, keep: impl Fn(OutcomeStatus) -> bool) -> Vec<OutcomeView<'_>> {
     report
@@ -506,7 +475,7 @@ fn outcomes(report: &Report, keep: impl Fn(OutcomeStatus) -> bool) -> Vec<Outcom
         .iter()
         .filter(|o| keep(o.status))
         .map(|o| {
-            let status = status_name(o.status);
+            let status = o.status.name();
             OutcomeView {
                 check: &o.check,
                 title: title_of(&o.check),
