@@ -2,7 +2,8 @@
 //! 127.0.0.1 with free ports, a throw-away host key and user key (`ssh-keygen -t ed25519`), an
 //! `AuthorizedKeysFile DIR/authorized/%u` in its temp dir (so root and the unprivileged
 //! [`UNPRIVILEGED`] user log in with the same test key), `StrictModes no`, `PermitRootLogin
-//! prohibit-password`, `UsePAM no`, and a known_hosts file for `[127.0.0.1]:PORT` and
+//! prohibit-password`, `UsePAM no`, `Subsystem sftp internal-sftp` (Ansible copies files over
+//! SFTP; tests/ansible.rs), and a known_hosts file for `[127.0.0.1]:PORT` and
 //! `[localhost]:PORT`. Killed on drop. Runs as root (as the tests do here and in CI): sshd
 //! needs it to log in as other users.
 
@@ -107,7 +108,7 @@ impl Sshd {
             config.push_str(&format!("Port {port}\n"));
         }
         config.push_str(&format!(
-            "ListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}/%u\nStrictModes no\nPermitRootLogin prohibit-password\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPidFile {}\nMaxStartups 100:30:200\n",
+            "ListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}/%u\nStrictModes no\nPermitRootLogin prohibit-password\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPidFile {}\nMaxStartups 100:30:200\nSubsystem sftp internal-sftp\n",
             host_key.display(),
             authorized.display(),
             dir.path().join("sshd.pid").display(),
