@@ -146,7 +146,22 @@ async fn an_inventory_gives_one_verdict_over_every_controller() {
 
     // The same verdict as a table: the host × check matrix, then the findings.
     let table = String::from_utf8(scan("table").stdout).unwrap();
-    assert!(table.contains("maas-region-1.maas"), "{table}");
+    let row = |host: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("│ {host} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("maas-rack-2").contains('✓'), "{table}");
+    assert!(row("maas-region-1.maas").contains('✗'), "{table}");
+    assert!(row("maas-region-9").contains('!'), "{table}");
+    // And as the page for a change board: the matrix and every host.
+    let html = String::from_utf8(scan("html").stdout).unwrap();
+    assert!(html.contains(r#"id="matrix""#), "the page has the matrix");
+    for host in ["maas-rack-2", "maas-region-1.maas", "maas-region-9"] {
+        assert!(html.contains(host), "{host} on the page");
+    }
 }
 
 /// `--hosts maas`: the controllers the region API lists are the hosts, reached by their
