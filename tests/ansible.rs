@@ -14,6 +14,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use support::roots::root;
 use support::sshd::Sshd;
 
 /// What the tests leave out of every command's environment: the MAAS API and database are not
@@ -35,43 +36,6 @@ const UNSET: &[&str] = &[
 
 /// The host checks both paths judge per controller.
 const HOST_CHECKS: &[&str] = &["MAAS002", "MAAS006"];
-
-fn put(root: &Path, path: &str, text: &str) {
-    let file = root.join(path.trim_start_matches('/'));
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(&file, text).unwrap();
-    let mut dir = file.parent().unwrap().to_path_buf();
-    while dir.starts_with(root) {
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        dir.pop();
-    }
-}
-
-/// A controller's root as tests/fleet.rs builds it: Ubuntu `ubuntu`, the MAAS snap (`snap`) or
-/// deb, systemd's marker.
-fn root(ubuntu: &str, snap: Option<&str>, deb: Option<&str>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let r = dir.path();
-    std::fs::set_permissions(r, std::fs::Permissions::from_mode(0o755)).unwrap();
-    put(r, "/etc/os-release", &format!("ID=ubuntu\nVERSION_ID=\"{ubuntu}\"\n"));
-    put(r, "/run/systemd/system/.keep", "");
-    if let Some(v) = snap {
-        put(
-            r,
-            "/snap/maas/current/meta/snap.yaml",
-            &format!("name: maas\nversion: {v}\n"),
-        );
-        put(r, "/var/snap/maas/common/snap_mode", "rack");
-    }
-    if let Some(v) = deb {
-        put(
-            r,
-            "/var/lib/dpkg/status",
-            &format!("Package: maas-region-api\nStatus: install ok installed\nArchitecture: all\nVersion: {v}\n"),
-        );
-    }
-    dir
-}
 
 /// contrib/ansible: what ANSIBLE_COLLECTIONS_PATH points at.
 fn collections() -> PathBuf {

@@ -228,7 +228,7 @@ impl<'a> Page<'a> {
             exit_code: status.exit_code(),
             meaning: meaning(status),
             next: super::table::next_step(report, "below"),
-            summary: summary(report),
+            summary: crate::render::table::tally_line(report),
             tally: TallyView {
                 blockers: t.blockers,
                 warnings: t.warnings,
@@ -275,27 +275,6 @@ fn meaning(status: Status) -> &'static str {
         Status::Critical => "at least one blocker: the upgrade must not start",
         Status::Unknown => "a check could not run, or nothing was checked: an unchecked system is not a passed one",
     }
-}
-
-/// The table's summary line without its status word and duration.
-fn summary(report: &Report) -> String {
-    let t = report.tally();
-    format!(
-        "{}, {}, {}{} · {}: {} passed, {} failed, {} skipped, {} could not run",
-        plural(t.blockers, "blocker"),
-        plural(t.warnings, "warning"),
-        plural(t.infos, "info"),
-        if t.waived > 0 {
-            format!(", {} waived", t.waived)
-        } else {
-            String::new()
-        },
-        plural(t.checks, "check"),
-        t.passed,
-        t.failed,
-        t.skipped,
-        t.errors,
-    )
 }
 
 fn severity_class(severity: Severity) -> &'static str {

@@ -218,10 +218,23 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&format!("{table}\n"));
     }
 
-    let t = report.tally();
     out.push_str(&format!(
-        "\n{}: {}, {}, {}{} · {}: {} passed, {} failed, {} skipped, {} could not run · {} ms\n",
+        "\n{}: {} · {} ms\n",
         report.status.nagios_name(),
+        tally_line(report),
+        report.duration_ms
+    ));
+    out.push_str(&next_step(report, "above"));
+    out.push('\n');
+    out
+}
+
+/// The summary line's counts: `1 blocker, 2 warnings, 0 infos · 23 checks: 1 passed, …`
+/// (the table's last line without its status word and duration; the HTML page's too).
+pub(crate) fn tally_line(report: &Report) -> String {
+    let t = report.tally();
+    format!(
+        "{}, {}, {}{} · {}: {} passed, {} failed, {} skipped, {} could not run",
         plural(t.blockers, "blocker"),
         plural(t.warnings, "warning"),
         plural(t.infos, "info"),
@@ -235,11 +248,7 @@ pub fn render(report: &Report, color: bool) -> String {
         t.failed,
         t.skipped,
         t.errors,
-        report.duration_ms
-    ));
-    out.push_str(&next_step(report, "above"));
-    out.push('\n');
-    out
+    )
 }
 
 /// What to do next, in one sentence, by status: the table's last line and the HTML banner's;

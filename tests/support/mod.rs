@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod roots;
 pub mod sshd;
 
 use std::collections::HashMap;
