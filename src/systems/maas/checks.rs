@@ -413,8 +413,8 @@ impl Who<'_> {
 
 /// A host check over every host it judges. Alone (no `--hosts`/`--host-facts`): this host,
 /// skipped when MAAS is not installed here. Over a fleet: every inspected host (and this one
-/// when MAAS runs here under a name no inspected host has), in upgrade order (rack controllers
-/// first, then region controllers, as the region API lists them), each finding naming its
+/// when MAAS runs here under a name no inspected host has), in upgrade order
+/// ([`ordered_controllers`]; hosts the region API does not list come last), each finding naming its
 /// host; a controller the region API lists that nothing inspected is an error ("was not
 /// inspected"), never a silent pass. The outcome is the worst host's, with every host's in
 /// `hosts`.
@@ -539,8 +539,8 @@ type Listed<'a> = (String, BTreeSet<&'static str>, Option<&'a str>);
 
 /// The controllers the region API lists, by system_id, in the order MAAS upgrades them:
 /// rack-only controllers first, then region controllers (a region+rack upgrades with the
-/// regions; upstream docs/how-to-guides/upgrade-maas.md: rack controllers first), by hostname
-/// within each. A region+rack, listed by both endpoints, is one entry with both roles.
+/// regions; canonical/maas master@9e51f33ce docs/how-to-guides/upgrade-maas.md, step 4:
+/// "Upgrade rack nodes first, then region nodes"), by hostname within each. A region+rack, listed by both endpoints, is one entry with both roles.
 fn ordered_controllers(api: &MaasApiFacts) -> Vec<(&str, Listed<'_>)> {
     let mut controllers: BTreeMap<&str, Listed<'_>> = BTreeMap::new();
     for (role, list) in [("region", &api.regions), ("rack", &api.racks)] {
