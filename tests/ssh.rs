@@ -8,9 +8,9 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use preflight::core::probed::ErrorKind;
+use preflight::core::probed::{ErrorKind, ProbeError};
 use preflight::host::ssh::{record, record_all, SshOptions, SshTarget};
-use preflight::host::{HostSource, Release, UnitState};
+use preflight::host::{HostRead, HostSource, Release, RunError, UnitState};
 use preflight::systems::maas::facts::{HostFacts, MaasInstall};
 use preflight::systems::maas::probe_host::{self, READS};
 use support::sshd::{free_port, public_key, Sshd, UNPRIVILEGED};
@@ -229,6 +229,33 @@ async fn the_live_root_gives_processes_and_commands_with_their_status_and_stderr
     }
     let facts = probe_host::probe(&HostSource::Recorded(host)).await;
     assert!(facts.release.is_some() && facts.maas.is_none());
+}
+
+#[tokio::test]
+async fn a_command_the_host_stops_is_named_with_the_hosts_limit() {
+    let sshd = Sshd::start(1);
+    let target = sshd.target("self", "127.0.0.1", 0, "root");
+    let options = SshOptions {
+        command_timeout: Duration::from_secs(1),
+        ..sshd.options()
+    };
+    const SLOW: &[HostRead] = &[HostRead::Command(&["sleep", "30"])];
+    let started = Instant::now();
+    let host = record(&target, SLOW, &options).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(host.hanging.contains("sleep 30"), "{host:?}");
+    assert_eq!(host.hanging_limit, Some(1.0));
+    // The probe names the host's limit and does not wait again.
+    let started = Instant::now();
+    let err = HostSource::Recorded(host).command("sleep", &["30"]).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(
+        err,
+        RunError::Failed(ProbeError::new(
+            ErrorKind::Timeout,
+            "sleep 30 did not finish within 1 s (stopped on the host by timeout(1))"
+        ))
+    );
 }
 
 #[tokio::test]

@@ -42,6 +42,12 @@ pub struct RecordedHost {
     /// Command lines that start but never finish (a hung `systemctl`, a stuck D-Bus).
     #[serde(default)]
     pub hanging: BTreeSet<String>,
+    /// The time limit, in seconds, the commands in [`RecordedHost::hanging`] were stopped at on
+    /// the host (over SSH: timeout(1) with [`ssh::SshOptions::command_timeout`]); the probe
+    /// then reports each at once with that limit. Without one (a hand-written recording), a
+    /// hanging command is waited for [`RECORDED_COMMAND_TIMEOUT`].
+    #[serde(default)]
+    pub hanging_limit: Option<f32>,
     /// Paths that exist but cannot be read by the user preflight runs as (regiond.conf is mode
     /// 0640, root and the maas group).
     #[serde(default)]
@@ -230,6 +236,12 @@ impl HostSource {
                     .map(|(code, stdout)| Output { code, stdout, stderr })
                     .ok_or(RunError::NotFound);
                 let hangs = r.hanging.contains(&line);
+                if let (true, Some(limit)) = (hangs, r.hanging_limit) {
+                    return Err(RunError::Failed(ProbeError::new(
+                        ErrorKind::Timeout,
+                        format!("{line} did not finish within {limit} s (stopped on the host by timeout(1))"),
+                    )));
+                }
                 let run = async move {
                     if hangs {
                         std::future::pending::<()>().await;
@@ -438,6 +450,28 @@ mod tests {
             RunError::Failed(ProbeError::new(
                 ErrorKind::Timeout,
                 "systemctl is-active chrony did not finish within 1 s"
+            ))
+        );
+
+        // Recorded over SSH, the host's own limit is known: named, and not waited for again.
+        recorded = RecordedHost::default();
+        recorded.hanging.insert("systemctl is-active chrony".into());
+        recorded.hanging_limit = Some(10.0);
+        let started = std::time::Instant::now();
+        let err = HostSource::Recorded(recorded)
+            .command("systemctl", &["is-active", "chrony"])
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < RECORDED_COMMAND_TIMEOUT,
+            "waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            err,
+            RunError::Failed(ProbeError::new(
+                ErrorKind::Timeout,
+                "systemctl is-active chrony did not finish within 10 s (stopped on the host by timeout(1))"
             ))
         );
     }

@@ -84,7 +84,7 @@ pub struct SshOptions {
     pub timeout: Duration,
     /// How long each declared command may run on the remote host (whole seconds, rounded up,
     /// at least 1), through timeout(1) where the remote host has it; one that does not finish
-    /// is recorded as [`RecordedHost::hanging`].
+    /// is recorded as [`RecordedHost::hanging`], with the limit ([`RecordedHost::hanging_limit`]).
     pub command_timeout: Duration,
     /// Read privileged files ([`HostRead::File`] with `privileged: true`) the login user
     /// cannot read through `sudo -n cat`. When sudo refuses (no NOPASSWD rule, not installed),
@@ -228,6 +228,8 @@ enum Step {
 /// The reads and what the script does for each, in order.
 struct Plan {
     steps: Vec<(HostRead, Step)>,
+    /// The seconds timeout(1) gives each command.
+    command_seconds: u64,
 }
 
 impl Plan {
@@ -269,7 +271,10 @@ impl Plan {
                 (*read, step)
             })
             .collect();
-        Plan { steps }
+        Plan {
+            steps,
+            command_seconds: seconds(options.command_timeout),
+        }
     }
 
     /// The POSIX sh script (see the module's doc). Every record starts a line with the token:
@@ -289,7 +294,7 @@ impl Plan {
         let _ = writeln!(
             s,
             "if command -v timeout >/dev/null 2>&1; then TO=\"timeout -k 1 {}\"; TY=yes; fi",
-            seconds(options.command_timeout)
+            self.command_seconds
         );
         s.push_str(concat!(
             // f INDEX PATH SUDO: a file.
@@ -455,7 +460,10 @@ fn decode(plan: &Plan, token: &str, out: &[u8], label: &str) -> Result<RecordedH
         other => return Err(format!("record `{other}` where the start record was expected")),
     };
     start.empty()?;
-    let mut host = RecordedHost::default();
+    let mut host = RecordedHost {
+        hanging_limit: has_timeout.then_some(plan.command_seconds as f32),
+        ..RecordedHost::default()
+    };
     let mut exists = Vec::new();
     for (i, (read, step)) in plan.steps.iter().enumerate() {
         match (read, step) {
@@ -831,6 +839,8 @@ mod tests {
             (0, "1:3.4.2-0ubuntu1".into())
         );
         assert!(host.stderr.is_empty() && !host.commands.contains_key("lsb_release -a"));
+        // timeout(1) ran the commands, for this long.
+        assert_eq!(host.hanging_limit, Some(10.0));
         assert_eq!(host.processes, ["/usr/sbin/sshd", "sshd: root@notty"]);
         assert!(host.unreadable.contains("/etc/maas/regiond.conf"));
         assert_eq!(
@@ -855,6 +865,7 @@ mod tests {
         let host = decode(&p, TOKEN, &answer(good), "r").unwrap();
         // Without timeout(1) on the remote host, 124 is the command's own status.
         assert_eq!(host.commands["lsb_release -a"], (124, "x".into()));
+        assert_eq!(host.hanging_limit, None);
         assert_eq!(host.stderr["lsb_release -a"], "oops");
         for bad in [
             String::new(),
