@@ -139,7 +139,7 @@ pub async fn record(target: &SshTarget, reads: &[HostRead], options: &SshOptions
     }
     let token = boundary();
     let plan = Plan::new(reads, options);
-    let script = plan.script(&token, options);
+    let script = plan.script(&token);
     let (code, stdout, stderr) = run_ssh(target, &label, options, script.into_bytes()).await?;
     let last = last_line(&stderr);
     if code == 255 {
@@ -282,7 +282,7 @@ impl Plan {
     /// kinds that carry one, a payload ended by one newline the decoder removes; last
     /// `TOKEN done`. Commands' standard error goes straight into its frame (fd 3), standard
     /// output through a variable (`printf x` keeps its trailing newlines).
-    fn script(&self, token: &str, options: &SshOptions) -> String {
+    fn script(&self, token: &str) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "B={token}");
         s.push_str(concat!(
@@ -905,7 +905,7 @@ mod tests {
     #[test]
     fn the_script_quotes_every_word_and_translates_under_a_root() {
         let p = plan(READS, Some("/srv/images/a'b"));
-        let script = p.script(TOKEN, &SshOptions::default());
+        let script = p.script(TOKEN);
         assert!(script.starts_with(&format!("B={TOKEN}\n")));
         assert!(
             script.contains("f 0 '/srv/images/a'\\''b/etc/os-release' 0\n"),
