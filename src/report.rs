@@ -532,6 +532,14 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub outcomes: Vec<Outcome>,
     pub duration_ms: u64,
+    /// When the scan started, in UTC to the second (RFC 3339 in JSON: `2026-12-01T19:58:03Z`);
+    /// set by the engine, none in a report built by hand.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub started_at: Option<time::OffsetDateTime>,
     /// Things about the run itself a reader must not miss (e.g. TLS verification turned off).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
@@ -565,6 +573,7 @@ impl Report {
             findings,
             outcomes,
             duration_ms,
+            started_at: None,
             notices: Vec::new(),
             policy: Policy::default(),
         }

@@ -147,12 +147,18 @@ fn exit_2_for_the_demo_naming_maas004() {
 #[test]
 fn the_demo_fires_every_check() {
     let dir = tempfile::tempdir().unwrap();
+    let before = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let out = preflight(&dir)
         .args(["scan", "--demo", "--format", "json"])
         .output()
         .unwrap();
+    let after = time::OffsetDateTime::now_utc();
     assert_eq!(out.status.code(), Some(2));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // When the scan started: RFC 3339 in UTC, to the second, within the run.
+    let started = report["started_at"].as_str().unwrap();
+    let at = time::OffsetDateTime::parse(started, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(started.ends_with('Z') && before <= at && at <= after, "{started}");
     for o in report["outcomes"].as_array().unwrap() {
         assert_eq!(o["status"], "fail", "{o}");
     }

@@ -55,6 +55,13 @@ fn sarif_is_schema_valid_with_stable_fingerprints() {
     let first: Value = serde_json::from_str(&first).unwrap();
     let errors: Vec<String> = validator.iter_errors(&first).map(|e| e.to_string()).take(5).collect();
     assert!(errors.is_empty(), "{errors:?}");
+    // The invocation says when the scan started (RFC 3339, UTC, to the second).
+    let start = first["runs"][0]["invocations"][0]["startTimeUtc"].as_str().unwrap();
+    assert!(
+        time::OffsetDateTime::parse(start, &time::format_description::well_known::Rfc3339).is_ok()
+            && start.ends_with('Z'),
+        "{start}"
+    );
     let (_, second) = demo(&dir, &["--format", "sarif"]);
     let second: Value = serde_json::from_str(&second).unwrap();
     assert_eq!(fingerprints(&first), fingerprints(&second));
@@ -86,6 +93,12 @@ fn junit_parses_and_follows_fail_on() {
     let (_, xml) = demo(&dir, &["--format", "junit"]);
     let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     assert_eq!(junit.failures, count("blocker") + count("warning"));
+    // The report and every suite carry the scan's start (this run's; the JSON run's was
+    // moments before).
+    let json_run = chrono::DateTime::parse_from_rfc3339(report["started_at"].as_str().unwrap()).unwrap();
+    let started = junit.timestamp.unwrap();
+    assert!((started - json_run).num_seconds().abs() < 60, "{started} vs {json_run}");
+    assert!(junit.test_suites.iter().all(|s| s.timestamp == Some(started)));
     let (_, xml) = demo(&dir, &["--format", "junit", "--fail-on", "blocker"]);
     let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     assert_eq!(

@@ -441,6 +441,12 @@ fn demo_page_in_chromium() {
     );
     assert!(title(&dom).starts_with("preflight CRITICAL — "), "{}", title(&dom));
     assert!(dom.contains(r#"data-status="critical" data-exit-code="2""#));
+    // The page says when the scan started, as the JSON report does.
+    let started = json["started_at"].as_str().unwrap();
+    assert!(
+        dom.contains(&format!(r#"<time id="started-at" datetime="{started}">"#)),
+        "no start time {started}"
+    );
 
     // Every finding of the JSON report is in the DOM: as many per check, each subject shown.
     let findings = json["findings"].as_array().unwrap();

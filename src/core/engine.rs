@@ -60,7 +60,9 @@ pub fn finish(
         findings.extend(e.findings);
         outcomes.push(e.outcome);
     }
-    let mut report = Report::new(targets, findings, outcomes, started.elapsed().as_millis() as u64);
+    let took = started.elapsed();
+    let mut report = Report::new(targets, findings, outcomes, took.as_millis() as u64);
+    report.started_at = (time::OffsetDateTime::now_utc() - took).replace_nanosecond(0).ok();
     if config.insecure {
         report.notices.push(
             "TLS certificate verification is OFF ([scan] insecure = true): any server could have answered for the systems above"

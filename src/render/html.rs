@@ -77,6 +77,9 @@ struct Page<'a> {
     notices: &'a [String],
     preflight_version: &'a str,
     duration_ms: u64,
+    /// When the scan started, RFC 3339 (the `<time datetime>`) and as shown (`2026-12-01
+    /// 19:58:03 UTC`).
+    started_at: Option<(String, String)>,
     /// System → target version, in the report's (name) order.
     targets: Vec<Target<'a>>,
     systems: Vec<SystemView<'a>>,
@@ -243,6 +246,13 @@ impl<'a> Page<'a> {
             notices: &report.notices,
             preflight_version: &report.preflight_version,
             duration_ms: report.duration_ms,
+            started_at: report.started_at.and_then(|at| {
+                let shown = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+                Some((
+                    at.format(&time::format_description::well_known::Rfc3339).ok()?,
+                    at.format(shown).ok()?,
+                ))
+            }),
             targets: report
                 .targets
                 .iter()

@@ -58,6 +58,7 @@ fn write_in_parallel(report: &Report, out: &mut impl Write) -> io::Result<()> {
         findings,
         outcomes,
         duration_ms,
+        started_at,
         notices,
         policy,
     } = report;
@@ -69,6 +70,7 @@ fn write_in_parallel(report: &Report, out: &mut impl Write) -> io::Result<()> {
         findings: Vec::new(),
         outcomes: outcomes.clone(),
         duration_ms: *duration_ms,
+        started_at: *started_at,
         notices: notices.clone(),
         policy: *policy,
     };

@@ -91,11 +91,21 @@ fn add_cases<'a>(
 /// The report as JUnit XML.
 pub fn render(report: &Report) -> String {
     let mut junit = JUnit::new("preflight");
+    // When the scan started: the `timestamp` of the report and of each suite.
+    let started = report
+        .started_at
+        .and_then(|at| chrono::DateTime::from_timestamp(at.unix_timestamp(), 0));
+    if let Some(at) = started {
+        junit.set_timestamp(at);
+    }
     let mut systems: Vec<_> = report.outcomes.iter().map(|o| o.system).collect();
     systems.sort_by_key(|s| (crate::systems::rank(*s), *s));
     systems.dedup();
     for system in systems {
         let mut suite = TestSuite::new(system.as_str());
+        if let Some(at) = started {
+            suite.set_timestamp(at);
+        }
         for o in report.outcomes.iter().filter(|o| o.system == system) {
             if o.hosts.is_empty() {
                 let findings = report

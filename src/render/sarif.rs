@@ -87,7 +87,7 @@ pub fn render(report: &Report, config_path: Option<&str>) -> String {
             })
         })
         .collect();
-    let log = json!({
+    let mut log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -105,6 +105,12 @@ pub fn render(report: &Report, config_path: Option<&str>) -> String {
             "results": results,
         }],
     });
+    if let Some(at) = report
+        .started_at
+        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+    {
+        log["runs"][0]["invocations"][0]["startTimeUtc"] = at.into();
+    }
     // Through serde-sarif's schema-generated types: a shape the schema does not allow fails here
     // (tested), never in a consumer.
     let sarif: Sarif = serde_json::from_value(log).expect("preflight builds valid SARIF (tested)");
