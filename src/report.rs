@@ -579,6 +579,13 @@ impl Report {
         }
     }
 
+    /// [`Report::started_at`] as RFC 3339 (`2026-12-01T19:58:03Z`), as the JSON report writes it:
+    /// SARIF's `startTimeUtc` and the HTML page's `<time datetime>`.
+    pub fn started_at_rfc3339(&self) -> Option<String> {
+        self.started_at
+            .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+    }
+
     /// Recomputes the status under `policy` (after waivers or a baseline were applied).
     pub fn apply_policy(&mut self, policy: Policy) {
         self.policy = policy;
@@ -688,6 +695,19 @@ pub fn plural(n: usize, word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_is_rfc3339_in_utc_in_json_and_for_the_formats() {
+        let mut report = Report::new(BTreeMap::new(), Vec::new(), Vec::new(), 1);
+        assert_eq!(report.started_at_rfc3339(), None);
+        assert!(!serde_json::to_string(&report).unwrap().contains("started_at"));
+        report.started_at = Some(time::macros::datetime!(2026-12-01 19:58:03 UTC));
+        assert_eq!(report.started_at_rfc3339().as_deref(), Some("2026-12-01T19:58:03Z"));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["started_at"], "2026-12-01T19:58:03Z");
+        let back: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(back.started_at, report.started_at);
+    }
 
     fn finding(sev: Severity) -> Finding {
         Finding {

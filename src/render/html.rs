@@ -246,13 +246,13 @@ impl<'a> Page<'a> {
             notices: &report.notices,
             preflight_version: &report.preflight_version,
             duration_ms: report.duration_ms,
-            started_at: report.started_at.and_then(|at| {
-                let shown = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-                Some((
-                    at.format(&time::format_description::well_known::Rfc3339).ok()?,
-                    at.format(shown).ok()?,
-                ))
-            }),
+            started_at: report
+                .started_at
+                .zip(report.started_at_rfc3339())
+                .and_then(|(at, rfc3339)| {
+                    let shown = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+                    Some((rfc3339, at.format(shown).ok()?))
+                }),
             targets: report
                 .targets
                 .iter()

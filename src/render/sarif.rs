@@ -105,10 +105,9 @@ pub fn render(report: &Report, config_path: Option<&str>) -> String {
             "results": results,
         }],
     });
-    if let Some(at) = report
-        .started_at
-        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
-    {
+    // SARIF 2.1.0 `invocation.startTimeUtc`: a date-time string (null is not allowed, so it is
+    // left out when the report has no start).
+    if let Some(at) = report.started_at_rfc3339() {
         log["runs"][0]["invocations"][0]["startTimeUtc"] = at.into();
     }
     // Through serde-sarif's schema-generated types: a shape the schema does not allow fails here
