@@ -44,6 +44,42 @@ fn run(args: &[&str]) -> (Option<i32>, Value) {
 }
 
 #[test]
+fn a_real_size_machine_list_file_is_read_in_place_with_the_same_answer() {
+    // 1,200 upstream-shaped machines pretty-printed like MAAS: about 20 MB, past the size from
+    // which files are mapped and read in place.
+    let f = fleet(1_200, 9);
+    let input = f.dir.path().join("power-parameters.json");
+    let machines = f.dir.path().join("machines-real.json");
+    let real = f.fleet.machines_json_real();
+    assert!(real.len() as u64 >= preflight::systems::maas::bmc::pieces::MAP_FROM_BYTES);
+    std::fs::write(&machines, &real).unwrap();
+    let args = |list: &std::path::Path| {
+        [
+            "bmc".to_string(),
+            "--input".into(),
+            input.display().to_string(),
+            "--machines".into(),
+            list.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let (code, report) = run(&args(&machines).each_ref().map(String::as_str));
+    assert_eq!(code, Some(2));
+    assert_eq!(groups(&report, "MAAS004", Severity::Blocker), f.fleet.truth.collisions);
+    assert_eq!(
+        groups(&report, "MAAS005", Severity::Warning),
+        f.fleet.truth.shared_addresses
+    );
+    // The same list cut short: the error a stream gives, exit 3.
+    std::fs::write(&machines, &real.as_bytes()[..real.len() - 3]).unwrap();
+    let (code, report) = run(&args(&machines).each_ref().map(String::as_str));
+    assert_eq!(code, Some(3));
+    let text = report.to_string();
+    assert!(text.contains("the machine list is truncated at byte"), "{text}");
+}
+
+#[test]
 fn input_with_machine_list_finds_exactly_the_planted_groups() {
     let f = fleet(10_000, 42);
     let input = f.dir.path().join("power-parameters.json");

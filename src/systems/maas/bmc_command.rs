@@ -4,7 +4,6 @@
 use super::config::{DsnOrigin, MaasConfig};
 use crate::config::Secret;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,6 +14,7 @@ use crate::core::probed::{ErrorKind, ProbeError};
 use crate::host::HostSource;
 use crate::report::{Finding, Report};
 use crate::systems::maas::bmc::machine_list::MachineList;
+use crate::systems::maas::bmc::pieces::Document;
 use crate::systems::maas::bmc::power_parameters::{self, PowerInput};
 use crate::systems::maas::bmc::{find_groups, Groups, PowerTypes};
 use crate::systems::maas::checks::MaasPack;
@@ -52,13 +52,14 @@ fn stopped(what: impl std::fmt::Display) -> ProbeError {
     ProbeError::new(ErrorKind::Failed, what.to_string())
 }
 
-/// The machine list (`maas $PROFILE machines read`), streamed: a real list is 5–18 KB per
-/// machine, and only `system_id`, `hostname` and `power_type` are kept (in one text).
+/// The machine list (`maas $PROFILE machines read`), streamed (a large file mapped and read in
+/// place): a real list is 5–18 KB per machine, and only `system_id`, `hostname` and
+/// `power_type` are kept (in one text).
 fn read_machine_list(path: &Path) -> Result<MachineList, ProbeError> {
-    let file = File::open(path)
+    let file = Document::open(path)
         .map_err(|e| ProbeError::io(&e, format!("cannot read the machine list {}: {e}", path.display())))?;
     let started = Instant::now();
-    let list = crate::systems::maas::bmc::machine_list::read(file)
+    let list = crate::systems::maas::bmc::machine_list::read_document(file)
         .map_err(|e| ProbeError::new(ErrorKind::BadAnswer, format!("{}: {e}", path.display())))?;
     tracing::info!(
         "read {} machines from {} in {:?}",
@@ -95,8 +96,8 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
         let obs = if input == Path::new("-") {
             power_parameters::read(std::io::stdin().lock(), &power).map_err(|e| e.to_string())
         } else {
-            match File::open(&input) {
-                Ok(file) => power_parameters::read(file, &power).map_err(|e| e.to_string()),
+            match Document::open(&input) {
+                Ok(file) => power_parameters::read_document(file, &power).map_err(|e| e.to_string()),
                 Err(e) => Err(format!("cannot open: {e}")),
             }
         }

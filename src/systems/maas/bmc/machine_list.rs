@@ -23,6 +23,8 @@
 //! before ended there (otherwise the piece is parsed again from the exact state), so the result
 //! never depends on the cuts. At most [`IN_FLIGHT`] pieces per worker are held, plus the result;
 //! no machine is ever buffered whole, and one machine may span at most [`MAX_MACHINE`] bytes.
+//! A large machine-list file ([`read_document`]) is mapped instead and cut in place, the same
+//! pieces without the copy `read(2)` makes, its pages given back as the pieces are taken.
 //!
 //! It accepts exactly the documents `serde_json::from_slice::<Vec<Machine>>` accepts and gives
 //! the same machines (any nesting depth, numbers of any size, escapes in keys), with two
@@ -38,7 +40,7 @@ use std::io::Read;
 use thiserror::Error;
 
 pub use crate::systems::maas::bmc::pieces::IN_FLIGHT;
-use crate::systems::maas::bmc::pieces::{self, Piece};
+use crate::systems::maas::bmc::pieces::{self, Document, Piece};
 use crate::systems::maas::facts::Machine;
 
 /// Largest accepted machine object, in bytes from its `{` to its `}`: far above upstream's
@@ -1649,16 +1651,28 @@ pub fn read<R: Read>(source: R) -> Result<MachineList, MachineListError> {
     read_with(source, PIECE_BYTES, MAX_MACHINE)
 }
 
+/// [`read`] over a machine-list file: in place when it is mapped, the same answer either way.
+///
+/// # Errors
+/// As [`read`].
+pub fn read_document(document: Document) -> Result<MachineList, MachineListError> {
+    match document {
+        Document::Mapped(mapped) => {
+            let mut order = InOrder::new(MAX_MACHINE);
+            let workers = Workers {
+                max_machine: MAX_MACHINE,
+            };
+            let length = pieces::read_mapped(&mapped, &workers, &mut order, PIECE_BYTES)?;
+            order.finish(length)
+        }
+        Document::Stream(file) => read(file),
+    }
+}
+
 /// [`read`] with pieces of about `piece_bytes` and machines of at most `max_machine` bytes: the
 /// answer is the same for any piece size (tests cut tiny pieces to put cuts everywhere).
 fn read_with<R: Read>(source: R, piece_bytes: usize, max_machine: usize) -> Result<MachineList, MachineListError> {
-    let mut order = InOrder {
-        key: None,
-        exact: None,
-        list: ListPart::default(),
-        taken: 0,
-        max_machine,
-    };
+    let mut order = InOrder::new(max_machine);
     let length = pieces::read(source, &Workers { max_machine }, &mut order, piece_bytes)?;
     order.finish(length)
 }
@@ -1722,6 +1736,16 @@ impl pieces::InOrder for InOrder {
 }
 
 impl InOrder {
+    fn new(max_machine: usize) -> InOrder {
+        InOrder {
+            key: None,
+            exact: None,
+            list: ListPart::default(),
+            taken: 0,
+            max_machine,
+        }
+    }
+
     /// The machines, once every piece is taken; `length` is the document's.
     fn finish(self, length: u64) -> Result<MachineList, MachineListError> {
         match self.exact {
@@ -1758,6 +1782,41 @@ mod tests {
     /// [`super::read_with`], the machines as owned values.
     fn read_with<R: Read>(source: R, piece: usize, max_machine: usize) -> Result<Vec<Machine>, MachineListError> {
         super::read_with(source, piece, max_machine).map(|list| list.to_machines())
+    }
+
+    /// The reader over `doc` in memory, cut in place in pieces of about `piece` bytes.
+    fn read_in_memory(doc: &[u8], piece: usize) -> Result<MachineList, MachineListError> {
+        let mut order = InOrder::new(MAX_MACHINE);
+        let workers = Workers {
+            max_machine: MAX_MACHINE,
+        };
+        let length = pieces::read_in_memory(doc, &workers, &mut order, piece, &mut |_| {})?;
+        order.finish(length)
+    }
+
+    #[test]
+    fn a_mapped_file_gives_the_answer_of_a_stream() {
+        // About 3.4 MB: past a release step, so pages are given back while the rest is read.
+        let doc = mocks::fleet::Fleet::generate(200, 3).machines_json_real().into_bytes();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("machines.json");
+        std::fs::write(&path, &doc).unwrap();
+        let expected = super::read(doc.as_slice()).unwrap();
+        assert_eq!(expected.len(), 200);
+        let mapped = Document::open_mapping_from(&path, 0).unwrap();
+        assert!(matches!(mapped, Document::Mapped(_)));
+        assert_eq!(read_document(mapped).unwrap(), expected);
+        // Below the threshold, the same file is read as a stream.
+        let stream = Document::open_mapping_from(&path, u64::MAX).unwrap();
+        assert!(matches!(stream, Document::Stream(_)));
+        assert_eq!(read_document(stream).unwrap(), expected);
+        // A truncated copy gives the stream's error, mapped or not.
+        std::fs::write(&path, &doc[..doc.len() - 2]).unwrap();
+        let err = super::read(&doc[..doc.len() - 2]).unwrap_err();
+        assert_eq!(
+            read_document(Document::open_mapping_from(&path, 0).unwrap()).unwrap_err(),
+            err
+        );
     }
 
     fn serde(doc: &[u8]) -> Result<Vec<Machine>, serde_json::Error> {
@@ -2136,6 +2195,9 @@ mod tests {
                             String::from_utf8_lossy(&doc)
                         );
                     }
+                    // Cut in place, as a mapped file is.
+                    let got = read_in_memory(&doc, piece);
+                    assert_eq!(got, whole, "in place, piece {piece}: {}", String::from_utf8_lossy(&doc));
                 }
             }
         }

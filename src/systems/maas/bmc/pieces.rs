@@ -6,33 +6,132 @@
 //! the guess assumed (and parses the piece again from the exact state otherwise). So a format's
 //! result never depends on where the cuts fell.
 //!
-//! Memory: at most [`IN_FLIGHT`] pieces per worker are held at once; buffers are reused.
+//! Memory: at most [`IN_FLIGHT`] pieces per worker are held at once; buffers are reused. A
+//! document already in memory (a mapped file: [`Document`]) is cut in place, with no copy.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Read;
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Mutex;
+
+/// Files at least this large are mapped into memory (see [`Document::open`]); smaller ones are
+/// read, which costs less than setting up a mapping.
+pub const MAP_FROM_BYTES: u64 = 16 * 1024 * 1024;
+/// A mapped document's pages are given back in steps of this many bytes (a multiple of every
+/// page size Linux uses, and about one piece).
+const RELEASE_STEP: usize = 2 * 1024 * 1024;
+
+/// A document file opened for a reader: mapped into memory when it is a large regular file (its
+/// pieces are then parsed in place: the copy `read(2)` makes costs about a sixth of the whole
+/// read of a real-size machine list), read as a stream otherwise (small files, pipes, FIFOs).
+pub enum Document {
+    /// The whole file, mapped read-only.
+    Mapped(Mapped),
+    /// The file, read as it comes.
+    Stream(File),
+}
+
+impl Document {
+    /// Opens `path`: mapped when it is a regular file of at least [`MAP_FROM_BYTES`].
+    ///
+    /// The mapping is read-only and private. Another process truncating the file while it is
+    /// read would fault the reads past its new end (`SIGBUS`): the hazard of every mapped read
+    /// (ripgrep's too); documents given to preflight are exports nothing writes any more.
+    ///
+    /// # Errors
+    /// When the file cannot be opened (or its size read); a failed mapping falls back to reading.
+    pub fn open(path: &Path) -> std::io::Result<Document> {
+        Document::open_mapping_from(path, MAP_FROM_BYTES)
+    }
+
+    /// [`Document::open`], mapping regular files of at least `map_from` bytes.
+    ///
+    /// # Errors
+    /// As [`Document::open`].
+    pub fn open_mapping_from(path: &Path, map_from: u64) -> std::io::Result<Document> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() >= map_from && meta.len() > 0 {
+            // SAFETY: a read-only mapping of a file opened read-only; the only hazard is a
+            // concurrent truncation, documented above.
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+                // Workers read their pieces front to back: let the kernel read ahead.
+                let _ = map.advise(memmap2::Advice::Sequential);
+                return Ok(Document::Mapped(Mapped {
+                    map,
+                    released: std::cell::Cell::new(0),
+                }));
+            }
+        }
+        Ok(Document::Stream(file))
+    }
+}
+
+/// A mapped document file, whose pages are given back as the reader is done with them.
+pub struct Mapped {
+    map: memmap2::Mmap,
+    /// The bytes before this were given back.
+    released: std::cell::Cell<usize>,
+}
+
+impl Mapped {
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Gives back the mapped pages wholly before `offset` (in [`RELEASE_STEP`]s): the file stays
+    /// in the page cache, but the process no longer holds those pages, so its resident memory is
+    /// the pieces in flight rather than the whole file. A page read again is mapped again with
+    /// the same bytes (the mapping is private and never written).
+    pub fn release_before(&self, offset: u64) {
+        let upto = usize::try_from(offset).unwrap_or(usize::MAX).min(self.map.len()) / RELEASE_STEP * RELEASE_STEP;
+        let from = self.released.get();
+        if upto > from {
+            #[cfg(unix)]
+            // SAFETY: MADV_DONTNEED on a private read-only file mapping drops the page-table
+            // entries only; the next read maps the file's unchanged bytes again.
+            let _ = unsafe {
+                self.map
+                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, upto - from)
+            };
+            self.released.set(upto);
+        }
+    }
+}
 
 /// Pieces per worker read ahead of the one taken next in document order.
 pub const IN_FLIGHT: usize = 4;
 /// Size of the first piece; each next one doubles, up to the reader's piece size.
 const FIRST_PIECE_BYTES: usize = 64 * 1024;
 
-/// A piece of the document handed to a worker: `data[..len]`, which starts `offset` bytes into
-/// the document; `seq` numbers the pieces from 0 in document order.
-pub struct Piece {
+/// A piece of the document handed to a worker, which starts `offset` bytes into the document;
+/// `seq` numbers the pieces from 0 in document order.
+pub struct Piece<'d> {
     /// The piece's number, from 0.
     pub seq: usize,
     /// Where the piece starts in the document.
     pub offset: u64,
-    data: Vec<u8>,
-    len: usize,
+    data: Data<'d>,
 }
 
-impl Piece {
+/// A piece's bytes: read into a buffer of its own, or a part of a document in memory.
+enum Data<'d> {
+    /// `buffer[..len]`.
+    Read { buffer: Vec<u8>, len: usize },
+    /// Part of the document [`read_in_memory`] was given.
+    InPlace(&'d [u8]),
+}
+
+impl Piece<'_> {
     /// The piece's bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.data[..self.len]
+        match &self.data {
+            Data::Read { buffer, len } => &buffer[..*len],
+            Data::InPlace(bytes) => bytes,
+        }
     }
 }
 
@@ -43,11 +142,11 @@ pub trait Parse: Sync {
 
     /// Parses `piece` (the first piece starts the document; every other one starts where
     /// [`InOrder::cut`] guessed).
-    fn parse(&self, piece: &Piece) -> Self::Answer;
+    fn parse(&self, piece: &Piece<'_>) -> Self::Answer;
 
     /// The answer for a piece whose parse panicked (every piece gets an answer: the reading
     /// thread waits for each).
-    fn panicked(&self, piece: &Piece) -> Self::Answer;
+    fn panicked(&self, piece: &Piece<'_>) -> Self::Answer;
 }
 
 /// The reading thread's side of a format: where to cut, and the answers in document order.
@@ -67,7 +166,7 @@ pub trait InOrder {
     ///
     /// # Errors
     /// The format's first error in document order: reading stops.
-    fn take(&mut self, piece: &Piece, answer: Self::Answer) -> Result<(), Self::Error>;
+    fn take(&mut self, piece: &Piece<'_>, answer: Self::Answer) -> Result<(), Self::Error>;
 
     /// The error for a failed source or a stopped thread (`message` in words).
     fn failure(message: String) -> Self::Error;
@@ -86,10 +185,63 @@ where
     P: Parse,
     O: InOrder<Answer = P::Answer>,
 {
+    in_parallel(parse, order, |taker, pieces, parsed, limit| {
+        feed(source, taker, pieces, parsed, piece_bytes, limit)
+    })
+}
+
+/// [`read`] over a document already in memory (a mapped file): the pieces are cut in place, so
+/// no byte is copied; the same pieces, workers and answers as [`read`]. `done` is told, after
+/// each piece is taken, that every byte before that offset is no longer needed.
+///
+/// # Errors
+/// The first error `order` takes.
+pub fn read_in_memory<P, O>(
+    document: &[u8],
+    parse: &P,
+    order: &mut O,
+    piece_bytes: usize,
+    done: &mut dyn FnMut(u64),
+) -> Result<u64, O::Error>
+where
+    P: Parse,
+    O: InOrder<Answer = P::Answer>,
+{
+    in_parallel(parse, order, |taker, pieces, parsed, limit| {
+        feed_in_place(document, taker, pieces, parsed, piece_bytes, limit, done)
+    })
+}
+
+/// [`read_in_memory`] over a mapped file, giving its pages back as the pieces are taken.
+///
+/// # Errors
+/// As [`read_in_memory`].
+pub fn read_mapped<P, O>(mapped: &Mapped, parse: &P, order: &mut O, piece_bytes: usize) -> Result<u64, O::Error>
+where
+    P: Parse,
+    O: InOrder<Answer = P::Answer>,
+{
+    read_in_memory(mapped.bytes(), parse, order, piece_bytes, &mut |at| {
+        mapped.release_before(at)
+    })
+}
+
+/// Starts the workers and runs `feed` (the reading side) on this thread with them.
+fn in_parallel<'d, P, O, F>(parse: &P, order: &mut O, feed: F) -> Result<u64, O::Error>
+where
+    P: Parse,
+    O: InOrder<Answer = P::Answer>,
+    F: FnOnce(
+        &mut Taker<'_, 'd, O>,
+        SyncSender<Piece<'d>>,
+        &Receiver<(Piece<'d>, O::Answer)>,
+        usize,
+    ) -> Result<u64, O::Error>,
+{
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let limit = workers * IN_FLIGHT;
-    let (piece_tx, piece_rx) = sync_channel::<Piece>(limit);
-    let (parsed_tx, parsed_rx) = std::sync::mpsc::channel::<(Piece, P::Answer)>();
+    let (piece_tx, piece_rx) = sync_channel::<Piece<'d>>(limit);
+    let (parsed_tx, parsed_rx) = std::sync::mpsc::channel::<(Piece<'d>, P::Answer)>();
     let pieces = Mutex::new(piece_rx);
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -102,13 +254,14 @@ where
             order,
             seq: 0,
             waiting: BTreeMap::new(),
+            taken_to: 0,
             free: Vec::new(),
         };
-        feed(source, &mut taker, piece_tx, &parsed_rx, piece_bytes, limit)
+        feed(&mut taker, piece_tx, &parsed_rx, limit)
     })
 }
 
-fn worker<P: Parse>(pieces: &Mutex<Receiver<Piece>>, parsed: &Sender<(Piece, P::Answer)>, parse: &P) {
+fn worker<'d, P: Parse>(pieces: &Mutex<Receiver<Piece<'d>>>, parsed: &Sender<(Piece<'d>, P::Answer)>, parse: &P) {
     loop {
         let piece = match pieces.lock() {
             Ok(rx) => rx.recv(),
@@ -124,24 +277,45 @@ fn worker<P: Parse>(pieces: &Mutex<Receiver<Piece>>, parsed: &Sender<(Piece, P::
 }
 
 /// Hands the answers to the format in document order and keeps the buffers for reuse.
-struct Taker<'o, O: InOrder> {
+struct Taker<'o, 'd, O: InOrder> {
     order: &'o mut O,
     /// The next piece to take.
     seq: usize,
-    waiting: BTreeMap<usize, (Piece, O::Answer)>,
+    waiting: BTreeMap<usize, (Piece<'d>, O::Answer)>,
+    /// The end of the last piece taken: every byte before it is done with.
+    taken_to: u64,
     /// Buffers to read into again.
     free: Vec<Vec<u8>>,
 }
 
-impl<O: InOrder> Taker<'_, O> {
-    fn take(&mut self, piece: Piece, answer: O::Answer) -> Result<(), O::Error> {
+impl<'d, O: InOrder> Taker<'_, 'd, O> {
+    fn take(&mut self, piece: Piece<'d>, answer: O::Answer) -> Result<(), O::Error> {
         self.waiting.insert(piece.seq, (piece, answer));
         while let Some((piece, answer)) = self.waiting.remove(&self.seq) {
             self.seq += 1;
             self.order.take(&piece, answer)?;
-            self.free.push(piece.data);
+            self.taken_to = piece.offset + piece.bytes().len() as u64;
+            if let Data::Read { buffer, .. } = piece.data {
+                self.free.push(buffer);
+            }
         }
         Ok(())
+    }
+
+    /// Takes every answer that is ready, without waiting.
+    fn take_ready(&mut self, parsed: &Receiver<(Piece<'d>, O::Answer)>) -> Result<(), O::Error> {
+        while let Ok((piece, answer)) = parsed.try_recv() {
+            self.take(piece, answer)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for an answer and takes it (and any before it in document order).
+    fn take_next(&mut self, parsed: &Receiver<(Piece<'d>, O::Answer)>) -> Result<(), O::Error> {
+        let (piece, answer) = parsed
+            .recv()
+            .map_err(|_| O::failure("a parser thread stopped".into()))?;
+        self.take(piece, answer)
     }
 }
 
@@ -149,28 +323,22 @@ impl<O: InOrder> Taker<'_, O> {
 /// their answers in order, holding at most `limit` pieces at once.
 fn feed<R: Read, O: InOrder>(
     mut source: R,
-    taker: &mut Taker<'_, O>,
-    pieces: SyncSender<Piece>,
-    parsed: &Receiver<(Piece, O::Answer)>,
+    taker: &mut Taker<'_, 'static, O>,
+    pieces: SyncSender<Piece<'static>>,
+    parsed: &Receiver<(Piece<'static>, O::Answer)>,
     piece_bytes: usize,
     limit: usize,
 ) -> Result<u64, O::Error> {
-    let next_answer = || parsed.recv().map_err(|_| O::failure("a parser thread stopped".into()));
     let mut sent = 0usize;
     let mut offset = 0u64;
     let mut carry: Vec<u8> = Vec::new();
     let mut failed = None;
     loop {
         while sent - taker.seq >= limit {
-            let (piece, answer) = next_answer()?;
-            taker.take(piece, answer)?;
+            taker.take_next(parsed)?;
         }
         let mut data = taker.free.pop().unwrap_or_default();
-        // Pieces grow from 64 KiB to `piece_bytes`: a small document costs no large buffer.
-        let size = piece_bytes
-            .min(FIRST_PIECE_BYTES << sent.min(16))
-            .max(carry.len() * 2)
-            .max(1);
+        let size = piece_size(sent, piece_bytes).max(carry.len() * 2);
         if data.len() < size {
             data.resize(size, 0);
         }
@@ -204,8 +372,7 @@ fn feed<R: Read, O: InOrder>(
             let piece = Piece {
                 seq: sent,
                 offset,
-                data,
-                len: at,
+                data: Data::Read { buffer: data, len: at },
             };
             if pieces.send(piece).is_err() {
                 return Err(O::failure("the parser threads stopped".into()));
@@ -216,19 +383,74 @@ fn feed<R: Read, O: InOrder>(
         if eof {
             break;
         }
-        while let Ok((piece, answer)) = parsed.try_recv() {
-            taker.take(piece, answer)?;
-        }
+        taker.take_ready(parsed)?;
     }
     drop(pieces);
     while taker.seq < sent {
-        let (piece, answer) = next_answer()?;
-        taker.take(piece, answer)?;
+        taker.take_next(parsed)?;
     }
     match failed {
         Some(e) => Err(e),
         None => Ok(offset),
     }
+}
+
+/// The size of piece number `sent`: from 64 KiB, doubling up to `piece_bytes` (a small
+/// document costs no large buffer).
+fn piece_size(sent: usize, piece_bytes: usize) -> usize {
+    piece_bytes.min(FIRST_PIECE_BYTES << sent.min(16)).max(1)
+}
+
+/// The reading thread's loop of [`read_in_memory`]: cuts `document` into pieces in place, as
+/// [`feed`] cuts what it reads (a window of the piece's size, twice as large when no cut is
+/// found in it), and takes the answers in order.
+fn feed_in_place<'d, O: InOrder>(
+    document: &'d [u8],
+    taker: &mut Taker<'_, 'd, O>,
+    pieces: SyncSender<Piece<'d>>,
+    parsed: &Receiver<(Piece<'d>, O::Answer)>,
+    piece_bytes: usize,
+    limit: usize,
+    done: &mut dyn FnMut(u64),
+) -> Result<u64, O::Error> {
+    let mut sent = 0usize;
+    let mut offset = 0usize;
+    let mut size = piece_size(0, piece_bytes);
+    while offset < document.len() {
+        while sent - taker.seq >= limit {
+            taker.take_next(parsed)?;
+            done(taker.taken_to);
+        }
+        let rest = &document[offset..];
+        let at = if rest.len() <= size {
+            rest.len()
+        } else {
+            taker.order.cut(&rest[..size], sent == 0).min(size)
+        };
+        if at == 0 {
+            size *= 2;
+            continue;
+        }
+        let piece = Piece {
+            seq: sent,
+            offset: offset as u64,
+            data: Data::InPlace(&rest[..at]),
+        };
+        if pieces.send(piece).is_err() {
+            return Err(O::failure("the parser threads stopped".into()));
+        }
+        sent += 1;
+        offset += at;
+        size = piece_size(sent, piece_bytes);
+        taker.take_ready(parsed)?;
+        done(taker.taken_to);
+    }
+    drop(pieces);
+    while taker.seq < sent {
+        taker.take_next(parsed)?;
+        done(taker.taken_to);
+    }
+    Ok(offset as u64)
 }
 
 /// Sources the readers' tests share: a document handed out a few bytes a call, one that fails

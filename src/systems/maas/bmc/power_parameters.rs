@@ -26,7 +26,7 @@ use thiserror::Error;
 
 use crate::systems::maas::bmc::machine_list::{MachineIndex, MachineList};
 pub use crate::systems::maas::bmc::pieces::IN_FLIGHT;
-use crate::systems::maas::bmc::pieces::{self, Piece};
+use crate::systems::maas::bmc::pieces::{self, Document, Piece};
 use crate::systems::maas::bmc::{BmcRules, Observations, Param, Part, PartBuilder, PowerTypes};
 
 /// Largest accepted entry (one machine's parameters with its key).
@@ -713,15 +713,25 @@ pub fn read<R: Read>(source: R, input: &PowerInput) -> Result<Observations, Pars
 /// # Errors
 /// As [`read`].
 pub fn read_in_pieces<R: Read>(source: R, input: &PowerInput, piece_bytes: usize) -> Result<Observations, ParseError> {
-    let mut order = InOrder {
-        input,
-        next: Next::AsAssumed,
-        taken: 0,
-        parts: Vec::new(),
-        exact: PartBuilder::new(input.rules, input.types),
-    };
+    let mut order = InOrder::new(input);
     let length = pieces::read(source, &Workers(input), &mut order, piece_bytes)?;
     order.finish(length)
+}
+
+/// [`read`] over a power-parameters file: in place when it is mapped, the same answer either
+/// way.
+///
+/// # Errors
+/// As [`read`].
+pub fn read_document(document: Document, input: &PowerInput) -> Result<Observations, ParseError> {
+    match document {
+        Document::Mapped(mapped) => {
+            let mut order = InOrder::new(input);
+            let length = pieces::read_mapped(&mapped, &Workers(input), &mut order, PIECE_BYTES)?;
+            order.finish(length)
+        }
+        Document::Stream(file) => read(file, input),
+    }
 }
 
 /// Takes the workers' answers in document order (see [`read`]).
@@ -775,7 +785,17 @@ impl pieces::InOrder for InOrder<'_, '_> {
     }
 }
 
-impl InOrder<'_, '_> {
+impl<'i, 'r> InOrder<'i, 'r> {
+    fn new(input: &'i PowerInput<'r>) -> Self {
+        InOrder {
+            input,
+            next: Next::AsAssumed,
+            taken: 0,
+            parts: Vec::new(),
+            exact: PartBuilder::new(input.rules, input.types),
+        }
+    }
+
     /// The observations, once every piece is taken; `length` is the document's size.
     fn finish(self, length: u64) -> Result<Observations, ParseError> {
         match self.next {
@@ -813,6 +833,41 @@ mod tests {
         )
     }
 
+    /// The reader over `text` in memory, cut in place in pieces of about `piece` bytes.
+    fn read_in_memory(text: &[u8], piece: usize) -> Result<Observations, ParseError> {
+        let rules = &maas_pack().bmc;
+        let types = PowerTypes::new(rules);
+        let input = PowerInput {
+            rules,
+            types: &types,
+            given: None,
+        };
+        let mut order = InOrder::new(&input);
+        let length = pieces::read_in_memory(text, &Workers(&input), &mut order, piece, &mut |_| {})?;
+        order.finish(length)
+    }
+
+    #[test]
+    fn a_mapped_file_gives_the_answer_of_a_stream() {
+        let fleet = mocks::fleet::Fleet::generate(30_000, 3);
+        let doc = fleet.power_parameters_json().into_bytes();
+        assert!(doc.len() > 4 << 20, "{} bytes: past two release steps", doc.len());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("power-parameters.json");
+        std::fs::write(&path, &doc).unwrap();
+        let expected = summary(&read_str(&doc, 1 << 20).unwrap());
+        let rules = &maas_pack().bmc;
+        let types = PowerTypes::new(rules);
+        let input = PowerInput {
+            rules,
+            types: &types,
+            given: None,
+        };
+        let mapped = Document::open_mapping_from(&path, 0).unwrap();
+        assert!(matches!(mapped, Document::Mapped(_)));
+        assert_eq!(summary(&read_document(mapped, &input).unwrap()), expected);
+    }
+
     /// Every record as (subject, power type, full hash, post-0290 hash), sorted.
     fn summary(obs: &Observations) -> Vec<(String, String, u64, u128)> {
         let mut all: Vec<_> = obs
@@ -847,6 +902,8 @@ mod tests {
                 let obs = read_str_in_pieces(doc, chunk, piece).unwrap();
                 assert_eq!(summary(&obs), whole, "piece {piece}, chunk {chunk}");
             }
+            let obs = read_in_memory(doc, piece).unwrap();
+            assert_eq!(summary(&obs), whole, "in place, piece {piece}");
         }
     }
 
@@ -878,6 +935,11 @@ mod tests {
             let whole = read_str(doc, 4096).unwrap_err();
             for piece in 1..=doc.len() + 1 {
                 assert_eq!(read_str_in_pieces(doc, 3, piece).unwrap_err(), whole, "piece {piece}");
+                assert_eq!(
+                    read_in_memory(doc, piece).unwrap_err(),
+                    whole,
+                    "in place, piece {piece}"
+                );
             }
         }
     }
