@@ -207,7 +207,8 @@ pub struct ScanArgs {
     #[arg(long = "ssh-option", value_name = "OPTION", requires = "hosts")]
     pub ssh_options: Vec<String>,
 
-    /// With --hosts: how many hosts are read at once.
+    /// With --hosts: how many hosts are read at once (--timeout bounds them all together: hosts
+    /// whose turn comes after it are reported as not read).
     #[arg(long = "ssh-concurrency", value_name = "N", default_value_t = 16, requires = "hosts")]
     pub ssh_concurrency: usize,
 

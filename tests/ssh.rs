@@ -364,6 +364,39 @@ async fn garbage_a_missing_client_and_a_hung_one() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// `--timeout` bounds the whole run, not each host: with one host at a time, a slow host is
+/// stopped at the run's deadline and the hosts after it are not started.
+#[tokio::test]
+async fn record_all_stops_at_the_runs_deadline() {
+    let sshd = Sshd::start(1);
+    let options = SshOptions {
+        timeout: Duration::from_secs(20),
+        command_timeout: Duration::from_secs(30),
+        ..sshd.options()
+    };
+    const SLOW: &[HostRead] = &[HostRead::Command(&["sleep", "30"])];
+    let jobs: Vec<(SshTarget, SshOptions)> = ["first", "second", "third"]
+        .iter()
+        .map(|name| (sshd.target(name, "127.0.0.1", 0, "root"), options.clone()))
+        .collect();
+    let started = Instant::now();
+    let results = record_all(&jobs, SLOW, 1, started + Duration::from_secs(2)).await;
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    let errors: Vec<ProbeError> = results.into_iter().map(|r| r.unwrap_err()).collect();
+    assert!(errors.iter().all(|e| e.kind == ErrorKind::Timeout), "{errors:?}");
+    let port = sshd.ports[0];
+    assert_eq!(
+        errors[0].detail,
+        format!("recording first (127.0.0.1:{port}) over ssh was stopped at the run's deadline (--timeout bounds the whole run; 3 hosts over ssh, 1 at a time): raise --timeout or --ssh-concurrency")
+    );
+    for (e, name) in errors[1..].iter().zip(["second", "third"]) {
+        assert_eq!(
+            e.detail,
+            format!("{name} (127.0.0.1:{port}) was not recorded: its turn came after the run's deadline (--timeout bounds the whole run; 3 hosts over ssh, 1 at a time): raise --timeout or --ssh-concurrency")
+        );
+    }
+}
+
 #[tokio::test]
 async fn record_all_keeps_the_order_of_its_targets() {
     let sshd = Sshd::start(2);
@@ -387,7 +420,7 @@ async fn record_all_keeps_the_order_of_its_targets() {
         sshd.target("region-2.maas", "localhost", 0, "root"),
     ];
     let jobs: Vec<(SshTarget, SshOptions)> = targets.iter().map(|t| (t.clone(), options.clone())).collect();
-    let results = record_all(&jobs, READS, 2).await;
+    let results = record_all(&jobs, READS, 2, Instant::now() + Duration::from_secs(120)).await;
     assert_eq!(results.len(), 5);
     let mut seen = Vec::new();
     for (target, result) in targets.iter().zip(results) {

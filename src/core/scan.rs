@@ -19,6 +19,8 @@ pub struct Scan {
     pub host: HostSource,
     /// The run's HTTP client, or why it cannot be built (an unreadable CA bundle).
     http: OnceLock<Result<Http, ProbeError>>,
+    /// When the scan was set up: `--timeout` counts from here.
+    started: std::time::Instant,
 }
 
 impl Scan {
@@ -28,7 +30,14 @@ impl Scan {
             config,
             host,
             http: OnceLock::new(),
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// When the run's `--timeout` is over (counted from when the scan was set up): work that
+    /// spans many targets one after another (hosts over ssh) stops there.
+    pub fn deadline(&self) -> std::time::Instant {
+        self.started + self.config.timeout
     }
 
     /// A scan of this machine and whatever `config` points at.

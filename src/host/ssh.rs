@@ -161,13 +161,18 @@ pub async fn record(target: &SshTarget, reads: &[HostRead], options: &SshOptions
 }
 
 /// Records every target with its own options (see [`record`]), at most `concurrency` at a time
-/// (at least 1); the results are in the order of `jobs`. A progress bar is drawn on standard
+/// (at least 1), all by `deadline` (the run's `--timeout`: each recording is bounded by it as
+/// well as by its own timeout); the results are in the order of `jobs`. A host still being
+/// recorded at the deadline is stopped (ssh is killed), and one whose turn comes after it is not
+/// started: both are errors of kind timeout that say so. A progress bar is drawn on standard
 /// error only when it is a terminal.
 pub async fn record_all(
     jobs: &[(SshTarget, SshOptions)],
     reads: &[HostRead],
     concurrency: usize,
+    deadline: std::time::Instant,
 ) -> Vec<Result<RecordedHost, ProbeError>> {
+    let concurrency = concurrency.max(1);
     let bar = if std::io::stderr().is_terminal() {
         let bar =
             indicatif::ProgressBar::with_draw_target(Some(jobs.len() as u64), indicatif::ProgressDrawTarget::stderr());
@@ -184,16 +189,42 @@ pub async fn record_all(
         .map(|(target, options)| {
             let bar = &bar;
             async move {
-                let result = record(target, reads, options).await;
+                let result = if std::time::Instant::now() >= deadline {
+                    Err(past_deadline(target, jobs.len(), concurrency, false))
+                } else {
+                    tokio::time::timeout_at(deadline.into(), record(target, reads, options))
+                        .await
+                        .unwrap_or_else(|_| Err(past_deadline(target, jobs.len(), concurrency, true)))
+                };
                 bar.inc(1);
                 result
             }
         })
-        .buffered(concurrency.max(1))
+        .buffered(concurrency)
         .collect()
         .await;
     bar.finish_and_clear();
     results
+}
+
+/// Why `target` has no recording: the run's deadline passed while it was being recorded
+/// (`begun`) or before its turn came.
+fn past_deadline(target: &SshTarget, hosts: usize, concurrency: usize, begun: bool) -> ProbeError {
+    let what = if begun {
+        format!(
+            "recording {} over ssh was stopped at the run's deadline",
+            target.label()
+        )
+    } else {
+        format!(
+            "{} was not recorded: its turn came after the run's deadline",
+            target.label()
+        )
+    };
+    ProbeError::new(
+        ErrorKind::Timeout,
+        format!("{what} (--timeout bounds the whole run; {hosts} hosts over ssh, {concurrency} at a time): raise --timeout or --ssh-concurrency"),
+    )
 }
 
 /// A fresh boundary token: 128 random bits in hex. It is only ever on the script's standard

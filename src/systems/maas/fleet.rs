@@ -15,6 +15,7 @@ use crate::core::probed::{ProbeError, Probed};
 use crate::host::inventory::InventoryHost;
 use crate::host::ssh::{record_all, SshOptions, SshTarget};
 use crate::host::HostSource;
+use std::time::Instant;
 
 pub use super::config::{Fleet, HostsFrom, SshHosts};
 
@@ -57,12 +58,12 @@ pub fn use_fleet(config: &mut Config, fleet: Fleet) {
 /// first stands); `None` when `fleet` names none. A host that cannot be read over SSH, or a
 /// document that cannot be read or is not a facts document, is a host of its own whose host
 /// checks are `error`. `api` lists the controllers for `--hosts maas`.
-pub async fn inspect(fleet: &Fleet, api: &Probed<MaasApiFacts>) -> Option<Vec<InspectedHost>> {
+pub async fn inspect(fleet: &Fleet, api: &Probed<MaasApiFacts>, deadline: Instant) -> Option<Vec<InspectedHost>> {
     if fleet.is_empty() {
         return None;
     }
     let mut hosts = match &fleet.ssh {
-        Some(ssh) => over_ssh(ssh, api).await,
+        Some(ssh) => over_ssh(ssh, api, deadline).await,
         None => Vec::new(),
     };
     let documents = fleet.documents.clone();
@@ -92,8 +93,9 @@ pub async fn inspect(fleet: &Fleet, api: &Probed<MaasApiFacts>) -> Option<Vec<In
 }
 
 /// Reads every host of `ssh` (the controllers the region API lists for `--hosts maas`; none
-/// when the API could not be read, which its own checks report) and probes each recording.
-async fn over_ssh(ssh: &SshHosts, api: &Probed<MaasApiFacts>) -> Vec<InspectedHost> {
+/// when the API could not be read, which its own checks report) by `deadline` (the run's), and
+/// probes each recording.
+async fn over_ssh(ssh: &SshHosts, api: &Probed<MaasApiFacts>, deadline: Instant) -> Vec<InspectedHost> {
     let jobs: Vec<(SshTarget, SshOptions)> = match &ssh.from {
         HostsFrom::Inventory(jobs) => jobs.clone(),
         HostsFrom::Maas => match api {
@@ -125,7 +127,7 @@ async fn over_ssh(ssh: &SshHosts, api: &Probed<MaasApiFacts>) -> Vec<InspectedHo
             }
         },
     };
-    let recorded = record_all(&jobs, READS, ssh.concurrency).await;
+    let recorded = record_all(&jobs, READS, ssh.concurrency, deadline).await;
     let mut hosts = Vec::with_capacity(jobs.len());
     for ((target, _), result) in jobs.iter().zip(recorded) {
         let facts = match result {

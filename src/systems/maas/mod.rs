@@ -128,7 +128,7 @@ async fn run(scan: &Scan) -> Part {
             probe_maas_api(scan, &host)
         ),
     );
-    let inspected = fleet::inspect(&scan.config.of::<MaasConfig>().fleet, &api).await;
+    let inspected = fleet::inspect(&scan.config.of::<MaasConfig>().fleet, &api, scan.deadline()).await;
     let facts = MaasFacts {
         host,
         postgres,
