@@ -819,32 +819,28 @@ mod tests {
         read_str_in_pieces(text, chunk, PIECE_BYTES)
     }
 
-    fn read_str_in_pieces(text: &[u8], chunk: usize, piece: usize) -> Result<Observations, ParseError> {
+    /// `f` with the input of a run without a machine list (power types inferred).
+    fn inferred<T>(f: impl FnOnce(&PowerInput) -> T) -> T {
         let rules = &maas_pack().bmc;
         let types = PowerTypes::new(rules);
-        read_in_pieces(
-            Chunked(text, chunk),
-            &PowerInput {
-                rules,
-                types: &types,
-                given: None,
-            },
-            piece,
-        )
+        f(&PowerInput {
+            rules,
+            types: &types,
+            given: None,
+        })
+    }
+
+    fn read_str_in_pieces(text: &[u8], chunk: usize, piece: usize) -> Result<Observations, ParseError> {
+        inferred(|input| read_in_pieces(Chunked(text, chunk), input, piece))
     }
 
     /// The reader over `text` in memory, cut in place in pieces of about `piece` bytes.
     fn read_in_memory(text: &[u8], piece: usize) -> Result<Observations, ParseError> {
-        let rules = &maas_pack().bmc;
-        let types = PowerTypes::new(rules);
-        let input = PowerInput {
-            rules,
-            types: &types,
-            given: None,
-        };
-        let mut order = InOrder::new(&input);
-        let length = pieces::read_in_memory(text, &Workers(&input), &mut order, piece, &mut |_| {})?;
-        order.finish(length)
+        inferred(|input| {
+            let mut order = InOrder::new(input);
+            let length = pieces::read_in_memory(text, &Workers(input), &mut order, piece, &mut |_| {})?;
+            order.finish(length)
+        })
     }
 
     #[test]
@@ -856,16 +852,12 @@ mod tests {
         let path = dir.path().join("power-parameters.json");
         std::fs::write(&path, &doc).unwrap();
         let expected = summary(&read_str(&doc, 1 << 20).unwrap());
-        let rules = &maas_pack().bmc;
-        let types = PowerTypes::new(rules);
-        let input = PowerInput {
-            rules,
-            types: &types,
-            given: None,
-        };
         let mapped = Document::open_mapping_from(&path, 0).unwrap();
         assert!(matches!(mapped, Document::Mapped(_)));
-        assert_eq!(summary(&read_document(mapped, &input).unwrap()), expected);
+        assert_eq!(
+            summary(&inferred(|input| read_document(mapped, input)).unwrap()),
+            expected
+        );
     }
 
     /// Every record as (subject, power type, full hash, post-0290 hash), sorted.
@@ -909,16 +901,9 @@ mod tests {
 
     #[test]
     fn a_read_error_comes_after_the_errors_in_what_was_read() {
-        let rules = &maas_pack().bmc;
-        let types = PowerTypes::new(rules);
-        let input = PowerInput {
-            rules,
-            types: &types,
-            given: None,
-        };
-        let e = read(FailsAfter(br#"{"a": 5, "b": {"#), &input).unwrap_err();
+        let e = inferred(|input| read(FailsAfter(br#"{"a": 5, "b": {"#), input)).unwrap_err();
         assert!(e.to_string().contains("machine 'a'"), "{e}");
-        let e = read(FailsAfter(br#"{"a": {}, "b": {"#), &input).unwrap_err();
+        let e = inferred(|input| read(FailsAfter(br#"{"a": {}, "b": {"#), input)).unwrap_err();
         assert_eq!(e, ParseError::Io("connection reset".into()));
     }
 
