@@ -57,7 +57,8 @@ pub fn use_fleet(config: &mut Config, fleet: Fleet) {
 /// The inspected hosts: those read over SSH, then the documents' (a host named twice: the
 /// first stands); `None` when `fleet` names none. A host that cannot be read over SSH, or a
 /// document that cannot be read or is not a facts document, is a host of its own whose host
-/// checks are `error`. `api` lists the controllers for `--hosts maas`.
+/// checks are `error`. `api` lists the controllers for `--hosts maas`; the hosts over ssh are
+/// read by `deadline` (the run's `--timeout`, [`record_all`]).
 pub async fn inspect(fleet: &Fleet, api: &Probed<MaasApiFacts>, deadline: Instant) -> Option<Vec<InspectedHost>> {
     if fleet.is_empty() {
         return None;
