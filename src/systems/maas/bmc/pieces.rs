@@ -82,7 +82,7 @@ impl Mapped {
         &self.map
     }
 
-    /// Gives back the mapped pages wholly before `offset` (in [`RELEASE_STEP`]s): the file stays
+    /// Gives back the mapped pages wholly before `offset` (in steps of 2 MiB): the file stays
     /// in the page cache, but the process no longer holds those pages, so its resident memory is
     /// the pieces in flight rather than the whole file. A page read again is mapped again with
     /// the same bytes (the mapping is private and never written).
