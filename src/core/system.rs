@@ -31,7 +31,7 @@ pub trait System: crate::config::Configurable {
     /// The configuration error naming the file.
     fn check_pack(&self) -> Result<(), crate::config::ConfigError>;
 
-    /// The ids its checks' logic implements (tested against [`System::checks`]).
+    /// The ids its checks' logic implements (tested against its knowledge pack's checks).
     fn implemented(&self) -> &'static [&'static str];
 
     /// The environment variables it reads (README's configuration section documents each; a

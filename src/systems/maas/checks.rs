@@ -1,6 +1,6 @@
 //! MAAS checks MAAS001–MAAS008: facts in, findings out, no I/O. Texts and tables come from
 //! checks/maas.toml (see [`crate::systems::maas::checks::MaasPack`]); the duplicate-BMC detector is
-//! [`crate::core::check::bmc`].
+//! [`crate::systems::maas::bmc`].
 
 use super::facts::{BmcRow, NodeKind};
 use crate::core::knowledge::PackFile;

@@ -46,7 +46,7 @@ pub enum TypeOrigin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
     /// Identity of the BMC row: 64 bits of the hash of power type and the full BMC-scoped map
-    /// (API, file; see [`fold`]), or the row id (database). Equal means the same BMC; two
+    /// (API, file; see `fold`), or the row id (database). Equal means the same BMC; two
     /// different maps get one identity with probability 2⁻⁶⁴ per pair.
     pub bmc: u64,
     /// Hash of power type and the map after 0290's removal: equal for two different BMCs means
