@@ -185,7 +185,7 @@ where
     P: Parse,
     O: InOrder<Answer = P::Answer>,
 {
-    in_parallel(parse, order, |taker, pieces, parsed, limit| {
+    in_parallel(parse, order, &mut |_| {}, |taker, pieces, parsed, limit| {
         feed(source, taker, pieces, parsed, piece_bytes, limit)
     })
 }
@@ -207,8 +207,8 @@ where
     P: Parse,
     O: InOrder<Answer = P::Answer>,
 {
-    in_parallel(parse, order, |taker, pieces, parsed, limit| {
-        feed_in_place(document, taker, pieces, parsed, piece_bytes, limit, done)
+    in_parallel(parse, order, done, |taker, pieces, parsed, limit| {
+        feed_in_place(document, taker, pieces, parsed, piece_bytes, limit)
     })
 }
 
@@ -226,8 +226,9 @@ where
     })
 }
 
-/// Starts the workers and runs `feed` (the reading side) on this thread with them.
-fn in_parallel<'d, P, O, F>(parse: &P, order: &mut O, feed: F) -> Result<u64, O::Error>
+/// Starts the workers and runs `feed` (the reading side) on this thread with them; `done` is
+/// told the end of each piece taken.
+fn in_parallel<'d, P, O, F>(parse: &P, order: &mut O, done: &mut dyn FnMut(u64), feed: F) -> Result<u64, O::Error>
 where
     P: Parse,
     O: InOrder<Answer = P::Answer>,
@@ -254,7 +255,7 @@ where
             order,
             seq: 0,
             waiting: BTreeMap::new(),
-            taken_to: 0,
+            done,
             free: Vec::new(),
         };
         feed(&mut taker, piece_tx, &parsed_rx, limit)
@@ -282,8 +283,8 @@ struct Taker<'o, 'd, O: InOrder> {
     /// The next piece to take.
     seq: usize,
     waiting: BTreeMap<usize, (Piece<'d>, O::Answer)>,
-    /// The end of the last piece taken: every byte before it is done with.
-    taken_to: u64,
+    /// Told, after each piece is taken, where it ended: every byte before is done with.
+    done: &'o mut dyn FnMut(u64),
     /// Buffers to read into again.
     free: Vec<Vec<u8>>,
 }
@@ -294,7 +295,7 @@ impl<'d, O: InOrder> Taker<'_, 'd, O> {
         while let Some((piece, answer)) = self.waiting.remove(&self.seq) {
             self.seq += 1;
             self.order.take(&piece, answer)?;
-            self.taken_to = piece.offset + piece.bytes().len() as u64;
+            (self.done)(piece.offset + piece.bytes().len() as u64);
             if let Data::Read { buffer, .. } = piece.data {
                 self.free.push(buffer);
             }
@@ -411,7 +412,6 @@ fn feed_in_place<'d, O: InOrder>(
     parsed: &Receiver<(Piece<'d>, O::Answer)>,
     piece_bytes: usize,
     limit: usize,
-    done: &mut dyn FnMut(u64),
 ) -> Result<u64, O::Error> {
     let mut sent = 0usize;
     let mut offset = 0usize;
@@ -419,7 +419,6 @@ fn feed_in_place<'d, O: InOrder>(
     while offset < document.len() {
         while sent - taker.seq >= limit {
             taker.take_next(parsed)?;
-            done(taker.taken_to);
         }
         let rest = &document[offset..];
         let at = if rest.len() <= size {
@@ -443,12 +442,10 @@ fn feed_in_place<'d, O: InOrder>(
         offset += at;
         size = piece_size(sent, piece_bytes);
         taker.take_ready(parsed)?;
-        done(taker.taken_to);
     }
     drop(pieces);
     while taker.seq < sent {
         taker.take_next(parsed)?;
-        done(taker.taken_to);
     }
     Ok(offset as u64)
 }
