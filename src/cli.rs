@@ -453,7 +453,7 @@ fn use_knowledge(dir: &std::path::Path) -> Result<(), ExitCode> {
     }
     crate::core::knowledge::set_dir(dir.to_path_buf());
     for system in crate::systems::SYSTEMS {
-        if let Err(e) = system.check_pack() {
+        if let Err(e) = system.pack().check() {
             report_error(e);
             return Err(unknown());
         }
@@ -469,9 +469,9 @@ fn pack_of(def: &checks::CheckDef) -> String {
     else {
         return String::new();
     };
-    match crate::core::knowledge::origin(system.pack_file()) {
-        Some(path) => format!("{} + {}", system.pack_file(), path.display()),
-        None => system.pack_file().to_string(),
+    match crate::core::knowledge::origin(system.pack().file()) {
+        Some(path) => format!("{} + {}", system.pack().file(), path.display()),
+        None => system.pack().file().to_string(),
     }
 }
 

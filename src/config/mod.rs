@@ -16,6 +16,7 @@ use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 
 use crate::core::check::CheckDef;
+use crate::core::knowledge::KnowledgePack;
 
 pub mod catalogue;
 pub mod error;
@@ -48,8 +49,13 @@ pub trait Configurable: Sync {
     /// The check-id prefix its pack owns (`MAAS`).
     fn prefix(&self) -> &'static str;
 
+    /// Its knowledge pack (`checks/maas.toml`, merged with `--knowledge DIR`'s file).
+    fn pack(&self) -> &'static dyn KnowledgePack;
+
     /// The catalogue entries of its pack.
-    fn checks(&self) -> &'static [CheckDef];
+    fn checks(&self) -> &'static [CheckDef] {
+        self.pack().checks()
+    }
 
     /// The sections of `preflight.toml` it owns (`[maas]`, `[postgresql]`).
     fn config_sections(&self) -> &'static [&'static str];

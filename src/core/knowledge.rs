@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::config::error::{parse_toml, ConfigError};
+use crate::core::check::{CheckDef, Pack};
 
 /// A system's knowledge pack: its file name, its embedded text, and the pack parsed once (the
 /// embedded text merged with `--knowledge DIR`'s file of the same name).
@@ -55,6 +56,40 @@ impl<T: serde::de::DeserializeOwned> PackFile<T> {
     /// The configuration error naming the file.
     pub fn check(&self) -> Result<(), ConfigError> {
         parse::<T>(self.file, self.embedded).map(|_| ())
+    }
+}
+
+/// A system's knowledge pack seen without its type: what the engine and the CLI ask of every
+/// pack (its file, whether it parses, its checks). [`PackFile`] of any [`Pack`] is one.
+pub trait KnowledgePack: Sync {
+    /// The file name, under `checks/` and in `--knowledge DIR` (`maas.toml`).
+    fn file(&self) -> &'static str;
+
+    /// Whether the pack (with `--knowledge DIR`'s file merged over it) parses and is accepted;
+    /// checked before any command runs.
+    ///
+    /// # Errors
+    /// The configuration error naming the file.
+    fn check(&self) -> Result<(), ConfigError>;
+
+    /// The catalogue entries of the pack's checks.
+    ///
+    /// # Panics
+    /// As [`PackFile::get`]: only when [`KnowledgePack::check`] was not asked first.
+    fn checks(&'static self) -> &'static [CheckDef];
+}
+
+impl<T: serde::de::DeserializeOwned + Pack + Send + Sync> KnowledgePack for PackFile<T> {
+    fn file(&self) -> &'static str {
+        PackFile::file(self)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        PackFile::check(self)
+    }
+
+    fn checks(&'static self) -> &'static [CheckDef] {
+        self.get().checks()
     }
 }
 

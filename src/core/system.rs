@@ -21,16 +21,6 @@ pub trait System: crate::config::Configurable {
     /// prints; `None` when it has none.
     fn path_check(&self) -> Option<&'static str>;
 
-    /// The file of its embedded knowledge pack under `checks/` (`maas.toml`).
-    fn pack_file(&self) -> &'static str;
-
-    /// Whether its knowledge pack (with `--knowledge DIR`'s file merged over it) is one it can
-    /// use; checked before any command runs.
-    ///
-    /// # Errors
-    /// The configuration error naming the file.
-    fn check_pack(&self) -> Result<(), crate::config::ConfigError>;
-
     /// The ids its checks' logic implements (tested against its knowledge pack's checks).
     fn implemented(&self) -> &'static [&'static str];
 

@@ -86,7 +86,12 @@ mod tests {
             assert!(system.about().contains(&system.name()), "{}", system.name());
             for c in system.checks() {
                 assert!(system.about().contains(&c.system.as_str()), "{}: {}", c.id, c.system);
-                assert!(c.id.starts_with(system.prefix()), "{} in {}", c.id, system.pack_file());
+                assert!(
+                    c.id.starts_with(system.prefix()),
+                    "{} in {}",
+                    c.id,
+                    system.pack().file()
+                );
             }
             all.extend(system.about().iter().copied());
         }

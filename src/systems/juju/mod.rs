@@ -7,8 +7,8 @@ pub mod facts;
 pub mod probe;
 
 use crate::config::Configurable;
-use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, within};
+use crate::core::knowledge::KnowledgePack;
 use crate::core::probed::Probed;
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
@@ -25,8 +25,8 @@ impl Configurable for Juju {
         "JUJU"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        checks::pack().checks()
+    fn pack(&self) -> &'static dyn KnowledgePack {
+        &checks::PACK
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -48,14 +48,6 @@ impl System for Juju {
 
     fn path_check(&self) -> Option<&'static str> {
         Some("JUJU002")
-    }
-
-    fn pack_file(&self) -> &'static str {
-        checks::PACK.file()
-    }
-
-    fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
-        checks::PACK.check()
     }
 
     fn implemented(&self) -> &'static [&'static str] {

@@ -15,8 +15,8 @@ pub mod probe_postgres;
 
 use crate::config::Config;
 use crate::config::Configurable;
-use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, within};
+use crate::core::knowledge::KnowledgePack;
 use crate::core::probed::{ErrorKind, ProbeError, Probed};
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
@@ -39,8 +39,8 @@ impl Configurable for Maas {
         "MAAS"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        checks::pack().checks()
+    fn pack(&self) -> &'static dyn KnowledgePack {
+        &checks::PACK
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -62,14 +62,6 @@ impl System for Maas {
 
     fn path_check(&self) -> Option<&'static str> {
         Some("MAAS001")
-    }
-
-    fn pack_file(&self) -> &'static str {
-        checks::PACK.file()
-    }
-
-    fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
-        checks::PACK.check()
     }
 
     fn implemented(&self) -> &'static [&'static str] {

@@ -10,8 +10,8 @@ pub mod facts;
 pub mod probe;
 
 use crate::config::Configurable;
-use crate::core::check::{CheckDef, Pack};
 use crate::core::engine::{at, probe_http, within};
+use crate::core::knowledge::KnowledgePack;
 use crate::core::probed::Probed;
 use crate::core::scan::Scan;
 use crate::core::system::{Part, Planned, System};
@@ -31,8 +31,8 @@ impl Configurable for Proxmox {
         "PVE"
     }
 
-    fn checks(&self) -> &'static [CheckDef] {
-        checks::pack().checks()
+    fn pack(&self) -> &'static dyn KnowledgePack {
+        &checks::PACK
     }
 
     fn config_sections(&self) -> &'static [&'static str] {
@@ -54,14 +54,6 @@ impl System for Proxmox {
 
     fn path_check(&self) -> Option<&'static str> {
         Some("PVE001")
-    }
-
-    fn pack_file(&self) -> &'static str {
-        checks::PACK.file()
-    }
-
-    fn check_pack(&self) -> Result<(), crate::config::ConfigError> {
-        checks::PACK.check()
     }
 
     fn implemented(&self) -> &'static [&'static str] {
