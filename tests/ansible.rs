@@ -133,12 +133,7 @@ struct HostCheck {
 }
 
 fn host_check(report: &Value, check: &str) -> HostCheck {
-    let outcome = report["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["check"] == check)
-        .unwrap_or_else(|| panic!("no outcome for {check}: {report}"));
+    let outcome = support::outcome_json(report, check);
     let hosts = outcome["hosts"]
         .as_array()
         .unwrap_or_else(|| panic!("{check} has no hosts[]: {outcome}"))
@@ -274,21 +269,11 @@ fn the_playbook_judges_the_hosts_as_the_ssh_path_does() {
     // The SSH path: preflight reads the same inventory over the same sshd itself (it takes the
     // key from ansible_ssh_private_key_file; ansible_ssh_common_args is Ansible's, so the same
     // options are given as --ssh-option, as tests/fleet.rs does).
-    let known_hosts = format!("UserKnownHostsFile={}", sshd.known_hosts.display());
-    let mut scan = Command::cargo_bin("preflight").unwrap();
-    for var in UNSET {
-        scan.env_remove(var);
-    }
-    let ssh_scan = scan
-        .current_dir(w)
+    let ssh_scan = support::preflight(w)
         .env("HOME", w.join("home"))
         .args(["scan", "--target", "maas=3.5", "--format", "json", "--hosts"])
         .arg(&inventory)
-        .args(["--ssh-option", &known_hosts])
-        .args(["--ssh-option", "GlobalKnownHostsFile=/dev/null"])
-        .args(["--ssh-option", "StrictHostKeyChecking=yes"])
-        .args(["--ssh-option", "IdentitiesOnly=yes"])
-        .args(["--ssh-option", "IdentityAgent=none"])
+        .args(sshd.scan_args())
         .output()
         .unwrap();
     let by_ssh: Value = serde_json::from_slice(&ssh_scan.stdout)
@@ -324,12 +309,7 @@ fn the_playbook_judges_the_hosts_as_the_ssh_path_does() {
     );
     // MAAS002's reasons name no transport: they agree word for word.
     let reasons = |report: &Value| -> Vec<Value> {
-        let outcome = report["outcomes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["check"] == "MAAS002")
-            .unwrap();
+        let outcome = support::outcome_json(report, "MAAS002");
         outcome["hosts"]
             .as_array()
             .unwrap()

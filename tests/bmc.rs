@@ -24,10 +24,9 @@ fn fleet(machines: usize, seed: u64) -> Files {
     Files { dir, fleet }
 }
 
+/// `preflight` run in the system's temp dir with none of the variables it reads.
 fn preflight() -> Command {
-    let mut cmd = Command::cargo_bin("preflight").unwrap();
-    cmd.env_remove("DATABASE_URL").current_dir(std::env::temp_dir());
-    cmd
+    support::preflight(std::env::temp_dir())
 }
 
 /// The detector's groups of `check` at `severity` in a JSON report.
@@ -99,12 +98,7 @@ fn input_with_machine_list_finds_exactly_the_planted_groups() {
         groups(&report, "MAAS005", Severity::Warning),
         f.fleet.truth.shared_addresses
     );
-    let first = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == "MAAS004")
-        .unwrap();
+    let first = support::finding_json(&report, "MAAS004");
     assert!(
         first["evidence"]["hostnames"][0].as_str().unwrap().contains('-'),
         "hostnames joined from the machine list"

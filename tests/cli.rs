@@ -2,33 +2,10 @@
 
 mod support;
 
-use assert_cmd::Command;
 use mocks::fleet::Fleet;
 use mocks::maas::{MaasOptions, MaasServer, API_KEY};
 use predicates::prelude::*;
-
-const ENV: &[&str] = &[
-    "MAAS_URL",
-    "MAAS_API_KEY",
-    "MAAS_API_KEY_FILE",
-    "DATABASE_URL",
-    "PGHOST",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "NO_COLOR",
-];
-
-/// `preflight` in an empty temp dir with none of the variables it reads.
-fn preflight(dir: &tempfile::TempDir) -> Command {
-    let mut cmd = Command::cargo_bin("preflight").unwrap();
-    cmd.current_dir(dir.path());
-    for var in ENV {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use support::preflight;
 
 /// Nothing configured or installed: every check is skipped, and that is no pass. The run is
 /// UNKNOWN (exit 3) and says how to point preflight at each system, in every format.

@@ -5,7 +5,6 @@
 
 mod support;
 
-use assert_cmd::Command;
 use mocks::fleet::Fleet;
 use mocks::maas::{MaasOptions, MaasServer, API_KEY};
 use serde_json::Value;
@@ -38,34 +37,21 @@ async fn an_inventory_gives_one_verdict_over_every_controller() {
     .unwrap();
     let fleet = Fleet::generate(20, 3);
     let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
-    let known_hosts = format!("UserKnownHostsFile={}", sshd.known_hosts.display());
     let scan = |format: &str| {
-        Command::cargo_bin("preflight")
-            .unwrap()
+        support::preflight(dir.path())
             .env("HOME", dir.path())
-            .env_remove("DATABASE_URL")
             .env("MAAS_URL", server.maas_url())
             .env("MAAS_API_KEY", API_KEY)
             .args(["scan", "--target", "maas=3.5", "--format", format, "--hosts"])
             .arg(&inventory)
-            .args(["--ssh-option", &known_hosts])
-            .args(["--ssh-option", "GlobalKnownHostsFile=/dev/null"])
-            .args(["--ssh-option", "StrictHostKeyChecking=yes"])
-            .args(["--ssh-option", "IdentitiesOnly=yes"])
-            .args(["--ssh-option", "IdentityAgent=none"])
+            .args(sshd.scan_args())
             .output()
             .unwrap()
     };
     let out = scan("json");
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stderr), sshd.log()));
-    let maas002 = report["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["check"] == "MAAS002")
-        .unwrap()
-        .clone();
+    let maas002 = support::outcome_json(&report, "MAAS002").clone();
     let hosts: Vec<(String, String)> = maas002["hosts"]
         .as_array()
         .unwrap()
@@ -93,12 +79,7 @@ async fn an_inventory_gives_one_verdict_over_every_controller() {
         unreachable["reason"].as_str().unwrap().contains("maas-region-9"),
         "{unreachable}"
     );
-    let blocker = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == "MAAS002")
-        .unwrap();
+    let blocker = support::finding_json(&report, "MAAS002");
     assert_eq!(blocker["host"], "maas-region-1.maas");
     assert!(blocker["message"]
         .as_str()
@@ -136,10 +117,8 @@ async fn the_region_api_names_the_hosts() {
     let fleet = Fleet::generate(20, 3);
     let server = MaasServer::start(&fleet, &MaasOptions::mixed("3.4.2", "3.4.2")).await;
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("preflight")
-        .unwrap()
+    let out = support::preflight(dir.path())
         .env("HOME", dir.path())
-        .env_remove("DATABASE_URL")
         .env("MAAS_URL", server.maas_url())
         .env("MAAS_API_KEY", API_KEY)
         .args(["scan", "--target", "maas=3.5", "--format", "json", "--hosts", "maas"])
@@ -155,12 +134,7 @@ async fn the_region_api_names_the_hosts() {
         .unwrap();
     let report: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let maas002 = report["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["check"] == "MAAS002")
-        .unwrap();
+    let maas002 = support::outcome_json(&report, "MAAS002");
     let hosts: Vec<(&str, &str)> = maas002["hosts"]
         .as_array()
         .unwrap()

@@ -1,28 +1,15 @@
 //! The CI and monitoring formats: SARIF (schema-valid, stable fingerprints), JUnit, Prometheus,
 //! several outputs at once, `--fail-on`, `--select` / `--ignore`.
 
+mod support;
+
 use std::collections::BTreeSet;
 
-use assert_cmd::Command;
 use mocks::fleet::Fleet;
 use mocks::maas::{MaasOptions, MaasServer, API_KEY};
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn preflight(dir: &tempfile::TempDir) -> Command {
-    let mut cmd = Command::cargo_bin("preflight").unwrap();
-    cmd.current_dir(dir.path());
-    for var in [
-        "MAAS_URL",
-        "MAAS_API_KEY",
-        "DATABASE_URL",
-        "MENDER_URL",
-        "BACKENDAI_ENDPOINT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use support::preflight;
 
 fn demo(dir: &tempfile::TempDir, args: &[&str]) -> (Option<i32>, String) {
     let out = preflight(dir).args(["scan", "--demo"]).args(args).output().unwrap();

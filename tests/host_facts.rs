@@ -1,6 +1,8 @@
 //! `preflight facts`: this host's facts as a versioned document, from `/` or a root directory
 //! (`--root`: a mounted image), and `preflight scan --host-facts` reading such documents.
 
+mod support;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -168,9 +170,7 @@ async fn host_facts_documents_give_one_verdict_over_every_controller() {
     );
     std::fs::write(docs.join("broken.json"), "{\"preflight_facts\": 1, \"host\": ").unwrap();
     std::fs::write(docs.join("notes.txt"), "not a document").unwrap();
-    let out = Command::cargo_bin("preflight")
-        .unwrap()
-        .env_remove("DATABASE_URL")
+    let out = support::preflight(dir.path())
         .env("MAAS_URL", server.maas_url())
         .env("MAAS_API_KEY", API_KEY)
         .args(["scan", "--target", "maas=3.5", "--format", "json", "--host-facts"])
@@ -178,16 +178,7 @@ async fn host_facts_documents_give_one_verdict_over_every_controller() {
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let outcome = |id: &str| {
-        report["outcomes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["check"] == id)
-            .unwrap()
-            .clone()
-    };
-    let maas002 = outcome("MAAS002");
+    let maas002 = support::outcome_json(&report, "MAAS002");
     assert_eq!(maas002["status"], "error", "{maas002}");
     let hosts: Vec<(&str, &str)> = maas002["hosts"]
         .as_array()
@@ -215,12 +206,7 @@ async fn host_facts_documents_give_one_verdict_over_every_controller() {
             .contains("maas-rack-2 was not inspected"),
         "{rack}"
     );
-    let blocker = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == "MAAS002")
-        .unwrap();
+    let blocker = support::finding_json(&report, "MAAS002");
     assert_eq!(blocker["host"], "maas-region-1.maas");
     assert_eq!(blocker["severity"], "blocker");
     assert!(blocker["message"]
@@ -231,7 +217,7 @@ async fn host_facts_documents_give_one_verdict_over_every_controller() {
     // UNKNOWN (exit 3), never OK.
     assert_eq!(out.status.code(), Some(2));
     // Time sync read on every inspected host: chrony alone, no finding.
-    let maas006 = outcome("MAAS006");
+    let maas006 = support::outcome_json(&report, "MAAS006");
     assert!(
         maas006["hosts"]
             .as_array()

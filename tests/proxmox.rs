@@ -4,13 +4,12 @@
 
 mod support;
 
-use assert_cmd::Command;
 use mocks::proxmox::{token, ProxmoxCluster, ProxmoxOptions, TOKEN_SECRET};
 use preflight::engine;
 use preflight::host::{HostSource, RecordedHost};
 use preflight::report::{OutcomeStatus, Report, Severity, Status};
 use rstest::rstest;
-use support::{config_from_toml, outcome, scan_without_host, severities};
+use support::{config_from_toml, outcome, preflight, scan_without_host, severities};
 
 const IDS: [&str; 5] = ["PVE001", "PVE002", "PVE003", "PVE004", "PVE005"];
 
@@ -371,33 +370,6 @@ async fn neither_url_nor_pveversion_skips_with_how_to_configure() {
 }
 
 // ---- the binary ----
-
-const ENV: &[&str] = &[
-    "MAAS_URL",
-    "MAAS_API_KEY",
-    "MAAS_API_KEY_FILE",
-    "DATABASE_URL",
-    "PGHOST",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "MENDER_URL",
-    "MENDER_TOKEN",
-    "BACKENDAI_ENDPOINT",
-    "PROXMOX_VE_ENDPOINT",
-    "PROXMOX_VE_API_TOKEN",
-    "NO_COLOR",
-];
-
-fn preflight(dir: &tempfile::TempDir) -> Command {
-    let mut cmd = Command::cargo_bin("preflight").unwrap();
-    cmd.current_dir(dir.path());
-    for var in ENV {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -5,11 +5,57 @@ pub mod roots;
 pub mod sshd;
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use preflight::config::{Config, Overrides};
 use preflight::engine::Scan;
 use preflight::host::{HostSource, RecordedHost};
 use preflight::report::{Outcome, Report, Severity};
+
+/// The environment variables preflight reads: every registered system's
+/// (`System::env_vars` of [`preflight::systems::SYSTEMS`]), `PREFLIGHT_KNOWLEDGE` and
+/// `NO_COLOR`.
+pub fn preflight_env() -> Vec<&'static str> {
+    let mut vars: Vec<&'static str> = preflight::systems::SYSTEMS
+        .iter()
+        .flat_map(|s| s.env_vars().iter().copied())
+        .collect();
+    vars.extend(["PREFLIGHT_KNOWLEDGE", "NO_COLOR"]);
+    vars
+}
+
+/// The `preflight` binary run in `dir`, with none of [`preflight_env`] set: what a test checks
+/// never depends on the shell it was started from (a test sets what it needs).
+pub fn preflight(dir: impl AsRef<Path>) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("preflight").expect("the preflight binary is built");
+    cmd.current_dir(dir);
+    for var in preflight_env() {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The outcome of `check` in a JSON report (`outcomes[]`); panics naming the check and the
+/// report when there is none.
+pub fn outcome_json<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
+    report["outcomes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no outcomes[] in the report: {report}"))
+        .iter()
+        .find(|o| o["check"] == check)
+        .unwrap_or_else(|| panic!("no outcome for {check}: {report}"))
+}
+
+/// The first finding of `check` in a JSON report (`findings[]`, report order); panics naming
+/// the check and the report when there is none.
+pub fn finding_json<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings[] in the report: {report}"))
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no finding of {check}: {report}"))
+}
 
 /// A config built only from `env` pairs (no file).
 pub fn config_from_env(pairs: &[(&str, &str)], targets: &[&str]) -> Config {

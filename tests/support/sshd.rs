@@ -163,31 +163,28 @@ impl Sshd {
 
     /// [`Sshd::options`] trusting the host keys in `known_hosts` instead.
     pub fn options_with(&self, known_hosts: &Path) -> SshOptions {
-        let extra = [
-            "-F",
-            "/dev/null",
-            "-i",
-            &self.key.display().to_string(),
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "IdentityAgent=none",
-            "-o",
-            &format!("UserKnownHostsFile={}", known_hosts.display()),
-            "-o",
-            "GlobalKnownHostsFile=/dev/null",
-            "-o",
-            "StrictHostKeyChecking=yes",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut extra = vec![
+            "-F".to_string(),
+            "/dev/null".into(),
+            "-i".into(),
+            self.key.display().to_string(),
+        ];
+        extra.extend(pinned(known_hosts).into_iter().flat_map(|o| ["-o".to_string(), o]));
         SshOptions {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(20),
             extra,
             ..SshOptions::default()
         }
+    }
+
+    /// The options of [`Sshd::options`] as `preflight scan --ssh-option` arguments, for a scan
+    /// whose inventory names the key (`ansible_ssh_private_key_file`).
+    pub fn scan_args(&self) -> Vec<String> {
+        pinned(&self.known_hosts)
+            .into_iter()
+            .flat_map(|o| ["--ssh-option".to_string(), o])
+            .collect()
     }
 
     /// A target named `name` at `address`, port number `port` of this server, as `user`.
@@ -211,4 +208,16 @@ impl Drop for Sshd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `-o` options that hold ssh to one server: only the given key (no agent), only the host
+/// keys in `known_hosts` (none from the system's file), and no connection to an unknown key.
+fn pinned(known_hosts: &Path) -> [String; 5] {
+    [
+        "IdentitiesOnly=yes".into(),
+        "IdentityAgent=none".into(),
+        format!("UserKnownHostsFile={}", known_hosts.display()),
+        "GlobalKnownHostsFile=/dev/null".into(),
+        "StrictHostKeyChecking=yes".into(),
+    ]
 }
