@@ -602,20 +602,24 @@ fn emit(report: &Report, args: &ReportArgs, config_path: Option<String>) -> Exit
     report.status.into()
 }
 
-fn scan(args: ScanArgs) -> ExitCode {
-    let mut config = match load_config(&args.report, &args.targets) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+/// What `scan` and `serve` start from: the configuration with `args`' fleet (`--hosts`,
+/// `--host-facts`) in it, and the runtime. Either error is reported on stderr before it is
+/// returned as the exit code.
+fn scan_setup(args: &ScanArgs) -> Result<(Config, tokio::runtime::Runtime), ExitCode> {
+    let mut config = load_config(&args.report, &args.targets)?;
     match args.fleet(config.timeout) {
         Ok(fleet) => crate::systems::fleet::use_fleet(&mut config, fleet),
         Err(e) => {
             report_error(e);
-            return unknown();
+            return Err(unknown());
         }
     }
-    let runtime = match runtime() {
-        Ok(rt) => rt,
+    Ok((config, runtime()?))
+}
+
+fn scan(args: ScanArgs) -> ExitCode {
+    let (config, runtime) = match scan_setup(&args) {
+        Ok(setup) => setup,
         Err(code) => return code,
     };
     let config_path = config.path.as_ref().map(|p| p.display().to_string());
@@ -671,19 +675,8 @@ fn plan(args: PlanArgs) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let mut config = match load_config(&args.scan.report, &args.scan.targets) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    match args.scan.fleet(config.timeout) {
-        Ok(fleet) => crate::systems::fleet::use_fleet(&mut config, fleet),
-        Err(e) => {
-            report_error(e);
-            return unknown();
-        }
-    }
-    let runtime = match runtime() {
-        Ok(rt) => rt,
+    let (config, runtime) = match scan_setup(&args.scan) {
+        Ok(setup) => setup,
         Err(code) => return code,
     };
     let interval = std::time::Duration::from_secs(args.interval.max(1));

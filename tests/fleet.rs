@@ -51,25 +51,14 @@ async fn an_inventory_gives_one_verdict_over_every_controller() {
     let out = scan("json");
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stderr), sshd.log()));
-    let maas002 = support::outcome_json(&report, "MAAS002").clone();
-    let hosts: Vec<(String, String)> = maas002["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["host"].as_str().unwrap().to_string(),
-                h["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let maas002 = support::outcome_json(&report, "MAAS002");
     // Upgrade order: the rack, then the region; then the inventory host the API does not list.
     assert_eq!(
-        hosts,
+        support::host_statuses(maas002),
         [
-            ("maas-rack-2".to_string(), "pass".to_string()),
-            ("maas-region-1.maas".to_string(), "fail".to_string()),
-            ("maas-region-9".to_string(), "error".to_string()),
+            ("maas-rack-2", "pass"),
+            ("maas-region-1.maas", "fail"),
+            ("maas-region-9", "error"),
         ],
         "{maas002}"
     );
@@ -135,12 +124,7 @@ async fn the_region_api_names_the_hosts() {
     let report: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let maas002 = support::outcome_json(&report, "MAAS002");
-    let hosts: Vec<(&str, &str)> = maas002["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| (h["host"].as_str().unwrap(), h["status"].as_str().unwrap()))
-        .collect();
+    let hosts = support::host_statuses(maas002);
     assert_eq!(
         hosts,
         [("maas-rack-2", "skipped"), ("maas-region-1", "skipped")],

@@ -180,12 +180,7 @@ async fn host_facts_documents_give_one_verdict_over_every_controller() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let maas002 = support::outcome_json(&report, "MAAS002");
     assert_eq!(maas002["status"], "error", "{maas002}");
-    let hosts: Vec<(&str, &str)> = maas002["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| (h["host"].as_str().unwrap(), h["status"].as_str().unwrap()))
-        .collect();
+    let hosts = support::host_statuses(maas002);
     // Upgrade order first (the rack, then the region), then the hosts the API does not list.
     assert_eq!(hosts[0], ("maas-rack-2", "error"), "{hosts:?}");
     assert_eq!(hosts[1], ("maas-region-1.maas", "fail"), "{hosts:?}");

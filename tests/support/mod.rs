@@ -46,6 +46,16 @@ pub fn outcome_json<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde
         .unwrap_or_else(|| panic!("no outcome for {check}: {report}"))
 }
 
+/// Each host of a JSON outcome (`hosts[]`) as (`host`, `status`), in report order.
+pub fn host_statuses(outcome: &serde_json::Value) -> Vec<(&str, &str)> {
+    outcome["hosts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no hosts[] in the outcome: {outcome}"))
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h["status"].as_str().unwrap()))
+        .collect()
+}
+
 /// The first finding of `check` in a JSON report (`findings[]`, report order); panics naming
 /// the check and the report when there is none.
 pub fn finding_json<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {

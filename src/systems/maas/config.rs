@@ -183,14 +183,8 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{parse_file_config, Config, FileConfig, Overrides};
-    use std::collections::HashMap;
+    use crate::config::{env_of, parse_file_config, Config, FileConfig, Overrides};
     use std::time::Duration;
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |k| map.get(k).cloned()
-    }
 
     #[test]
     fn env_overrides_file_and_flags_override_env() {

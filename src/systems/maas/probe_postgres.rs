@@ -261,6 +261,16 @@ impl PgTarget {
         format!("{host}:{port}/{} as {user}", self.database)
     }
 
+    /// A failed statement of this target's session as [`PgError::Query`]: its endpoint, the
+    /// server's words with the password scrubbed out, and the kind.
+    fn query_error(&self, e: &tokio_postgres::Error) -> PgError {
+        PgError::Query {
+            endpoint: self.endpoint(),
+            cause: scrub(error_text(e), self.password.as_ref()),
+            kind: error_kind(e),
+        }
+    }
+
     /// Connects (with `timeout` for connecting) and spawns the connection task.
     ///
     /// # Errors
@@ -309,11 +319,7 @@ impl PgTarget {
     pub async fn probe(&self, timeout: Duration) -> Result<PgFacts, PgError> {
         let work = async {
             let mut client = self.connect(timeout).await?;
-            let query_err = |e: tokio_postgres::Error| PgError::Query {
-                endpoint: self.endpoint(),
-                cause: scrub(error_text(&e), self.password.as_ref()),
-                kind: error_kind(&e),
-            };
+            let query_err = |e| self.query_error(&e);
             let tx = begin_read_only(&mut client).await.map_err(query_err)?;
             let facts = read_facts(&tx, &self.database, &self.maas_role)
                 .await
@@ -460,11 +466,7 @@ impl PgTarget {
     /// Any [`PgError`]; a database without `maasserver_bmc` is named as such.
     pub async fn read_bmcs(&self, rules: &BmcRules, timeout: Duration) -> Result<BmcTable, PgError> {
         let mut client = self.connect(timeout).await?;
-        let query_err = |e: tokio_postgres::Error| PgError::Query {
-            endpoint: self.endpoint(),
-            cause: scrub(error_text(&e), self.password.as_ref()),
-            kind: error_kind(&e),
-        };
+        let query_err = |e| self.query_error(&e);
         let tx = begin_read_only(&mut client).await.map_err(query_err)?;
         let has_table: bool = tx
             .query_one("SELECT to_regclass('maasserver_bmc') IS NOT NULL", &[])
