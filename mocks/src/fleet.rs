@@ -1029,6 +1029,18 @@ fn write_interface(doc: &mut Pretty, system_id: &str, i: &RealInterface) {
     doc.close(b'}');
 }
 
+/// `key` with the list of `disks` (`blockdevice_set`, `physicalblockdevice_set`: the same
+/// disks in both, as MAAS lists them).
+fn write_disks(doc: &mut Pretty, key: &str, system_id: &str, disks: &[RealDisk]) {
+    doc.key(key);
+    doc.open(b'[');
+    for d in disks {
+        doc.item();
+        write_disk(doc, system_id, d);
+    }
+    doc.close(b']');
+}
+
 fn write_disk(doc: &mut Pretty, system_id: &str, d: &RealDisk) {
     let used: i64 = d.partitions.iter().map(|p| p.size).sum();
     doc.open(b'{');
@@ -1161,13 +1173,7 @@ fn real_machine(doc: &mut Pretty, index: usize, m: &Machine) {
     );
     doc.empty_list_field("bcaches");
     doc.str_field("bios_boot_method", if rng.gen_bool(0.7) { "uefi" } else { "pxe" });
-    doc.key("blockdevice_set");
-    doc.open(b'[');
-    for d in &disks {
-        doc.item();
-        write_disk(doc, id, d);
-    }
-    doc.close(b']');
+    write_disks(doc, "blockdevice_set", id, &disks);
     doc.key("boot_disk");
     if rng.gen_bool(0.95) {
         write_disk(doc, id, &disks[0]);
@@ -1314,13 +1320,7 @@ fn real_machine(doc: &mut Pretty, index: usize, m: &Machine) {
     } else {
         doc.buf.extend_from_slice(b"{}");
     }
-    doc.key("physicalblockdevice_set");
-    doc.open(b'[');
-    for d in &disks {
-        doc.item();
-        write_disk(doc, id, d);
-    }
-    doc.close(b']');
+    write_disks(doc, "physicalblockdevice_set", id, &disks);
     doc.key("pod");
     if m.power_type == "virsh" || m.power_type == "lxd" {
         let pod = rng.gen_range(1..200);
