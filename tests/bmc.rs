@@ -203,6 +203,36 @@ fn machines_without_any_power_type_are_exit_3() {
         .stdout(predicate::str::contains("not compared"));
 }
 
+/// The two files swapped (the machine list as --input, the power parameters as --machines):
+/// exit 3, and the error says which file goes where.
+#[test]
+fn swapped_files_are_exit_3_saying_which_goes_where() {
+    let f = fleet(50, 4);
+    let (power, list) = (
+        f.dir.path().join("power-parameters.json"),
+        f.dir.path().join("machines.json"),
+    );
+    for (input, machines) in [(&list, None), (&list, Some(&power)), (&power, Some(&power))] {
+        let mut cmd = preflight();
+        cmd.args(["bmc", "--format", "nagios", "--input"]).arg(input);
+        if let Some(m) = machines {
+            cmd.arg("--machines").arg(m);
+        }
+        cmd.assert()
+            .code(3)
+            .stdout(predicate::str::starts_with("PREFLIGHT UNKNOWN"))
+            .stdout(predicate::str::contains("were the two files swapped?"))
+            .stdout(predicate::str::contains("machines power-parameters` goes to --input"));
+    }
+    // The same words on standard input.
+    preflight()
+        .args(["bmc", "--input", "-", "--format", "nagios"])
+        .write_stdin(f.fleet.machines_json())
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("were the two files swapped?"));
+}
+
 #[test]
 fn missing_file_and_bad_machine_list_are_exit_3() {
     preflight()

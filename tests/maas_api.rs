@@ -309,6 +309,8 @@ async fn bad_answers_become_error_outcomes(#[case] answer: ResponseTemplate, #[c
         "names the endpoint: {reason}"
     );
     assert!(!reason.contains("DemoTokenSecret"));
+    // The swapped-files hint is for `preflight bmc`'s files, never for an API answer.
+    assert!(!reason.contains("--machines"), "{reason}");
     assert_eq!(report.status, Status::Unknown);
 }
 

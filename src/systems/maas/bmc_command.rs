@@ -13,7 +13,7 @@ use crate::core::engine::finish;
 use crate::core::probed::{ErrorKind, ProbeError};
 use crate::host::HostSource;
 use crate::report::{Finding, Report};
-use crate::systems::maas::bmc::machine_list::MachineList;
+use crate::systems::maas::bmc::machine_list::{Found, MachineList, MachineListError};
 use crate::systems::maas::bmc::pieces::Document;
 use crate::systems::maas::bmc::power_parameters::{self, PowerInput};
 use crate::systems::maas::bmc::{find_groups, Groups, PowerTypes};
@@ -52,6 +52,10 @@ fn stopped(what: impl std::fmt::Display) -> ProbeError {
     ProbeError::new(ErrorKind::Failed, what.to_string())
 }
 
+/// What follows the error when the two files look swapped (a JSON object given as the machine
+/// list, an array as the power parameters).
+const MIXED_UP: &str = "; were the two files swapped? `maas $PROFILE machines power-parameters` goes to --input, `maas $PROFILE machines read` to --machines";
+
 /// The machine list (`maas $PROFILE machines read`), streamed (a large file mapped and read in
 /// place): a real list is 5–18 KB per machine, and only `system_id`, `hostname` and
 /// `power_type` are kept (in one text).
@@ -59,8 +63,17 @@ fn read_machine_list(path: &Path) -> Result<MachineList, ProbeError> {
     let file = Document::open(path)
         .map_err(|e| ProbeError::io(&e, format!("cannot read the machine list {}: {e}", path.display())))?;
     let started = Instant::now();
-    let list = crate::systems::maas::bmc::machine_list::read_document(file)
-        .map_err(|e| ProbeError::new(ErrorKind::BadAnswer, format!("{}: {e}", path.display())))?;
+    let list = crate::systems::maas::bmc::machine_list::read_document(file).map_err(|e| {
+        // The usual mix-up of the two files: say which goes where.
+        let hint = match e {
+            MachineListError::NotAnArray {
+                found: Found::Byte(b'{'),
+                ..
+            } => MIXED_UP,
+            _ => "",
+        };
+        ProbeError::new(ErrorKind::BadAnswer, format!("{}: {e}{hint}", path.display()))
+    })?;
     tracing::info!(
         "read {} machines from {} in {:?}",
         list.len(),
@@ -93,11 +106,16 @@ async fn bmc_from_file(pack: &'static MaasPack, input: &Path, machines: Option<&
             types: &types,
             given: given.as_ref(),
         };
+        // The usual mix-up of the two files: say which goes where.
+        let words = |e: power_parameters::ParseError| match e {
+            power_parameters::ParseError::Array { .. } => format!("{e}{MIXED_UP}"),
+            _ => e.to_string(),
+        };
         let obs = if input == Path::new("-") {
-            power_parameters::read(std::io::stdin().lock(), &power).map_err(|e| e.to_string())
+            power_parameters::read(std::io::stdin().lock(), &power).map_err(words)
         } else {
             match Document::open(&input) {
-                Ok(file) => power_parameters::read_document(file, &power).map_err(|e| e.to_string()),
+                Ok(file) => power_parameters::read_document(file, &power).map_err(words),
                 Err(e) => Err(format!("cannot open: {e}")),
             }
         }

@@ -39,6 +39,9 @@ pub const PIECE_BYTES: usize = 2 * 1024 * 1024;
 pub enum ParseError {
     #[error("not a power-parameters document: {message} at byte {offset} (expected a JSON object of system_id → power parameters)")]
     Structure { offset: u64, message: String },
+    /// The document is a JSON array, not an object (from a file, most often the machine list).
+    #[error("not a power-parameters document: found '[' instead of '{{' at byte {offset} (a JSON array; expected a JSON object of system_id → power parameters)")]
+    Array { offset: u64 },
     #[error("the document ends early (truncated after byte {offset}): {within}")]
     Truncated { offset: u64, within: String },
     #[error("the entry of machine '{system_id}' at byte {offset} is not valid: {message}")]
@@ -456,6 +459,11 @@ impl Splitter {
             if !b.is_ascii_whitespace() {
                 match (self.top, b) {
                     (Top::Start, b'{') => self.top = Top::FirstKey,
+                    (Top::Start, b'[') => {
+                        return Err(ParseError::Array {
+                            offset: self.offset + i as u64,
+                        })
+                    }
                     (Top::Start, _) => return Err(self.structure(i, &format!("found {} instead of '{{'", describe(b)))),
                     (Top::FirstKey | Top::NextKey, b'"') => {
                         self.top = Top::InEntry;
