@@ -38,12 +38,7 @@ pub fn preflight(dir: impl AsRef<Path>) -> assert_cmd::Command {
 /// The outcome of `check` in a JSON report (`outcomes[]`); panics naming the check and the
 /// report when there is none.
 pub fn outcome_json<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
-    report["outcomes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no outcomes[] in the report: {report}"))
-        .iter()
-        .find(|o| o["check"] == check)
-        .unwrap_or_else(|| panic!("no outcome for {check}: {report}"))
+    first_of_check(report, "outcomes", check)
 }
 
 /// Each host of a JSON outcome (`hosts[]`) as (`host`, `status`), in report order.
@@ -59,12 +54,18 @@ pub fn host_statuses(outcome: &serde_json::Value) -> Vec<(&str, &str)> {
 /// The first finding of `check` in a JSON report (`findings[]`, report order); panics naming
 /// the check and the report when there is none.
 pub fn finding_json<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
-    report["findings"]
+    first_of_check(report, "findings", check)
+}
+
+/// The first element of the report's array `list` (`outcomes`, `findings`) whose `check` is
+/// `check`; panics naming both and the report when there is none.
+fn first_of_check<'a>(report: &'a serde_json::Value, list: &str, check: &str) -> &'a serde_json::Value {
+    report[list]
         .as_array()
-        .unwrap_or_else(|| panic!("no findings[] in the report: {report}"))
+        .unwrap_or_else(|| panic!("no {list}[] in the report: {report}"))
         .iter()
-        .find(|f| f["check"] == check)
-        .unwrap_or_else(|| panic!("no finding of {check}: {report}"))
+        .find(|e| e["check"] == check)
+        .unwrap_or_else(|| panic!("none of {list}[] is of {check}: {report}"))
 }
 
 /// A config built only from `env` pairs (no file).
