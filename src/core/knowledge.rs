@@ -75,7 +75,8 @@ pub trait KnowledgePack: Sync {
     /// The catalogue entries of the pack's checks.
     ///
     /// # Panics
-    /// As [`PackFile::get`]: only when [`KnowledgePack::check`] was not asked first.
+    /// As [`PackFile::get`]: when the pack does not parse, which [`KnowledgePack::check`] rules
+    /// out before any command runs (and a test does for the embedded packs).
     fn checks(&'static self) -> &'static [CheckDef];
 }
 
