@@ -800,6 +800,9 @@ struct Parser {
     /// Where the string being captured started.
     string_start: u64,
     capture: Vec<u8>,
+    /// The first bytes of a character the last piece ended inside (in a string), and where
+    /// it starts: checked with the bytes that complete it.
+    partial: Option<([u8; 3], usize, u64)>,
     // The machine being read.
     /// Where its `{` is.
     start: u64,
@@ -827,6 +830,7 @@ impl Parser {
             escaped: false,
             string_start: 0,
             capture: Vec::new(),
+            partial: None,
             start: 0,
             seen: 0,
             field: None,
@@ -1338,19 +1342,27 @@ impl Parser {
         loop {
             match self.esc {
                 Esc::None => {
+                    if self.partial.is_some() && !self.complete_partial(bytes, i, capture)? {
+                        return Ok(false);
+                    }
                     let start = *i;
                     let mut high = 0u64;
                     let stop = string_run(bytes, start, &mut high);
                     if high & HIGHS != 0 {
                         if let Err(e) = std::str::from_utf8(&bytes[start..stop]) {
-                            // A character cut by the end of `bytes` is only cut by a size
-                            // limit (pieces end between characters): not an error here.
+                            let at = start + e.valid_up_to();
                             if e.error_len().is_some() || stop < bytes.len() {
                                 return Err(MachineListError::NotUtf8 {
-                                    offset: self.offset + (start + e.valid_up_to()) as u64,
+                                    offset: self.offset + at as u64,
                                     place: self.place(),
                                 });
                             }
+                            // A character cut by the end of `bytes`: the next piece has the
+                            // rest (pieces are cut between characters, but not always where
+                            // the bytes before are valid).
+                            let mut first = [0; 3];
+                            first[..stop - at].copy_from_slice(&bytes[at..stop]);
+                            self.partial = Some((first, stop - at, self.offset + at as u64));
                         }
                     }
                     if capture {
@@ -1418,6 +1430,50 @@ impl Parser {
                 }
             }
         }
+    }
+
+    /// Completes the character the last piece ended inside with the first bytes of `bytes`
+    /// (from `*i`, which moves past them): `Ok(true)` once it is whole and valid, `Ok(false)`
+    /// when `bytes` ends before it does (it stays pending).
+    ///
+    /// # Errors
+    /// [`MachineListError::NotUtf8`] at the character's first byte when it is not valid UTF-8,
+    /// the offset a reading in one piece gives.
+    fn complete_partial(&mut self, bytes: &[u8], i: &mut usize, capture: bool) -> Result<bool, MachineListError> {
+        let Some((first, len, at)) = self.partial.take() else {
+            return Ok(true);
+        };
+        // Only lead bytes of 2 to 4 bytes are left pending (others fail where they are).
+        let width = match first[0] {
+            0xe0..=0xef => 3,
+            0xf0.. => 4,
+            _ => 2,
+        };
+        let next = &bytes[*i..bytes.len().min(*i + width - len)];
+        let mut char = [0; 4];
+        char[..len].copy_from_slice(&first[..len]);
+        char[len..len + next.len()].copy_from_slice(next);
+        let have = len + next.len();
+        match std::str::from_utf8(&char[..have]) {
+            Err(e) if e.error_len().is_some() => {
+                return Err(MachineListError::NotUtf8 {
+                    offset: at,
+                    place: self.place(),
+                })
+            }
+            Err(_) => {
+                // Still cut: `bytes` ends inside it too.
+                let mut first = [0; 3];
+                first[..have].copy_from_slice(&char[..have]);
+                self.partial = Some((first, have, at));
+            }
+            Ok(_) => {}
+        }
+        if capture {
+            self.capture.extend_from_slice(next);
+        }
+        *i += next.len();
+        Ok(self.partial.is_none())
     }
 
     /// The captured string as text: unescaped by serde_json when it holds escapes (so it takes
@@ -1648,7 +1704,16 @@ fn cut(bytes: &[u8], key: Option<&[u8]>) -> usize {
 /// [`MAX_MACHINE`] bytes, truncation, data after the closing `]`; or a read error of `source`
 /// (after everything read before it was parsed).
 pub fn read<R: Read>(source: R) -> Result<MachineList, MachineListError> {
-    read_with(source, PIECE_BYTES, MAX_MACHINE)
+    read_in_pieces(source, PIECE_BYTES)
+}
+
+/// [`read`] with pieces of about `piece_bytes` instead of [`PIECE_BYTES`]: the answer is the
+/// same for any size (the fuzz target cuts tiny pieces to put cuts everywhere).
+///
+/// # Errors
+/// As [`read`].
+pub fn read_in_pieces<R: Read>(source: R, piece_bytes: usize) -> Result<MachineList, MachineListError> {
+    read_with(source, piece_bytes, MAX_MACHINE)
 }
 
 /// [`read`] over a machine-list file: in place when it is mapped, the same answer either way.
@@ -2174,6 +2239,35 @@ mod tests {
             }
         }
         assert!(valid > 1000 && invalid > 1000, "{valid} valid, {invalid} invalid");
+    }
+
+    #[rstest::rstest]
+    // Found by fuzz/fuzz_targets/machine_list.rs: a cut moved back before the lead byte 0xfa
+    // left 0xc9 (whose next byte is no continuation) at the end of a piece, and the error was
+    // reported at 0xfa.
+    #[case::lead_byte_then_lead_byte(b"[\r{\"|\xc9\xfa\xff\xff{u\x00", Some(5))]
+    #[case::in_a_skipped_value(b"[{\"system_id\": \"a\", \"x\": \"\xc9\xfa\"}]", Some(26))]
+    #[case::before_the_quote(b"[{\"system_id\": \"a\xe2\x82\"}]", Some(17))]
+    #[case::overlong(b"[{\"system_id\": \"a\", \"x\": \"\xe0\x80\xaf\"}]", Some(26))]
+    #[case::surrogate(b"[{\"system_id\": \"a\", \"x\": \"\xed\xa0\x80\"}]", Some(26))]
+    #[case::valid_in_the_id(b"[{\"system_id\": \"\xe2\x82\xac\xf0\x9f\x98\x80\"}]", None)]
+    #[case::valid_in_a_key(b"[{\"\xc3\xa9\xc3\xa9\": 1, \"system_id\": \"\xc3\xa9\"}]", None)]
+    fn a_character_cut_between_pieces_is_judged_whole(#[case] doc: &[u8], #[case] not_utf8_at: Option<u64>) {
+        let whole = super::read_with(doc, PIECE_BYTES, MAX_MACHINE);
+        match not_utf8_at {
+            Some(at) => assert!(
+                matches!(whole, Err(MachineListError::NotUtf8 { offset, .. }) if offset == at),
+                "{whole:?}"
+            ),
+            None => assert_eq!(whole.as_ref().map(MachineList::len), Ok(1)),
+        }
+        for piece in 1..=8 {
+            for chunk in [1, 2, 3, 4096] {
+                let got = super::read_with(Chunked(doc, chunk), piece, MAX_MACHINE);
+                assert_eq!(got, whole, "piece {piece}, chunk {chunk}");
+            }
+            assert_eq!(read_in_memory(doc, piece), whole, "in place, piece {piece}");
+        }
     }
 
     #[test]
