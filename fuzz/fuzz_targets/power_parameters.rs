@@ -2,9 +2,9 @@
 //! The streaming power-parameters reader and the detector never panic, whatever the bytes, and
 //! the reader's answer (records or error) does not depend on where it cuts the document.
 use libfuzzer_sys::fuzz_target;
+use preflight::systems::maas::bmc::power_parameters::{read, read_in_pieces, PowerInput};
 use preflight::systems::maas::bmc::{find_groups, Observations, PowerTypes};
 use preflight::systems::maas::checks::pack as maas_pack;
-use preflight::systems::maas::bmc::power_parameters::{read, read_in_pieces, PowerInput};
 
 /// Every record as (subject, power type, BMC identity, post-0290 hash), sorted.
 fn summary(obs: &Observations) -> Vec<(String, u16, u64, u128)> {
@@ -19,7 +19,11 @@ fn summary(obs: &Observations) -> Vec<(String, u16, u64, u128)> {
 fuzz_target!(|data: &[u8]| {
     let rules = &maas_pack().bmc;
     let types = PowerTypes::new(rules);
-    let input = PowerInput { rules, types: &types, given: None };
+    let input = PowerInput {
+        rules,
+        types: &types,
+        given: None,
+    };
     let whole = read(data, &input);
     for piece in [1, 3, 16, 64] {
         let cut = read_in_pieces(data, &input, piece);

@@ -1,8 +1,8 @@
 #![no_main]
 //! Every version parser (MAAS, dpkg, Juju, Backend.AI, Nagios ranges) never panics.
 use libfuzzer_sys::fuzz_target;
-use preflight::systems::juju::probe::juju_version;
 use preflight::report::Range;
+use preflight::systems::juju::probe::juju_version;
 use preflight::version::{Series, Version};
 
 fuzz_target!(|data: &[u8]| {
