@@ -1372,8 +1372,7 @@ impl Parser {
                                 });
                             }
                             // A character cut by the end of `bytes`: the next piece has the
-                            // rest (pieces are cut between characters, but not always where
-                            // the bytes before are valid).
+                            // rest.
                             self.esc = Esc::cut(&bytes[at..stop]);
                         }
                     }
@@ -1637,34 +1636,12 @@ fn first_key(bytes: &[u8]) -> Option<Vec<u8>> {
     (key[end] == b'"').then(|| key[..end].to_vec())
 }
 
-/// The length of the longest prefix of `bytes` that does not end inside a UTF-8 character.
-fn char_boundary(bytes: &[u8]) -> usize {
-    let n = bytes.len();
-    for back in 1..=n.min(3) {
-        let b = bytes[n - back];
-        if b < 0x80 {
-            return n;
-        }
-        if b >= 0xc0 {
-            let width = if b >= 0xf0 {
-                4
-            } else if b >= 0xe0 {
-                3
-            } else {
-                2
-            };
-            return if back < width { n - back } else { n };
-        }
-    }
-    n
-}
-
 /// Where to cut a buffer so the next piece most likely starts between two machines: right
 /// after a `,` between `}` and `{` — the last one whose `{` opens with the first machine's
 /// first key, else the least indented one (pretty-printed machines are the outermost objects),
 /// the last among equals. A guess (a string may hold `},{`); [`read`] checks every guess
-/// against the exact parse of the piece before. Without a candidate, the buffer's end (moved
-/// back to a character boundary).
+/// against the exact parse of the piece before. Without a candidate, the buffer's end (a
+/// character cut there is completed by the next piece, see [`Esc::Char`]).
 fn cut(bytes: &[u8], key: Option<&[u8]>) -> usize {
     let floor = bytes.len().saturating_sub(CUT_WINDOW);
     let mut best: Option<(usize, usize)> = None;
@@ -1700,7 +1677,7 @@ fn cut(bytes: &[u8], key: Option<&[u8]>) -> usize {
             best = Some((indent, comma + 1));
         }
     }
-    best.map_or_else(|| char_boundary(bytes), |(_, at)| at)
+    best.map_or(bytes.len(), |(_, at)| at)
 }
 
 /// Reads a whole machine list from `source`: the `system_id`, `hostname` and `power_type` of
@@ -2261,9 +2238,8 @@ mod tests {
     }
 
     #[rstest::rstest]
-    // Found by fuzz/fuzz_targets/machine_list.rs: a cut moved back before the lead byte 0xfa
-    // left 0xc9 (whose next byte is no continuation) at the end of a piece, and the error was
-    // reported at 0xfa.
+    // Found by fuzz/fuzz_targets/machine_list.rs: a cut that ended a piece with 0xc9 (whose
+    // next byte, 0xfa, is no continuation) had the error reported at 0xfa.
     #[case::lead_byte_then_lead_byte(b"[\r{\"|\xc9\xfa\xff\xff{u\x00", Some(5))]
     #[case::in_a_skipped_value(b"[{\"system_id\": \"a\", \"x\": \"\xc9\xfa\"}]", Some(26))]
     #[case::before_the_quote(b"[{\"system_id\": \"a\xe2\x82\"}]", Some(17))]
@@ -2604,9 +2580,6 @@ mod tests {
         let mut parser = Parser::new(MAX_MACHINE);
         parser.run(&doc[..at], &mut ListPart::default()).unwrap();
         assert!(parser.between_machines());
-        assert_eq!(char_boundary("aé".as_bytes()), 3);
-        assert_eq!(char_boundary(&"aé".as_bytes()[..2]), 1);
-        assert_eq!(char_boundary(&"a😀".as_bytes()[..4]), 1);
     }
 
     #[test]
